@@ -1,0 +1,58 @@
+# Certificates and kubeconfigs of the local cluster, made once per stack folder. Sourced by up.sh.
+
+PKI_DIR=$STACK_DIR/pki
+
+# client_cert <file stem> <CN> [O]: a client certificate signed by the stack's CA.
+client_cert() {
+  local stem=$1 cn=$2 org=${3:-}
+  local subj="/CN=$cn"; [[ -n $org ]] && subj="/O=$org/CN=$cn"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/$stem.key" -subj "$subj" -out "$PKI_DIR/$stem.csr" 2>/dev/null
+  openssl x509 -req -in "$PKI_DIR/$stem.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -CAcreateserial \
+    -days 3650 -extfile <(printf 'extendedKeyUsage=clientAuth') -out "$PKI_DIR/$stem.crt" 2>/dev/null
+  rm -f "$PKI_DIR/$stem.csr"
+}
+
+# kubeconfig <file stem>: a kubeconfig that authenticates with <stem>.crt.
+kubeconfig() {
+  local stem=$1
+  cat >"$PKI_DIR/$stem.kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: kb-local
+  cluster:
+    server: https://$STACK_HOST:$APISERVER_PORT
+    certificate-authority: $PKI_DIR/ca.crt
+users:
+- name: $stem
+  user:
+    client-certificate: $PKI_DIR/$stem.crt
+    client-key: $PKI_DIR/$stem.key
+contexts:
+- name: kb-local
+  context: {cluster: kb-local, user: $stem, namespace: default}
+current-context: kb-local
+KUBECONFIG
+}
+
+make_pki() {
+  # The kubeconfigs embed the API server port: remake them when it changes.
+  if [[ -f $PKI_DIR/.complete ]] && grep -q ":$APISERVER_PORT\$" "$PKI_DIR/admin.kubeconfig"; then return; fi
+  step "pki: creating certificates in $PKI_DIR"
+  rm -rf "$PKI_DIR" && mkdir -p "$PKI_DIR"
+  openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/ca.key" -subj "/CN=kb-local-ca" \
+    -days 3650 -out "$PKI_DIR/ca.crt" 2>/dev/null
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/apiserver.key" -subj "/CN=kube-apiserver" \
+    -out "$PKI_DIR/apiserver.csr" 2>/dev/null
+  openssl x509 -req -in "$PKI_DIR/apiserver.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -CAcreateserial -days 3650 \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth') \
+    -out "$PKI_DIR/apiserver.crt" 2>/dev/null
+  rm -f "$PKI_DIR/apiserver.csr"
+  openssl genrsa -out "$PKI_DIR/service-account.key" 2048 2>/dev/null
+  openssl rsa -in "$PKI_DIR/service-account.key" -pubout -out "$PKI_DIR/service-account.pub" 2>/dev/null
+  client_cert admin kb-admin system:masters
+  client_cert controller-manager system:kube-controller-manager
+  client_cert scheduler system:kube-scheduler
+  for stem in admin controller-manager scheduler; do kubeconfig "$stem"; done
+  touch "$PKI_DIR/.complete"
+}
