@@ -1,0 +1,30 @@
+// Access to the local stack from integration tests.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { KubeApi } from '../../../kube/api.js';
+import { loadKubeConfig } from '../../../kube/connect.js';
+
+export const stackEnv = () => inject('stackEnv');
+
+export function kubeApi(): KubeApi {
+  return new KubeApi(loadKubeConfig({ KUBECONFIG: stackEnv()['KUBECONFIG'] }));
+}
+
+/** A short random suffix: every test gets its own names, namespaces and task queues. */
+export const suffix = () => randomBytes(4).toString('hex');
+
+/** Polls `fn` until it returns a value (not undefined) or the time is up. For test assertions only. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
