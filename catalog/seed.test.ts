@@ -1,0 +1,258 @@
+// The real catalog of the broker this project replaces (shared/seed/catalogData): it must load
+// unmodified, and every plan must render, objects and credentials.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_INSTANCE_ID } from './check.js';
+import { renderCredentials } from './credentials.js';
+import { formatProblem } from './errors.js';
+import { loadCatalog, type LoadResult } from './load.js';
+import { generateRandoms } from './randoms.js';
+import { renderPlan } from './render.js';
+import type { InstanceFacts, InstanceValues, KubernetesObject, Plan, ServiceFacts, ServiceOffering } from './types.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SEED = path.resolve(REPO_ROOT, '../shared/seed/catalogData');
+const NAMESPACE = 'tenant-a';
+/** A placeholder left in rendered text (`${VAR}` of shell commands is no placeholder). */
+const LEFTOVER = /\$[A-Za-z_]/;
+
+let loaded: LoadResult;
+let loadMs: number;
+beforeAll(async () => {
+  const start = performance.now();
+  loaded = await loadCatalog(SEED);
+  loadMs = performance.now() - start;
+});
+
+const values = (over: Partial<InstanceValues> = {}): InstanceValues => ({
+  instanceId: SAMPLE_INSTANCE_ID,
+  org: '11111111-1111-4111-8111-111111111111',
+  space: '22222222-2222-4222-8222-222222222222',
+  namespace: NAMESPACE,
+  storageClass: '',
+  parameters: {},
+  randoms: generateRandoms(),
+  ...over,
+});
+
+const allPlans = () => loaded.catalog.services.flatMap((service) => service.plans.map((plan) => ({ service, plan })));
+const find = (serviceDir: string, planDir: string) => {
+  const service = loaded.catalog.services.find((s) => s.dir === serviceDir)!;
+  return { service, plan: service.plans.find((p) => p.dir === `${serviceDir}/${planDir}`)! };
+};
+type Obj = KubernetesObject & { spec?: any; data?: Record<string, string> };
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+
+/** What the kube module would read from the running instance, made from the rendered objects. */
+function factsOf(objects: Obj[]): InstanceFacts {
+  const secrets = new Map(objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, o.data ?? {}]));
+  const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
+  const env: Record<string, string> = {};
+  const containerPorts = new Map<string, number>();
+  for (const o of objects) {
+    const pod = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+    for (const c of list(pod?.containers)) {
+      for (const p of list(c.ports)) if (p.name) containerPorts.set(p.name, p.containerPort);
+      for (const e of list(c.env)) {
+        if (typeof e.value === 'string') env[e.name] = e.value;
+        const secretRef = e.valueFrom?.secretKeyRef;
+        const configRef = e.valueFrom?.configMapKeyRef;
+        if (secretRef) {
+          const data = secrets.get(secretRef.name)?.[secretRef.key];
+          if (data !== undefined) env[e.name] = Buffer.from(data, 'base64').toString();
+        }
+        if (configRef) {
+          const data = configMaps.get(configRef.name)?.[configRef.key];
+          if (data !== undefined) env[e.name] = data;
+        }
+      }
+    }
+  }
+  const services: ServiceFacts[] = objects
+    .filter((o) => o.kind === 'Service')
+    .map((o) => ({
+      name: o.metadata.name,
+      hostname: `${o.metadata.name}.${NAMESPACE}.svc.cluster.local`,
+      ports: list(o.spec?.ports).flatMap((p) => {
+        const target = p.targetPort === undefined ? p.port : typeof p.targetPort === 'number' ? p.targetPort : containerPorts.get(p.targetPort);
+        return target === undefined ? [] : [{ port: p.port, targetPort: target }];
+      }),
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { env, services };
+}
+
+function renderAll(service: ServiceOffering, plan: Plan, v = values()) {
+  const objects = renderPlan(service, plan, v) as Obj[];
+  return { objects, credentials: renderCredentials(service, plan, v, factsOf(objects)) };
+}
+
+describe('the seed catalog', () => {
+  it('loads unmodified: 31 services, 61 plans, no problem, quickly', () => {
+    expect(loaded.catalog.services).toHaveLength(31);
+    expect(allPlans()).toHaveLength(61);
+    expect(loaded.catalog.osbCatalog.services).toHaveLength(31);
+    expect(loaded.catalog.osbCatalog.services.flatMap((s) => s.plans as unknown[])).toHaveLength(61);
+    expect(loadMs).toBeLessThan(3000);
+  });
+
+  it('serves the metadata the old broker dropped', () => {
+    const mysql = loaded.catalog.osbCatalog.services.find((s) => s.name === 'mysql56-multinode')!;
+    expect(mysql.metadata).toMatchObject({ displayName: 'MySQL 5.6', providerDisplayName: 'Pivotal Software' });
+    expect(mysql.tags).toEqual(['mysql56', 'mysql', 'relational', 'k8s', 'clustered']);
+    expect((mysql.plans as { name: string }[]).map((p) => p.name)).toEqual(['clustered', 'clustered persistent', 'persistent', 'free']);
+  });
+
+  it('says what it upgraded and what looks wrong', () => {
+    const warnings = loaded.warnings.map(formatProblem);
+    expect(warnings).toContain('redis32/standard-ha/k8s/statefulset-server.json: StatefulSet apps/v1beta1 upgraded to apps/v1');
+    expect(warnings).toContain(
+      'redis32/standard-ha/k8s/deployment-sentinel.json: Deployment apps/v1beta1 upgraded to apps/v1; dropped spec.serviceName, spec.selectors (not in apps/v1 Deployment); added spec.selector from the pod template labels',
+    );
+    expect(warnings).toContain('mysql56/simple/k8s/deployment.json: Deployment extensions/v1beta upgraded to apps/v1');
+    expect(warnings).toContain(
+      'mysql56/persistent/k8s/persistentvolumeclaim.json: PersistentVolumeClaim: moved annotation volume.beta.kubernetes.io/storage-class to spec.storageClassName',
+    );
+    expect(warnings).toContain('nginx/simple/credentials-mappings.json:8: trailing comma before } or ] tolerated (it is not JSON)');
+    expect(warnings).toContain('nginx/simple/credentials-mappings.json: $uri: the plan has no uri_cluster_template, so it is an empty string');
+    expect(warnings).toContain(
+      'mysql56/clustered/uri_cluster_template: $env_MYSQL_USERNAME: no container of the plan declares MYSQL_USERNAME, so it is always empty (declared: MYSQL_USER)',
+    );
+    // Every upgraded legacy object is one warning: 74 Deployments, 7 StatefulSets.
+    expect(warnings.filter((w) => / upgraded to apps\/v1/.test(w))).toHaveLength(81);
+  });
+
+  it('renders every plan: named, labelled objects with no placeholder left', () => {
+    for (const { service, plan } of allPlans()) {
+      const { objects } = renderAll(service, plan);
+      expect(objects.length, plan.dir).toBeGreaterThan(0);
+      for (const o of objects) {
+        const where = `${plan.dir} ${o.kind} ${o.metadata.name}`;
+        expect(o.apiVersion, where).toMatch(/^(v1|apps\/v1)$/);
+        expect(o.kind, where).toBeTruthy();
+        expect(o.metadata.name, where).toMatch(/^x[0-9a-z-]+$/);
+        expect(o.metadata.labels?.service_id, where).toBe(SAMPLE_INSTANCE_ID);
+        expect(o.metadata.labels?.['app.kubernetes.io/managed-by'], where).toBe('kubernetes-broker');
+        expect(o.metadata.namespace, where).toBe(NAMESPACE);
+        expect(JSON.stringify(o), where).not.toMatch(LEFTOVER);
+        if (o.kind === 'Deployment' || o.kind === 'StatefulSet') {
+          expect(o.spec.template.metadata.labels.service_id, where).toBe(SAMPLE_INSTANCE_ID);
+          // apps/v1 needs a selector, and it must select the pods.
+          for (const [k, v] of Object.entries(o.spec.selector.matchLabels)) expect(o.spec.template.metadata.labels[k], where).toBe(v);
+        }
+      }
+    }
+  });
+
+  it('renders the credentials of every plan', () => {
+    for (const { service, plan } of allPlans()) {
+      const { credentials } = renderAll(service, plan);
+      expect(typeof credentials, plan.dir).toBe('object');
+      expect(Object.keys(credentials).length, plan.dir).toBeGreaterThan(0);
+      expect(JSON.stringify(credentials), plan.dir).not.toMatch(LEFTOVER);
+    }
+  });
+
+  it('gives a Secret and the containers reading it the same random values', () => {
+    const { service, plan } = find('mysql56', 'simple');
+    const v = values();
+    const { objects, credentials } = renderAll(service, plan, v);
+    const secret = objects.find((o) => o.kind === 'Secret')!;
+    expect(Buffer.from(secret.data!['mysql-password']!, 'base64').toString()).toBe(v.randoms.random1);
+    expect(credentials).toMatchObject({
+      password: v.randoms.random1,
+      username: v.randoms.random2,
+      dbname: v.randoms.random3,
+      port: '3306',
+      hostname: `x00000000000040.${NAMESPACE}.svc.cluster.local`,
+      uri: `mysql://${v.randoms.random2}:${v.randoms.random1}@x00000000000040.${NAMESPACE}.svc.cluster.local:3306/${v.randoms.random3}`,
+    });
+  });
+
+  it('lists every node of the clustered mysql56 plan in nodes and $uri', () => {
+    const { service, plan } = find('mysql56', 'clustered');
+    const v = values();
+    const { credentials } = renderAll(service, plan, v);
+    const hosts = ['x00000000000040-node1', 'x00000000000041-node2', 'x00000000000042-node3'];
+    expect(credentials).toEqual({
+      username: v.randoms.random2,
+      password: v.randoms.random1,
+      dbname: v.randoms.random3,
+      // The seed's uri_cluster_template asks for MYSQL_USERNAME, which these containers call MYSQL_USER.
+      uri: `mysql:loadbalance://:${v.randoms.random1}@${hosts.map((h) => `${h}.${NAMESPACE}.svc.cluster.local:3306`).join(',')}/${v.randoms.random3}`,
+      nodes: hosts.map((h) => ({ nodeName: h, host: `${h}.${NAMESPACE}.svc.cluster.local`, ports: { '3306/tcp': '3306' } })),
+    });
+    // The persistent variant also has a Service for the whole cluster on 3306: one more entry.
+    const persistent = find('mysql56', 'clustered-persistent');
+    const creds = renderAll(persistent.service, persistent.plan).credentials as { nodes: { nodeName: string }[]; uri: string };
+    expect(creds.nodes.map((n) => n.nodeName)).toEqual(['x00000000000040-cluster', 'x00000000000041-node1', 'x00000000000042-node2', 'x00000000000043-node3']);
+    expect(creds.uri.split(',')).toHaveLength(4);
+  });
+
+  it('renders the clustered mongodb30 and postgresql94 node lists', () => {
+    const mongo = find('mongodb30', 'clustered');
+    const creds = renderAll(mongo.service, mongo.plan).credentials as { replicas: { replicaName: string; host: string; ports: object }[]; serviceName: string };
+    expect(creds.serviceName).toBe('mongodb30-multinode');
+    expect(creds.replicas.map((r) => r.replicaName)).toEqual(['x00000000000040-node0', 'x00000000000041-node1', 'x00000000000042-node2']);
+    expect(creds.replicas[0]).toEqual({ replicaName: 'x00000000000040-node0', host: `x00000000000040-node0.${NAMESPACE}.svc.cluster.local`, ports: { '27017/tcp': '27017' } });
+    const pg = find('postgresql94', 'clustered');
+    expect((renderAll(pg.service, pg.plan).credentials as { nodes: unknown[] }).nodes).toHaveLength(4);
+  });
+
+  it('keeps the longest placeholder prefix and the rest as text', () => {
+    const { service, plan } = find('postgresql94', 'clustered');
+    const secret = renderAll(service, plan).objects.find((o) => o.metadata.name.endsWith('-postgresql-clustered-credentials'))!;
+    const decoded = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
+    // secretClustered.json is the second Secret of the plan: index 1.
+    expect(decoded('master-host-name')).toBe('x00000000000041_MASTER_SERVICE_HOST');
+    expect(decoded('slave-2-host-name')).toBe('x00000000000041_SLAVE_2_SERVICE_HOST');
+    expect(decoded('pg-data-home')).toBe('/var/lib/postgresql/9.4/main');
+    expect(secret.data!['replication-host']).toBe('');
+  });
+
+  it('leaves shell variables in commands alone', () => {
+    const { service, plan } = find('postgresql94', 'clustered');
+    const pgpool = renderAll(service, plan).objects.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-pgpool'))!;
+    expect(pgpool.spec.template.spec.containers[0].args[1]).toContain('export MASTER_HOST_NAME=${MASTER_HOST_NAME^^} && export REPLICATION_HOST=${!MASTER_HOST_NAME}');
+  });
+
+  it('lets the cluster choose the storage class unless one is configured', () => {
+    const { service, plan } = find('redis32', 'standard');
+    const claimOf = (objects: Obj[]) => objects.find((o) => o.kind === 'StatefulSet')!.spec.volumeClaimTemplates[0];
+    expect(claimOf(renderAll(service, plan).objects).spec).not.toHaveProperty('storageClassName');
+    expect(claimOf(renderAll(service, plan, values({ storageClass: 'ssd' })).objects).spec.storageClassName).toBe('ssd');
+    const mysql = find('mysql56', 'persistent');
+    const pvc = renderAll(mysql.service, mysql.plan).objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } });
+    expect(pvc.metadata).not.toHaveProperty('annotations');
+  });
+
+  it('gives nginx/simple empty values where its mapping asks for what the plan lacks', () => {
+    const { service, plan } = find('nginx', 'simple');
+    const v = values();
+    expect(renderAll(service, plan, v).credentials).toEqual({
+      name: 'nginx-multinode',
+      hostname: `x00000000000040.${NAMESPACE}.svc.cluster.local`,
+      port: '',
+      username: v.randoms.random2,
+      password: v.randoms.random1,
+      dbname: v.randoms.random3,
+      uri: '',
+    });
+  });
+
+  it('creates what workloads need before them and Services last', () => {
+    const { service, plan } = find('redis32', 'standard-ha');
+    expect(renderAll(service, plan).objects.map((o) => o.kind)).toEqual([
+      'ServiceAccount',
+      'Secret',
+      'StatefulSet',
+      'Deployment',
+      'Deployment',
+      'Service',
+      'Service',
+      'Service',
+    ]);
+  });
+});
