@@ -1,0 +1,101 @@
+// The broker's configuration: environment variables, validated once at start-up so that a
+// bad value stops the process with a message naming the variable. README has the table.
+import path from 'node:path';
+import { z } from 'zod';
+import { PROJECT_ROOT } from './paths.js';
+
+export const SHIPPED_CATALOG_DIR = path.join(PROJECT_ROOT, 'service-catalog');
+
+/** The old broker's level names are accepted beside pino's. */
+const LOG_LEVELS: Record<string, string> = {
+  critical: 'fatal',
+  error: 'error',
+  warning: 'warn',
+  notice: 'info',
+  info: 'info',
+  debug: 'debug',
+  fatal: 'fatal',
+  warn: 'warn',
+  trace: 'trace',
+  silent: 'silent',
+};
+
+const seconds = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .int(`${name} must be a whole number of seconds`)
+    .positive(`${name} must be positive`)
+    .default(fallback);
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a valid Kubernetes namespace name (lowercase letters, digits, -)');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  AUTH_USER: z.string().min(1, 'AUTH_USER must not be empty'),
+  AUTH_PASS: z.string().min(8, 'AUTH_PASS must be at least 8 characters'),
+  CATALOG_DIR: z.string().default(SHIPPED_CATALOG_DIR),
+  BROKER_LOG_LEVEL: z
+    .string()
+    .default('INFO')
+    .transform((v, ctx) => {
+      const level = LOG_LEVELS[v.toLowerCase()];
+      if (!level) {
+        ctx.addIssue({ code: 'custom', message: `unknown level "${v}"; use CRITICAL, ERROR, WARNING, NOTICE, INFO or DEBUG` });
+        return z.NEVER;
+      }
+      return level;
+    }),
+  LOG_PRETTY: flag(false),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('kubernetes-broker'),
+  TEMPORAL_UI_URL: z.string().optional(),
+  KUBECONFIG: z.string().optional(),
+  KUBE_CONTEXT: z.string().optional(),
+  /** Namespace of the broker's own records (instances, bindings). */
+  BROKER_NAMESPACE: dnsLabel.default('kubernetes-broker'),
+  NAMESPACE_STRATEGY: z.enum(['fixed', 'per-instance', 'context'], {
+    error: 'NAMESPACE_STRATEGY must be fixed, per-instance or context',
+  }).default('fixed'),
+  /** Namespace of instances' objects with the fixed strategy (and the fallback of `context`). */
+  INSTANCE_NAMESPACE: dnsLabel.default('kubernetes-broker-instances'),
+  STORAGE_CLASS: z.string().default(''),
+  /** Credentials carry a NodePort/LoadBalancer address instead of the cluster DNS name. */
+  EXTERNAL_ADDRESSES: flag(false),
+  /** A NodePort Service's address when EXTERNAL_ADDRESSES is on and no node address is known. */
+  EXTERNAL_HOST: z.string().optional(),
+  /** Deadline of a provision or update when its plan sets no maximum_polling_duration. */
+  DEFAULT_OPERATION_TIMEOUT: seconds('DEFAULT_OPERATION_TIMEOUT', 1200),
+  /** How long a synchronous bind may take before the API answers 202 (or fails without accepts_incomplete). */
+  SYNC_BIND_TIMEOUT: seconds('SYNC_BIND_TIMEOUT', 30),
+  /** Retry-After on last_operation, in seconds. */
+  POLL_INTERVAL: seconds('POLL_INTERVAL', 5),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the configuration; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const name = i.path.join('.');
+    const missing = i.code === 'invalid_type' && env[name] === undefined;
+    return `  ${name}: ${missing ? 'is required but not set' : i.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

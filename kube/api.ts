@@ -1,0 +1,273 @@
+// A small generic client for the Kubernetes API: any kind, server-side apply, delete by
+// label, list and watch. Built on @kubernetes/client-node's KubeConfig for authentication,
+// with one keep-alive connection pool, because the broker issues many small requests.
+import https from 'node:https';
+import http from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../catalog/types.js';
+import { KubeApiError, KubeUnavailableError } from './errors.js';
+
+export interface ResourceInfo {
+  /** Plural resource name used in URLs (`deployments`). */
+  name: string;
+  namespaced: boolean;
+}
+
+export interface ObjectList<T = KubernetesObject> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export type WatchHandler = (type: WatchEventType, object: KubernetesObject) => void;
+
+interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** Take over fields other managers own. Off: a conflict means the object is not ours. */
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class KubeApi {
+  private readonly server: URL;
+  private readonly agent: http.Agent;
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+
+  constructor(private readonly kc: KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster: set KUBE_CONTEXT or the kubeconfig current-context');
+    this.server = new URL(cluster.server);
+    const tls = this.server.protocol === 'https:';
+    this.agent = tls
+      ? new https.Agent({ keepAlive: true, maxSockets: 64 })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  /** The cluster's API server URL, for messages. */
+  get serverUrl(): string {
+    return this.server.toString();
+  }
+
+  // ---- generic requests -------------------------------------------------------------
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    const text = await readBody(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw KubeApiError.fromResponse(method, path, status, text);
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+    // KubeConfig fills in TLS material and credentials (tokens may rotate, so on every request).
+    await this.kc.applyToHTTPSOptions(options);
+    // Our keep-alive agent instead of the one-shot agent KubeConfig makes; it pools
+    // connections by the TLS material of the request options.
+    options.agent = this.agent;
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) {
+      // An explicit length: with a chunked DELETE body the API server leaves bytes on the
+      // kept-alive connection, and the next request on it fails with 400.
+      options.headers = {
+        ...options.headers,
+        'Content-Type': opts.contentType ?? 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      };
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, options, resolve);
+      req.setTimeout(opts.signal ? 0 : REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)),
+      );
+      req.on('error', (err) => reject(new KubeUnavailableError(method, path, this.serverUrl, err)));
+      opts.signal?.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      req.end(body);
+    });
+  }
+
+  // ---- discovery ----------------------------------------------------------------------
+
+  /** Plural name and scope of a kind, from API discovery (cached per apiVersion). */
+  async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    let entry = this.discovery.get(apiVersion);
+    if (!entry) {
+      entry = this.discover(apiVersion);
+      this.discovery.set(apiVersion, entry);
+      entry.catch(() => this.discovery.delete(apiVersion));
+    }
+    const info = (await entry).get(kind);
+    if (!info) {
+      // A CRD installed after we looked: look once more before giving up.
+      this.discovery.delete(apiVersion);
+      const fresh = await this.resourceFresh(apiVersion, kind);
+      if (fresh) return fresh;
+      throw new KubeApiError(404, 'NotFound', `the cluster serves no kind ${kind} in ${apiVersion}`);
+    }
+    return info;
+  }
+
+  private async resourceFresh(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const entry = this.discover(apiVersion);
+    this.discovery.set(apiVersion, entry);
+    return (await entry).get(kind);
+  }
+
+  private async discover(apiVersion: string): Promise<Map<string, ResourceInfo>> {
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    let list: { resources: { name: string; kind: string; namespaced: boolean }[] };
+    try {
+      list = await this.request('GET', base);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return new Map();
+      throw err;
+    }
+    const kinds = new Map<string, ResourceInfo>();
+    for (const r of list.resources) {
+      if (!r.name.includes('/')) kinds.set(r.kind, { name: r.name, namespaced: r.namespaced });
+    }
+    return kinds;
+  }
+
+  /** URL path of a collection (no name) or of one object. */
+  async path(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string> {
+    const info = await this.resource(apiVersion, kind);
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${base}${ns}/${info.name}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  // ---- objects --------------------------------------------------------------------------
+
+  /** Server-side apply: creates or updates the fields this field manager owns. Idempotent. */
+  async apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    return this.request<T>('PATCH', path, {
+      body: obj,
+      // JSON is YAML: the apply content type accepts it.
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: opts.fieldManager, force: opts.force ?? false, dryRun: opts.dryRun ? 'All' : undefined },
+    });
+  }
+
+  async get<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', await this.path(apiVersion, kind, namespace, name));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async create<T extends KubernetesObject>(obj: T, opts: { fieldManager: string }): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return this.request<T>('POST', path, { body: obj, query: { fieldManager: opts.fieldManager } });
+  }
+
+  /** Replace with optimistic concurrency: fails with 409 when metadata.resourceVersion is stale. */
+  async replace<T extends KubernetesObject>(obj: T, opts: { fieldManager: string }): Promise<T> {
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    return this.request<T>('PUT', path, { body: obj, query: { fieldManager: opts.fieldManager } });
+  }
+
+  /** Deletes one object; absent counts as deleted. Returns whether it existed. */
+  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean> {
+    try {
+      const path = await this.path(apiVersion, kind, namespace, name);
+      await this.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes every object of a kind that matches the selector, in one request. */
+  async deleteCollection(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<void> {
+    const path = await this.path(apiVersion, kind, namespace);
+    await this.request('DELETE', path, {
+      query: { labelSelector },
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+    });
+  }
+
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    query: { labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>('GET', await this.path(apiVersion, kind, namespace), { query });
+  }
+
+  /**
+   * Streams watch events until the server ends the watch, the signal aborts, or an error.
+   * Without a resourceVersion the server first sends ADDED for every current object, so one
+   * request gives both the state and its changes.
+   */
+  async watch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    query: { labelSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    onEvent: WatchHandler,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const path = await this.path(apiVersion, kind, namespace);
+    const res = await this.send('GET', path, { query: { ...query, watch: true, allowWatchBookmarks: true }, signal });
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw KubeApiError.fromResponse('GET', path, status, await readBody(res));
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as { type: WatchEventType; object: KubernetesObject };
+          if (event.type === 'ERROR') {
+            const s = event.object as unknown as { code?: number; reason?: string; message?: string };
+            res.destroy();
+            reject(new KubeApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch failed'));
+            return;
+          }
+          onEvent(event.type, event.object);
+        }
+      });
+      res.on('end', resolve);
+      res.on('close', resolve);
+      res.on('error', (err) => (signal.aborted ? resolve() : reject(new KubeUnavailableError('WATCH', path, this.serverUrl, err))));
+    });
+  }
+
+  /** Closes pooled connections (tests, shutdown). */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}

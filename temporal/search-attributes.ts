@@ -1,0 +1,14 @@
+// Custom search attributes every workflow sets, so an operator finds an instance's
+// workflows in the Temporal UI (`KbInstanceId = "..."`). Registered on the dev server by
+// scripts/stack/up.sh; on a production Temporal with `temporal operator search-attribute create`.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const KbInstanceId = defineSearchAttributeKey('KbInstanceId', SearchAttributeType.KEYWORD);
+export const KbBindingId = defineSearchAttributeKey('KbBindingId', SearchAttributeType.KEYWORD);
+export const KbService = defineSearchAttributeKey('KbService', SearchAttributeType.KEYWORD);
+export const KbPlan = defineSearchAttributeKey('KbPlan', SearchAttributeType.KEYWORD);
+export const KbOrg = defineSearchAttributeKey('KbOrg', SearchAttributeType.KEYWORD);
+export const KbSpace = defineSearchAttributeKey('KbSpace', SearchAttributeType.KEYWORD);
+export const KbOperation = defineSearchAttributeKey('KbOperation', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [KbInstanceId, KbBindingId, KbService, KbPlan, KbOrg, KbSpace, KbOperation];
