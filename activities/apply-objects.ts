@@ -1,0 +1,101 @@
+// Renders an instance's plan and applies every object with server-side apply. The field
+// manager is the instance's own and conflicts are not forced: if another instance or a
+// person owns an object of the same name, the apply fails instead of taking it over.
+import { ApplicationFailure } from '@temporalio/activity';
+import { RenderError } from '../catalog/errors.js';
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
+import { renderPlan } from '../catalog/render.js';
+import type { KubernetesObject } from '../catalog/types.js';
+import { KubeApiError } from '../kube/errors.js';
+import type { ObjectRef } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { describeRef, refOf } from './refs.js';
+
+export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
+
+export interface ApplyInput {
+  instanceId: string;
+  planId: string;
+  parameters: Record<string, unknown>;
+  /** Ask the API server to validate everything without persisting anything. */
+  dryRun?: boolean;
+}
+
+export function createApplyActivities({ kube, records, catalog, settings }: ActivityDeps) {
+  /** The instance's objects as its plan renders them today, in creation order. */
+  async function renderInstance(input: { instanceId: string; planId: string; parameters: Record<string, unknown> }) {
+    const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+    if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no record`, NON_RETRYABLE.missingInstance);
+    const { record, randoms } = stored;
+    const found = catalog.findPlan(record.serviceId, input.planId);
+    if (!found) {
+      throw ApplicationFailure.nonRetryable(
+        `plan ${input.planId} of service ${record.serviceId} is not in the broker's catalog; restore it in the catalog to operate this instance`,
+        NON_RETRYABLE.invalidInput,
+      );
+    }
+    let objects: KubernetesObject[];
+    try {
+      objects = renderPlan(found.service, found.plan, {
+        instanceId: record.instanceId,
+        org: record.org,
+        space: record.space,
+        namespace: record.namespace,
+        storageClass: settings.storageClass,
+        parameters: input.parameters,
+        randoms,
+      });
+    } catch (err) {
+      if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
+      throw err;
+    }
+    if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
+    return objects;
+  }
+
+  async function applyOne(obj: KubernetesObject, instanceId: string, dryRun: boolean): Promise<void> {
+    try {
+      await kube.apply(obj, { fieldManager: fieldManagerFor(instanceId), force: false, dryRun });
+    } catch (err) {
+      const ref = describeRef(refOf(obj));
+      if (err instanceof KubeApiError && err.status === 409) {
+        throw ApplicationFailure.nonRetryable(
+          `${ref} exists already and is managed by someone else (${err.message}); delete it or rename it in the template`,
+          NON_RETRYABLE.conflict,
+        );
+      }
+      throw toActivityFailure(err, `apply ${ref}`);
+    }
+  }
+
+  return {
+    async applyInstanceObjects(input: ApplyInput): Promise<ObjectRef[]> {
+      const objects = await renderInstance(input);
+      // Objects of one kind go in parallel; kinds in creation order, so what a workload
+      // references exists before it.
+      for (const group of groupByKind(objects)) {
+        await Promise.all(group.map((o) => applyOne(o, input.instanceId, input.dryRun ?? false)));
+      }
+      return objects.map(refOf);
+    },
+  };
+}
+
+function namespaceFor(name: string, instanceId: string): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY } },
+  };
+}
+
+function groupByKind(objects: KubernetesObject[]): KubernetesObject[][] {
+  const groups: KubernetesObject[][] = [];
+  for (const o of objects) {
+    const last = groups.at(-1);
+    if (last && last[0]!.kind === o.kind) last.push(o);
+    else groups.push([o]);
+  }
+  return groups;
+}

@@ -1,0 +1,76 @@
+// Binding activities: credentials are rendered from the running instance and stored in the
+// binding's Secret inside the activity, so they never travel through workflow history.
+import { ApplicationFailure } from '@temporalio/activity';
+import { renderCredentials } from '../catalog/credentials.js';
+import { RenderError } from '../catalog/errors.js';
+import type { BindInput } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { NON_RETRYABLE, step } from './failures.js';
+import { readInstanceFacts } from './instance-facts.js';
+
+export function createBindingActivities({ kube, records, catalog, settings }: ActivityDeps) {
+  return {
+    async createBinding(input: BindInput): Promise<void> {
+      if (await step('read the binding record', () => records.getBinding(input.bindingId))) return; // a retry
+      const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+      if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} does not exist`, NON_RETRYABLE.missingInstance);
+      const { record, randoms } = stored;
+      const found = catalog.findPlan(record.serviceId, record.planId);
+      if (!found) {
+        throw ApplicationFailure.nonRetryable(`plan ${record.planId} of instance ${input.instanceId} is not in the catalog`, NON_RETRYABLE.invalidInput);
+      }
+      const facts = await step(`read the environment and Services of instance ${input.instanceId}`, () =>
+        readInstanceFacts(kube, record, found.plan, settings),
+      );
+      let credentials: Record<string, unknown>;
+      try {
+        credentials = renderCredentials(
+          found.service,
+          found.plan,
+          {
+            instanceId: record.instanceId,
+            org: record.org,
+            space: record.space,
+            namespace: record.namespace,
+            storageClass: settings.storageClass,
+            parameters: record.parameters,
+            randoms,
+          },
+          facts,
+        );
+      } catch (err) {
+        if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
+        throw err;
+      }
+      await step('store the binding', () =>
+        records.createBinding(
+          {
+            bindingId: input.bindingId,
+            instanceId: input.instanceId,
+            serviceId: input.serviceId,
+            planId: input.planId,
+            parameters: input.parameters,
+            ...(input.bindResource ? { bindResource: input.bindResource } : {}),
+            context: input.context,
+            endpoints: facts.services.map((s) => ({ host: s.hostname, ports: s.ports.map((p) => String(p.port)) })),
+            createdAt: new Date().toISOString(),
+          },
+          credentials,
+        ),
+      );
+    },
+
+    async deleteBinding(input: { bindingId: string }): Promise<void> {
+      await step('delete the binding', () => records.deleteBinding(input.bindingId));
+    },
+
+    /** Deprovision removes the bindings the platform did not unbind first. */
+    async deleteInstanceBindings(input: { instanceId: string }): Promise<number> {
+      return step('delete the bindings of the instance', async () => {
+        const bindings = await records.listBindings(input.instanceId);
+        await Promise.all(bindings.map((b) => records.deleteBinding(b.bindingId)));
+        return bindings.length;
+      });
+    },
+  };
+}

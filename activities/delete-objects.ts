@@ -1,0 +1,174 @@
+// Deleting an instance's objects: everything labelled with the instance, including objects its
+// plan no longer has and objects Kubernetes made for it (ReplicaSets, Pods, PVCs of
+// StatefulSets), then waiting, with watches, until they are gone.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { instanceSelector } from '../catalog/labels.js';
+import type { Catalog, KubernetesObject } from '../catalog/types.js';
+import type { KubeApi } from '../kube/api.js';
+import { KubeApiError } from '../kube/errors.js';
+import type { ObjectRef } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { NON_RETRYABLE, step } from './failures.js';
+import { refKey, refOf } from './refs.js';
+
+interface KindRef {
+  apiVersion: string;
+  kind: string;
+}
+
+/** Kinds Kubernetes creates on an instance's behalf, beside whatever its templates name. */
+const ALWAYS_SWEPT: KindRef[] = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'v1', kind: 'ReplicationController' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+];
+
+/** Every kind an instance may own: the catalog's, Kubernetes' own, Namespaces when per instance. */
+export function sweptKinds(catalog: Catalog, perInstanceNamespaces: boolean): KindRef[] {
+  const kinds = new Map<string, KindRef>();
+  const add = (k: KindRef) => kinds.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
+  ALWAYS_SWEPT.forEach(add);
+  for (const service of catalog.services) {
+    for (const plan of service.plans) for (const t of plan.templates) add(t.body);
+  }
+  if (perInstanceNamespaces) add({ apiVersion: 'v1', kind: 'Namespace' });
+  return [...kinds.values()];
+}
+
+const POLL_CAP_MS = 10_000;
+
+export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps) {
+  const kinds = sweptKinds(catalog, settings.perInstanceNamespaces);
+
+  /** Lists the instance's objects of every kind the cluster serves. */
+  async function listInstanceObjects(instanceId: string, namespace: string) {
+    const lists = await Promise.all(
+      kinds.map(async (k) => {
+        try {
+          const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: instanceSelector(instanceId) });
+          return { kind: k, objects: list.items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })), resourceVersion: list.metadata.resourceVersion };
+        } catch (err) {
+          if (err instanceof KubeApiError && err.status === 404) return { kind: k, objects: [] as KubernetesObject[], resourceVersion: undefined };
+          throw err;
+        }
+      }),
+    );
+    return lists.filter((l) => l.objects.length > 0);
+  }
+
+  return {
+    /** Asks Kubernetes to delete everything labelled with the instance: one request per kind. */
+    async deleteInstanceObjects(input: { instanceId: string; namespace: string }): Promise<void> {
+      await step(`delete the objects of instance ${input.instanceId}`, () =>
+        Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+      );
+    },
+
+    /** Waits until no object of the instance is left; deletes again what reappears. */
+    async waitInstanceGone(input: { instanceId: string; namespace: string; deadline: number }): Promise<void> {
+      const ctx = Context.current();
+      for (;;) {
+        const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
+          listInstanceObjects(input.instanceId, input.namespace),
+        );
+        if (remaining.length === 0) return;
+        const left = remaining.flatMap((l) => l.objects);
+        ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) });
+        if (Date.now() >= input.deadline) {
+          throw ApplicationFailure.nonRetryable(
+            `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
+            NON_RETRYABLE.notGone,
+          );
+        }
+        // Something new, not yet being deleted (a controller made it): delete its kind again.
+        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
+        await step('delete leftovers', () =>
+          Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
+        );
+        await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), Math.min(POLL_CAP_MS, input.deadline - Date.now()), ctx.cancellationSignal);
+      }
+    },
+
+    /** After an update: deletes the instance's objects that the applied plan no longer has. */
+    async pruneInstanceObjects(input: { instanceId: string; namespace: string; keep: ObjectRef[] }): Promise<number> {
+      const keep = new Set(input.keep.map(refKey));
+      const lists = await step('list the objects of the instance', () => listInstanceObjects(input.instanceId, input.namespace));
+      // Objects with an owner (ReplicaSets, Pods, ...) go with their owner.
+      const stale = lists
+        .flatMap((l) => l.objects)
+        .filter((o) => o.kind !== 'Namespace' && !keep.has(refKey(refOf(o))) && !(o.metadata.ownerReferences as unknown[] | undefined)?.length);
+      await step('delete objects the plan no longer has', () =>
+        Promise.all(stale.map((o) => kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name))),
+      );
+      return stale.length;
+    },
+  };
+}
+
+async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<void> {
+  try {
+    // Cluster-scoped kinds (Namespace) ignore the namespace.
+    await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
+  } catch (err) {
+    // A kind the cluster does not serve (a CRD never installed) has nothing to delete.
+    if (err instanceof KubeApiError && (err.status === 404 || err.status === 405)) return;
+    throw err;
+  }
+}
+
+/** Watches the kinds that still have objects until those are all deleted, or the time is up. */
+async function untilDeleted(
+  kube: KubeApi,
+  remaining: { kind: KindRef; objects: KubernetesObject[]; resourceVersion: string | undefined }[],
+  namespace: string,
+  labelSelector: string,
+  timeoutMs: number,
+  cancelled: AbortSignal,
+): Promise<void> {
+  const abort = new AbortController();
+  const onCancel = () => abort.abort();
+  cancelled.addEventListener('abort', onCancel, { once: true });
+  const left = new Set(remaining.flatMap((l) => l.objects.map((o) => refKey(refOf(o)))));
+  const timer = setTimeout(() => abort.abort(), Math.max(0, timeoutMs));
+  try {
+    await Promise.race(
+      remaining.map((l) =>
+        kube
+          .watch(
+            l.kind.apiVersion,
+            l.kind.kind,
+            namespace,
+            { labelSelector, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}), timeoutSeconds: Math.ceil(timeoutMs / 1000) },
+            (type, obj) => {
+              if (type !== 'DELETED') return;
+              left.delete(refKey({ kind: l.kind.kind, name: obj.metadata.name, namespace: obj.metadata.namespace }));
+              if (left.size === 0) abort.abort();
+            },
+            abort.signal,
+          )
+          // Any end of a watch (expired resourceVersion, API server gone) sends us back to listing.
+          .catch(() => undefined),
+      ),
+    );
+  } finally {
+    clearTimeout(timer);
+    cancelled.removeEventListener('abort', onCancel);
+    abort.abort();
+  }
+}
+
+function stuckReason(o: KubernetesObject): string {
+  const finalizers = (o.metadata.finalizers as string[] | undefined) ?? [];
+  const what = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+  if (finalizers.length) return `${what} waits for finalizers ${finalizers.join(', ')} (remove them when their controller is gone: kubectl patch --type=merge -p '{"metadata":{"finalizers":null}}')`;
+  return `${what} is being deleted`;
+}

@@ -1,0 +1,21 @@
+// All activities of the broker, built once by the worker around its clients.
+import type { ActivityDeps } from './deps.js';
+import { createApplyActivities } from './apply-objects.js';
+import { createBindingActivities } from './bindings.js';
+import { createDeleteActivities } from './delete-objects.js';
+import { createInstanceRecordActivities } from './instance-records.js';
+import { createWaitReadyActivities } from './wait-ready.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createInstanceRecordActivities(deps),
+    ...createApplyActivities(deps),
+    ...createWaitReadyActivities(deps),
+    ...createDeleteActivities(deps),
+    ...createBindingActivities(deps),
+  };
+}
+
+/** The type workflows proxy; they import nothing else from activities. */
+export type BrokerActivities = ReturnType<typeof createActivities>;
+export type { ActivityDeps, ActivitySettings } from './deps.js';

@@ -1,0 +1,89 @@
+// Activities that write an instance's durable record. Each is idempotent: a retry after a
+// worker crash finds the record in the state it left and does no harm.
+import { ApplicationFailure } from '@temporalio/activity';
+import { generateRandoms } from '../catalog/randoms.js';
+import type { InstanceRecord, InstanceState } from '../kube/records.js';
+import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { NON_RETRYABLE, step } from './failures.js';
+
+export function createInstanceRecordActivities({ records }: ActivityDeps) {
+  const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
+    step(what, async () => {
+      if (!(await records.getInstance(instanceId))) {
+        throw ApplicationFailure.nonRetryable(`instance ${instanceId} has no record`, NON_RETRYABLE.missingInstance);
+      }
+      return records.updateInstance(instanceId, change);
+    });
+
+  return {
+    /** Records a new instance, with the random values its templates share for its whole life. */
+    async createInstanceRecord(input: ProvisionInput): Promise<void> {
+      const now = new Date().toISOString();
+      await step('record the instance', () =>
+        records.createInstance(
+          {
+            instanceId: input.instanceId,
+            serviceId: input.serviceId,
+            planId: input.planId,
+            parameters: input.parameters,
+            context: input.context,
+            org: input.org,
+            space: input.space,
+            namespace: input.namespace,
+            ownsNamespace: input.ownsNamespace,
+            state: 'provisioning',
+            ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
+            createdAt: now,
+            updatedAt: now,
+          },
+          generateRandoms(),
+        ),
+      );
+    },
+
+    async setInstanceState(input: { instanceId: string; state: InstanceState }): Promise<void> {
+      await update(input.instanceId, `mark the instance ${input.state}`, (r) => ({ ...r, state: input.state }));
+    },
+
+    /** Marks the update in flight and remembers what to roll back to; returns that. */
+    async beginUpdate(input: UpdateInput): Promise<{ planId: string; parameters: Record<string, unknown> }> {
+      const r = await update(input.instanceId, 'record the update', (r) => ({
+        ...r,
+        state: 'updating',
+        // A retried activity must not overwrite the rollback target with the new plan.
+        previous: r.previous ?? { planId: r.planId, parameters: r.parameters },
+      }));
+      return r.previous!;
+    },
+
+    /** The update succeeded: the record now describes the new plan and parameters. */
+    async finishUpdate(input: UpdateInput): Promise<void> {
+      await update(input.instanceId, 'record the updated instance', ({ previous: _, ...r }) => ({
+        ...r,
+        planId: input.planId,
+        parameters: input.parameters,
+        context: { ...r.context, ...input.context },
+        ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
+        state: 'ready',
+      }));
+    },
+
+    /** The update failed and was rolled back: the record keeps the previous plan. */
+    async abandonUpdate(input: { instanceId: string }): Promise<void> {
+      await update(input.instanceId, 'record the rolled back instance', ({ previous: _, ...r }) => ({ ...r, state: 'ready' }));
+    },
+
+    async deleteInstanceRecord(input: { instanceId: string }): Promise<void> {
+      await step('delete the instance record', () => records.deleteInstance(input.instanceId));
+    },
+
+    /** Reads what the instance runs now (for workflows that need its plan or namespace). */
+    async readInstance(input: { instanceId: string }): Promise<Pick<InstanceRecord, 'planId' | 'namespace' | 'state'> | undefined> {
+      const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+      if (!stored) return undefined;
+      const { planId, namespace, state } = stored.record;
+      return { planId, namespace, state };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Named activity option profiles: durations and retry policies live here, not at call sites.
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+
+/** Short Kubernetes and record writes. Retried with backoff through API server outages. */
+export const kubernetesStep: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  // An outage longer than this fails the operation (and its compensation retries on its own).
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds' },
+  // A cancelled operation waits until the step has really stopped: nothing applies behind its back.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/** Cleanup that must happen: retried much longer, because giving up leaves objects behind. */
+export const cleanupStep: ActivityOptions = {
+  ...kubernetesStep,
+  scheduleToCloseTimeout: '2 hours',
+};
+
+/** Waiting on Kubernetes (ready, gone): heartbeats, so a dead worker is noticed in 30 s. */
+export function waitStep(timeoutSeconds: number): ActivityOptions {
+  return {
+    // The activity enforces the operation's deadline itself; this is the safety net.
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+}

@@ -1,0 +1,25 @@
+// Deprovision: delete every object labelled with the instance (also what its plan no longer
+// has), wait until it is gone, then remove its bindings and its record.
+import { proxyActivities } from '@temporalio/workflow';
+import type { BrokerActivities } from '../activities/index.js';
+import { cleanupStep, waitStep } from './activity-options.js';
+import { operationFailed, rootMessage } from './failure.js';
+import type { DeprovisionInput } from './types.js';
+
+const steps = proxyActivities<BrokerActivities>(cleanupStep);
+
+export async function deprovisionInstance(input: DeprovisionInput): Promise<void> {
+  const { instanceId, namespace } = input;
+  const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  try {
+    if (await steps.readInstance({ instanceId })) await steps.setInstanceState({ instanceId, state: 'deprovisioning' });
+    await steps.deleteInstanceObjects({ instanceId, namespace });
+    await wait.waitInstanceGone({ instanceId, namespace, deadline: Date.now() + input.timeoutSeconds * 1000 });
+    await steps.deleteInstanceBindings({ instanceId });
+    await steps.deleteInstanceRecord({ instanceId });
+  } catch (err) {
+    throw operationFailed({
+      description: `deprovisioning failed: ${rootMessage(err)}. The instance still exists; fix the cause and delete it again.`,
+    });
+  }
+}

@@ -1,0 +1,19 @@
+// Turning what went wrong into the description a platform shows its user.
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, upsertMemo, isCancellation } from '@temporalio/workflow';
+import type { OperationFailure } from './types.js';
+
+/** The innermost message of a failure chain: the one that says what actually happened. */
+export function rootMessage(err: unknown): string {
+  if (isCancellation(err)) return 'cancelled';
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof TimeoutFailure) return `a step timed out (${e.timeoutType ?? 'timeout'}); is the Kubernetes API server reachable?`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Records the failure in the memo (read by last_operation) and returns the error to throw. */
+export function operationFailed(failure: OperationFailure): ApplicationFailure {
+  upsertMemo({ failure });
+  return ApplicationFailure.create({ message: failure.description, type: 'OperationFailed', nonRetryable: true, details: [failure] });
+}

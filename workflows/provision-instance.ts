@@ -1,0 +1,84 @@
+// Provision: record the instance, apply its objects, wait until its workloads are ready.
+// Any failure deletes everything the instance created (the compensation cannot be cancelled),
+// then fails with a description a person can act on. A DELETE that arrives meanwhile stops
+// the provision and continues as the deprovision the platform asked for.
+import {
+  CancellationScope,
+  isCancellation,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BrokerActivities } from '../activities/index.js';
+import { KbOperation } from '../temporal/search-attributes.js';
+import { kubernetesStep, waitStep, cleanupStep } from './activity-options.js';
+import { deprovisionRequested } from './definitions.js';
+import type { deprovisionInstance } from './deprovision-instance.js';
+import { operationFailed, rootMessage } from './failure.js';
+import type { OperationMemo, ProvisionInput } from './types.js';
+
+const steps = proxyActivities<BrokerActivities>(kubernetesStep);
+const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
+
+export async function provisionInstance(input: ProvisionInput): Promise<void> {
+  const { instanceId, namespace } = input;
+  const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  const deadline = Date.now() + input.timeoutSeconds * 1000;
+
+  let deprovision: { operation: string; timeoutSeconds: number } | undefined;
+  const work = new CancellationScope();
+  setHandler(deprovisionRequested, (request) => {
+    deprovision = request;
+    upsertMemo({ pendingOperation: request.operation });
+    work.cancel();
+  });
+
+  try {
+    await work.run(async () => {
+      await steps.createInstanceRecord(input);
+      const objects = await steps.applyInstanceObjects({ instanceId, planId: input.planId, parameters: input.parameters });
+      await wait.waitInstanceReady({ instanceId, namespace, objects, deadline });
+      await steps.setInstanceState({ instanceId, state: 'ready' });
+    });
+  } catch (err) {
+    if (deprovision) return continueAsDeprovision(input, deprovision);
+    const cause = rootMessage(err);
+    const cleanupFailure = await CancellationScope.nonCancellable(async () => {
+      try {
+        await cleanup.deleteInstanceObjects({ instanceId, namespace });
+        await cleanup.waitInstanceGone({ instanceId, namespace, deadline: Date.now() + input.timeoutSeconds * 1000 });
+        await cleanup.deleteInstanceRecord({ instanceId });
+        return undefined;
+      } catch (cleanupErr) {
+        return rootMessage(cleanupErr);
+      }
+    });
+    if (isCancellation(err)) throw err; // an operator cancelled it in Temporal: report it as such
+    throw operationFailed({
+      description: cleanupFailure
+        ? `provisioning failed: ${cause}. Deleting what it created failed too (${cleanupFailure}); delete the instance to retry the cleanup.`
+        : `provisioning failed: ${cause}. Everything it created was deleted; the instance can be created again.`,
+    });
+  }
+  // A DELETE that raced with the last step: deprovision now.
+  if (deprovision) return continueAsDeprovision(input, deprovision);
+}
+
+/** The same workflow id continues as the deprovision, so Temporal keeps operations in order. */
+function continueAsDeprovision(input: ProvisionInput, request: { operation: string; timeoutSeconds: number }): Promise<never> {
+  const memo: OperationMemo = { operation: request.operation, requestDigest: '' };
+  const next = makeContinueAsNewFunc<typeof deprovisionInstance>({
+    workflowType: 'deprovisionInstance',
+    memo: memo as unknown as Record<string, unknown>,
+    // Search attributes carry over; the operation type changes.
+    typedSearchAttributes: workflowInfo().typedSearchAttributes.updateCopy([{ key: KbOperation, value: 'deprovision' }]),
+  });
+  return next({
+    instanceId: input.instanceId,
+    namespace: input.namespace,
+    operation: request.operation,
+    timeoutSeconds: request.timeoutSeconds,
+  });
+}

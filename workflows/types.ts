@@ -1,0 +1,81 @@
+// Inputs and memo of the broker's workflows. Plain types: safe for workflow code and the API.
+
+/** An object the broker created, by reference: workflow history never holds object bodies. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+interface InstanceOperation {
+  instanceId: string;
+  /** The OSB operation token the API answered with. */
+  operation: string;
+}
+
+export interface ProvisionInput extends InstanceOperation {
+  serviceId: string;
+  planId: string;
+  /** Validated against the plan's schema, defaults applied. */
+  parameters: Record<string, unknown>;
+  context: Record<string, unknown>;
+  org: string;
+  space: string;
+  namespace: string;
+  /** The namespace is made for this instance (per-instance strategy) and deleted with it. */
+  ownsNamespace: boolean;
+  maintenanceInfo?: { version: string };
+  /** How long the instance may take to become ready. */
+  timeoutSeconds: number;
+}
+
+export interface UpdateInput extends InstanceOperation {
+  planId: string;
+  parameters: Record<string, unknown>;
+  context: Record<string, unknown>;
+  maintenanceInfo?: { version: string };
+  timeoutSeconds: number;
+}
+
+export interface DeprovisionInput extends InstanceOperation {
+  namespace: string;
+  timeoutSeconds: number;
+}
+
+export interface BindInput {
+  bindingId: string;
+  instanceId: string;
+  operation: string;
+  serviceId: string;
+  planId: string;
+  parameters: Record<string, unknown>;
+  bindResource?: Record<string, unknown>;
+  context: Record<string, unknown>;
+}
+
+export interface UnbindInput {
+  bindingId: string;
+  instanceId: string;
+  operation: string;
+}
+
+/** What a failed operation tells the platform (OSB last_operation fields). */
+export interface OperationFailure {
+  description: string;
+  instanceUsable?: boolean;
+  updateRepeatable?: boolean;
+}
+
+/**
+ * Workflow memo, read by last_operation through one describe call, so it answers
+ * without a worker. Never holds parameters or credentials: `requestDigest` stands for them.
+ */
+export interface OperationMemo {
+  operation: string;
+  /** sha256 of the request's identifying attributes, to tell an identical retry from a conflict. */
+  requestDigest: string;
+  /** A DELETE arrived while this provision ran: the token of that deprovision. */
+  pendingOperation?: string;
+  failure?: OperationFailure;
+}

@@ -1,0 +1,16 @@
+// Unbind: delete the binding's Secret, which revokes the credentials the broker handed out.
+import { proxyActivities } from '@temporalio/workflow';
+import type { BrokerActivities } from '../activities/index.js';
+import { cleanupStep } from './activity-options.js';
+import { operationFailed, rootMessage } from './failure.js';
+import type { UnbindInput } from './types.js';
+
+const steps = proxyActivities<BrokerActivities>(cleanupStep);
+
+export async function unbindInstance(input: UnbindInput): Promise<void> {
+  try {
+    await steps.deleteBinding({ bindingId: input.bindingId });
+  } catch (err) {
+    throw operationFailed({ description: `unbinding failed: ${rootMessage(err)}` });
+  }
+}
