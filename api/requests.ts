@@ -1,0 +1,84 @@
+// Reading OSB requests: ids, query flags and JSON bodies, each failure a 400 that says what
+// to fix. Unknown fields are ignored, as the spec requires.
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { badRequest } from './errors.js';
+
+// Ids become Kubernetes label values: 1-63 letters, digits, '-', '_', '.', alphanumeric at both ends.
+const ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+export function pathId(c: Context, name: 'instance_id' | 'binding_id'): string {
+  const id = c.req.param(name) ?? '';
+  if (!ID.test(id)) {
+    throw badRequest(`${name} must be 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (a GUID is typical)`);
+  }
+  return id;
+}
+
+export const acceptsIncomplete = (c: Context) => c.req.query('accepts_incomplete') === 'true';
+
+/** A required query parameter (service_id and plan_id of DELETEs). */
+export function requiredQuery(c: Context, name: string): string {
+  const value = c.req.query(name);
+  if (!value) throw badRequest(`the query parameter ${name} is required`);
+  return value;
+}
+
+export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const text = await c.req.text();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('the request body must be a JSON object');
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw badRequest(result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  }
+  return result.data;
+}
+
+const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` }).min(1, `${field} must not be empty`);
+const object = (field: string) => z.record(z.string(), z.unknown(), { error: `${field} must be a JSON object` });
+const maintenanceInfo = z.object({ version: nonEmpty('maintenance_info.version') }, { error: 'maintenance_info must be an object with a version' });
+
+export const provisionBody = z.object({
+  service_id: nonEmpty('service_id'),
+  plan_id: nonEmpty('plan_id'),
+  context: object('context').optional(),
+  organization_guid: nonEmpty('organization_guid').optional(),
+  space_guid: nonEmpty('space_guid').optional(),
+  parameters: object('parameters').optional(),
+  maintenance_info: maintenanceInfo.optional(),
+});
+
+export const updateBody = z.object({
+  service_id: nonEmpty('service_id'),
+  plan_id: nonEmpty('plan_id').optional(),
+  context: object('context').optional(),
+  parameters: object('parameters').optional(),
+  maintenance_info: maintenanceInfo.optional(),
+  previous_values: object('previous_values').optional(),
+});
+
+export const bindBody = z.object({
+  service_id: nonEmpty('service_id').optional(),
+  plan_id: nonEmpty('plan_id').optional(),
+  context: object('context').optional(),
+  app_guid: nonEmpty('app_guid').optional(),
+  bind_resource: object('bind_resource').optional(),
+  parameters: object('parameters').optional(),
+  predecessor_binding_id: nonEmpty('predecessor_binding_id').optional(),
+});
+
+/** Organization and space GUIDs: from the context (CF profile), else the deprecated top-level fields. */
+export function orgAndSpace(body: { context?: Record<string, unknown> | undefined; organization_guid?: string | undefined; space_guid?: string | undefined }) {
+  const ctx = body.context ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    org: str(ctx['organization_guid']) ?? body.organization_guid ?? '',
+    space: str(ctx['space_guid']) ?? body.space_guid ?? '',
+  };
+}

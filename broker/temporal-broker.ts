@@ -1,0 +1,479 @@
+// The broker's behaviour behind the OSB API: decide from the durable records and the state of
+// Temporal workflows what a request means (new, identical retry, conflict, concurrent), then
+// start or signal the workflow. Never touches the instance's Kubernetes objects itself.
+import { randomBytes } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
+import type {
+  BindRequest,
+  BindResult,
+  Broker,
+  BindingDetails,
+  DeprovisionRequest,
+  InstanceDetails,
+  LastOperation,
+  ProvisionRequest,
+  ProvisionResult,
+  RemovalResult,
+  UnbindRequest,
+  UpdateRequest,
+  UpdateResult,
+} from '../api/broker.js';
+import {
+  asyncRequired,
+  badRequest,
+  BrokerError,
+  concurrencyError,
+  conflict,
+  gone,
+  maintenanceInfoConflict,
+  notFound,
+  unprocessable,
+} from '../api/errors.js';
+import { validateRequestParameters } from '../api/parameters.js';
+import type { Catalog, Plan } from '../catalog/types.js';
+import type { BindingRecord, RecordStore } from '../kube/records.js';
+import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../temporal/ids.js';
+import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../temporal/search-attributes.js';
+import { deprovisionRequested } from '../workflows/definitions.js';
+import type { BindInput, DeprovisionInput, OperationMemo, ProvisionInput, UpdateInput } from '../workflows/types.js';
+import { digest } from './digest.js';
+import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
+import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf } from './operation-state.js';
+
+export interface BrokerSettings {
+  taskQueue: string;
+  namespaceStrategy: NamespaceStrategy;
+  instanceNamespace: string;
+  /** Seconds a provision or update may take when its plan sets no maximum_polling_duration. */
+  defaultTimeoutSeconds: number;
+  /** How long a bind or unbind may take before the API answers 202 instead of waiting. */
+  syncBindTimeoutMs: number;
+}
+
+export interface BrokerDeps {
+  client: Client;
+  records: RecordStore;
+  catalog: Catalog;
+  settings: BrokerSettings;
+}
+
+const newOperation = (type: OperationType) => operationToken(type, randomBytes(4).toString('hex'));
+
+/** What makes two provision requests the same request. */
+const instanceDigest = (r: { serviceId: string; planId: string; parameters: Record<string, unknown> }) =>
+  digest({ serviceId: r.serviceId, planId: r.planId, parameters: r.parameters });
+
+const bindingDigest = (r: { instanceId: string; planId: string; parameters: Record<string, unknown>; bindResource?: Record<string, unknown> | undefined }) =>
+  digest({ instanceId: r.instanceId, planId: r.planId, parameters: r.parameters, bindResource: r.bindResource ?? {} });
+
+export class TemporalBroker implements Broker {
+  constructor(private readonly deps: BrokerDeps) {}
+
+  private get client() {
+    return this.deps.client;
+  }
+
+  private timeoutOf(plan: Plan): number {
+    return plan.maximumPollingDuration ?? this.deps.settings.defaultTimeoutSeconds;
+  }
+
+  private searchAttributes(op: OperationType, a: { instanceId: string; bindingId?: string; service: string; plan: string; org?: string; space?: string }) {
+    const pairs: SearchAttributePair[] = [
+      { key: KbInstanceId, value: a.instanceId },
+      { key: KbOperation, value: op },
+      { key: KbService, value: a.service },
+      { key: KbPlan, value: a.plan },
+    ];
+    if (a.bindingId) pairs.push({ key: KbBindingId, value: a.bindingId });
+    if (a.org) pairs.push({ key: KbOrg, value: a.org });
+    if (a.space) pairs.push({ key: KbSpace, value: a.space });
+    return new TypedSearchAttributes(pairs);
+  }
+
+  private planOf(record: { serviceId: string; planId: string }) {
+    return this.deps.catalog.findPlan(record.serviceId, record.planId);
+  }
+
+  // ---- instances --------------------------------------------------------------------------
+
+  async provision(req: ProvisionRequest): Promise<ProvisionResult> {
+    const requestDigest = instanceDigest({ serviceId: req.service.id, planId: req.plan.id, parameters: req.parameters });
+    const stored = await this.deps.records.getInstance(req.instanceId);
+    if (stored) {
+      const { record } = stored;
+      if (instanceDigest(record) !== requestDigest) throw conflict(`instance ${req.instanceId} exists with other attributes`);
+      if (record.state === 'deprovisioning') throw concurrencyError(`instance ${req.instanceId}`);
+      if (record.state !== 'provisioning') return { status: 'exists' };
+      return this.runningOperation(instanceWorkflowId(req.instanceId), 'provisionInstance', requestDigest, req.instanceId);
+    }
+    if (!req.acceptsIncomplete) throw asyncRequired();
+
+    const { namespace, ownsNamespace } = instanceNamespace(
+      this.deps.settings.namespaceStrategy,
+      this.deps.settings.instanceNamespace,
+      req.instanceId,
+      req.context,
+    );
+    const operation = newOperation('provision');
+    const input: ProvisionInput = {
+      instanceId: req.instanceId,
+      operation,
+      serviceId: req.service.id,
+      planId: req.plan.id,
+      parameters: req.parameters,
+      context: req.context,
+      org: req.org,
+      space: req.space,
+      namespace,
+      ownsNamespace,
+      ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+      timeoutSeconds: this.timeoutOf(req.plan),
+    };
+    const memo: OperationMemo = { operation, requestDigest };
+    try {
+      await this.client.workflow.start('provisionInstance', {
+        workflowId: instanceWorkflowId(req.instanceId),
+        taskQueue: this.deps.settings.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { ...memo },
+        typedSearchAttributes: this.searchAttributes('provision', {
+          instanceId: req.instanceId,
+          service: req.service.name,
+          plan: req.plan.name,
+          org: req.org,
+          space: req.space,
+        }),
+      });
+      return { status: 'accepted', operation };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Another request for this instance got there first: the same one, or a conflict.
+      return this.runningOperation(instanceWorkflowId(req.instanceId), 'provisionInstance', requestDigest, req.instanceId);
+    }
+  }
+
+  /** A request found a workflow running: identical → its operation; else conflict or concurrency. */
+  private async runningOperation(workflowId: string, type: string, requestDigest: string, what: string): Promise<{ status: 'accepted'; operation: string }> {
+    const run = await describeLatest(this.client, workflowId);
+    if (!run || !isRunning(run)) throw unprocessable(`the state of ${what} changed during the request; send it again`);
+    const memo = memoOf(run);
+    if (run.type !== type) throw concurrencyError(what);
+    if (memo.requestDigest !== requestDigest) throw conflict(`${what} is being created with other attributes`);
+    return { status: 'accepted', operation: memo.operation ?? '' };
+  }
+
+  /** The instance's record; 422 while a provision has not written it yet, else 404. */
+  private async existingInstance(instanceId: string) {
+    const stored = await this.deps.records.getInstance(instanceId);
+    if (stored) return stored;
+    if (isRunning(await describeLatest(this.client, instanceWorkflowId(instanceId)))) throw concurrencyError(`instance ${instanceId}`);
+    throw notFound(`instance ${instanceId} does not exist`);
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceDetails> {
+    const stored = await this.deps.records.getInstance(instanceId);
+    if (!stored || stored.record.state === 'provisioning') throw notFound(`instance ${instanceId} does not exist or is still being provisioned`);
+    const { record } = stored;
+    if (record.state === 'updating' || record.state === 'deprovisioning') throw concurrencyError(`instance ${instanceId}`);
+    return {
+      service_id: record.serviceId,
+      plan_id: record.planId,
+      parameters: record.parameters,
+      ...(record.maintenanceInfo ? { maintenance_info: record.maintenanceInfo } : {}),
+      metadata: { labels: {}, attributes: { namespace: record.namespace } },
+    };
+  }
+
+  async update(req: UpdateRequest): Promise<UpdateResult> {
+    const { record } = await this.existingInstance(req.instanceId);
+    if (record.serviceId !== req.service.id) throw badRequest(`instance ${req.instanceId} belongs to service ${record.serviceId}, not ${req.service.id}`);
+    const current = this.planOf(record);
+    if (!current) throw unprocessable(`the instance's plan ${record.planId} is no longer in the catalog; the instance cannot be updated`);
+    const target = req.plan ?? current.plan;
+    if (target.id !== current.plan.id && !current.plan.planUpdateable) {
+      throw unprocessable(`plan ${current.plan.name} cannot be changed to another plan (plan_updateable is false)`, { update_repeatable: false });
+    }
+    if (req.maintenanceInfo && req.maintenanceInfo.version !== target.maintenanceInfo?.version) {
+      throw maintenanceInfoConflict(target.maintenanceInfo?.version);
+    }
+    // Parameters the request leaves out keep their values (OSB: platforms send only what the user changed).
+    const parameters = validateRequestParameters(target, 'update', req.parameters, record.parameters);
+    const maintenanceChanged = req.maintenanceInfo !== undefined && req.maintenanceInfo.version !== record.maintenanceInfo?.version;
+    const requestDigest = instanceDigest({ serviceId: record.serviceId, planId: target.id, parameters });
+    if (requestDigest === instanceDigest(record) && !maintenanceChanged) {
+      if (record.state === 'updating') return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+      if (record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
+      return { status: 'unchanged' };
+    }
+    if (record.state !== 'ready') {
+      return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+    }
+    if (!req.acceptsIncomplete) throw asyncRequired();
+
+    const operation = newOperation('update');
+    const input: UpdateInput = {
+      instanceId: req.instanceId,
+      operation,
+      planId: target.id,
+      parameters,
+      context: req.context,
+      ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+      timeoutSeconds: this.timeoutOf(target),
+    };
+    try {
+      await this.client.workflow.start('updateInstance', {
+        workflowId: instanceWorkflowId(req.instanceId),
+        taskQueue: this.deps.settings.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { operation, requestDigest } satisfies OperationMemo,
+        typedSearchAttributes: this.searchAttributes('update', {
+          instanceId: req.instanceId,
+          service: req.service.name,
+          plan: target.name,
+          org: record.org,
+          space: record.space,
+        }),
+      });
+      return { status: 'accepted', operation };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+    }
+  }
+
+  async deprovision(req: DeprovisionRequest): Promise<RemovalResult> {
+    const workflowId = instanceWorkflowId(req.instanceId);
+    const stored = await this.deps.records.getInstance(req.instanceId);
+    const run = await describeLatest(this.client, workflowId);
+    const running = isRunning(run) ? run : undefined;
+    if (!stored && !running) throw gone();
+    if (!req.acceptsIncomplete) throw asyncRequired();
+
+    if (running?.type === 'deprovisionInstance') return { status: 'accepted', operation: memoOf(running).operation! };
+    if (running?.type === 'updateInstance') throw concurrencyError(`instance ${req.instanceId}`);
+    const plan = stored ? this.planOf(stored.record)?.plan : undefined;
+    const timeoutSeconds = plan ? this.timeoutOf(plan) : this.deps.settings.defaultTimeoutSeconds;
+    const operation = newOperation('deprovision');
+
+    if (running?.type === 'provisionInstance') {
+      const pending = memoOf(running).pendingOperation;
+      if (pending) return { status: 'accepted', operation: pending };
+      // OSB: a DELETE during provisioning halts the provision and deletes what it made.
+      try {
+        await this.client.workflow.getHandle(workflowId).signal(deprovisionRequested, { operation, timeoutSeconds });
+        return { status: 'accepted', operation };
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // It finished meanwhile: deprovision it like any other instance.
+      }
+    }
+
+    const namespace = stored?.record.namespace;
+    if (!namespace) throw gone(); // the provision failed and cleaned up after itself
+    const input: DeprovisionInput = { instanceId: req.instanceId, operation, namespace, timeoutSeconds };
+    const service = this.deps.catalog.findService(stored!.record.serviceId);
+    try {
+      await this.client.workflow.start('deprovisionInstance', {
+        workflowId,
+        taskQueue: this.deps.settings.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { operation, requestDigest: '' } satisfies OperationMemo,
+        typedSearchAttributes: this.searchAttributes('deprovision', {
+          instanceId: req.instanceId,
+          service: service?.name ?? stored!.record.serviceId,
+          plan: plan?.name ?? stored!.record.planId,
+          org: stored!.record.org,
+          space: stored!.record.space,
+        }),
+      });
+      return { status: 'accepted', operation };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      throw concurrencyError(`instance ${req.instanceId}`);
+    }
+  }
+
+  async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
+    const run = await findOperationRun(this.client, instanceWorkflowId(instanceId), operation);
+    if (!run) {
+      // Temporal forgot the operation (history retention); the record still knows the outcome.
+      const stored = await this.deps.records.getInstance(instanceId);
+      if (!stored) throw notFound(`instance ${instanceId} does not exist`);
+      return stored.record.state === 'ready' ? { state: 'succeeded' } : { state: 'in progress' };
+    }
+    return lastOperationOf(run, operation);
+  }
+
+  // ---- bindings ---------------------------------------------------------------------------
+
+  async bind(req: BindRequest): Promise<BindResult> {
+    const records = this.deps.records;
+    let parameters = req.parameters;
+    if (req.predecessorBindingId) {
+      if (!req.plan.bindingRotatable) throw badRequest(`plan ${req.plan.name} does not support binding rotation (binding_rotatable is false)`);
+      const predecessor = await records.getBinding(req.predecessorBindingId);
+      if (!predecessor || predecessor.record.instanceId !== req.instanceId) {
+        throw badRequest(`predecessor binding ${req.predecessorBindingId} is not a binding of instance ${req.instanceId}`);
+      }
+      parameters ??= predecessor.record.parameters;
+    }
+    parameters ??= {};
+    const requestDigest = bindingDigest({ instanceId: req.instanceId, planId: req.plan.id, parameters, bindResource: req.bindResource });
+    const existing = await records.getBinding(req.bindingId);
+    if (existing) {
+      if (bindingDigest(existing.record) !== requestDigest) throw conflict(`binding ${req.bindingId} exists with other attributes`);
+      return { status: 'exists', ...bindingDetails(existing.record, existing.credentials) };
+    }
+
+    const instance = await this.existingInstance(req.instanceId);
+    if (instance.record.serviceId !== req.service.id || instance.record.planId !== req.plan.id) {
+      throw badRequest(`instance ${req.instanceId} is of service ${instance.record.serviceId} plan ${instance.record.planId}`);
+    }
+    if (instance.record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
+
+    const workflowId = bindingWorkflowId(req.bindingId);
+    const operation = newOperation('bind');
+    const input: BindInput = {
+      bindingId: req.bindingId,
+      instanceId: req.instanceId,
+      operation,
+      serviceId: req.service.id,
+      planId: req.plan.id,
+      parameters,
+      ...(req.bindResource ? { bindResource: req.bindResource } : {}),
+      context: req.context,
+    };
+    let handle: WorkflowHandle;
+    let op = operation;
+    try {
+      handle = await this.client.workflow.start('bindInstance', {
+        workflowId,
+        taskQueue: this.deps.settings.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { operation, requestDigest } satisfies OperationMemo,
+        typedSearchAttributes: this.searchAttributes('bind', {
+          instanceId: req.instanceId,
+          bindingId: req.bindingId,
+          service: req.service.name,
+          plan: req.plan.name,
+          org: instance.record.org,
+          space: instance.record.space,
+        }),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      op = (await this.runningOperation(workflowId, 'bindInstance', requestDigest, `binding ${req.bindingId}`)).operation;
+      handle = this.client.workflow.getHandle(workflowId);
+    }
+    const finished = await this.waitBriefly(handle);
+    if (!finished) {
+      if (req.acceptsIncomplete) return { status: 'accepted', operation: op };
+      throw asyncRequired();
+    }
+    const stored = await records.getBinding(req.bindingId);
+    if (!stored) throw unprocessable(`binding ${req.bindingId} could not be created`);
+    return { status: 'created', ...bindingDetails(stored.record, stored.credentials) };
+  }
+
+  /** Waits for a short workflow; false when it takes longer than a synchronous answer may. Failure → 422. */
+  private async waitBriefly(handle: WorkflowHandle): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.deps.settings.syncBindTimeoutMs)));
+    try {
+      return await Promise.race([handle.result().then(() => true), timeout]);
+    } catch (err) {
+      const failure = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw unprocessable(failure);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async getBinding(instanceId: string, bindingId: string): Promise<BindingDetails> {
+    const stored = await this.deps.records.getBinding(bindingId);
+    if (!stored || stored.record.instanceId !== instanceId) throw notFound(`binding ${bindingId} of instance ${instanceId} does not exist`);
+    return bindingDetails(stored.record, stored.credentials);
+  }
+
+  async unbind(req: UnbindRequest): Promise<RemovalResult> {
+    const workflowId = bindingWorkflowId(req.bindingId);
+    const stored = await this.deps.records.getBinding(req.bindingId);
+    const run = await describeLatest(this.client, workflowId);
+    if (isRunning(run)) {
+      if (run!.type === 'unbindInstance') return { status: 'accepted', operation: memoOf(run!).operation! };
+      throw concurrencyError(`binding ${req.bindingId}`);
+    }
+    if (!stored || stored.record.instanceId !== req.instanceId) throw gone();
+
+    const operation = newOperation('unbind');
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.client.workflow.start('unbindInstance', {
+        workflowId,
+        taskQueue: this.deps.settings.taskQueue,
+        args: [{ bindingId: req.bindingId, instanceId: req.instanceId, operation }],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { operation, requestDigest: '' } satisfies OperationMemo,
+        typedSearchAttributes: this.searchAttributes('unbind', {
+          instanceId: req.instanceId,
+          bindingId: req.bindingId,
+          service: this.deps.catalog.findService(stored.record.serviceId)?.name ?? stored.record.serviceId,
+          plan: stored.record.planId,
+        }),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      throw concurrencyError(`binding ${req.bindingId}`);
+    }
+    if (await this.waitBriefly(handle)) return { status: 'done' };
+    if (req.acceptsIncomplete) return { status: 'accepted', operation };
+    throw asyncRequired();
+  }
+
+  async bindingLastOperation(instanceId: string, bindingId: string, operation: string | undefined): Promise<LastOperation> {
+    const run = await findOperationRun(this.client, bindingWorkflowId(bindingId), operation);
+    if (!run) {
+      const stored = await this.deps.records.getBinding(bindingId);
+      if (!stored || stored.record.instanceId !== instanceId) throw notFound(`binding ${bindingId} does not exist`);
+      return { state: 'succeeded' };
+    }
+    return lastOperationOf(run, operation);
+  }
+
+  async ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    const probe = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = err instanceof BrokerError ? err.description : (err as Error).message;
+      }
+    };
+    await Promise.all([
+      probe('temporal', () => this.client.workflowService.getSystemInfo({})),
+      probe('kubernetes', () => this.deps.records.listBindings('readiness-probe')),
+    ]);
+    checks['catalog'] = `${this.deps.catalog.services.length} services`;
+    return { ok: checks['temporal'] === 'ok' && checks['kubernetes'] === 'ok', checks };
+  }
+}
+
+function bindingDetails(record: BindingRecord, credentials: Record<string, unknown>): BindingDetails {
+  return {
+    credentials,
+    ...(record.endpoints?.length ? { endpoints: record.endpoints } : {}),
+    parameters: record.parameters,
+  };
+}
+
