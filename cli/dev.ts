@@ -1,0 +1,60 @@
+// Dev mode: the local stack (Temporal dev server, Kubernetes with KWOK), the worker and the
+// API in one process, with the shipped catalog. Prints where everything is.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/config.js';
+import { PROJECT_ROOT } from '../config/paths.js';
+import { readStackEnv, STACK_DIR } from '../config/stack-env.js';
+import { createLogger } from '../observability/logger.js';
+import { startServer } from './serve.js';
+import { startWorker } from './worker.js';
+
+/** The dev password survives restarts, so a platform registered once keeps working. */
+function devPassword(): string {
+  const file = path.join(STACK_DIR, 'dev-password');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(12).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export async function dev(): Promise<void> {
+  const up = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts/stack/up.sh')], { stdio: 'inherit' });
+  if (up.status !== 0) throw new Error('the local stack did not start; see the messages above');
+  const stack = readStackEnv();
+  const env = {
+    AUTH_USER: 'broker',
+    AUTH_PASS: devPassword(),
+    STORAGE_CLASS: 'standard',
+    LOG_PRETTY: 'true',
+    ...stack,
+    ...process.env,
+  };
+  const config = loadConfig(env);
+  const logger = createLogger(config.BROKER_LOG_LEVEL, config.LOG_PRETTY);
+  const worker = await startWorker(config, logger);
+  const server = await startServer(config, logger);
+  const line = '-'.repeat(72);
+  console.log(
+    [
+      line,
+      `kubernetes-broker is running (dev mode)`,
+      `  broker URL     ${server.url}   (OSB API under /v2)`,
+      `  credentials    ${config.AUTH_USER} / ${config.AUTH_PASS}`,
+      `  Temporal UI    ${stack['TEMPORAL_UI_URL'] ?? ''}`,
+      `  KUBECONFIG     ${stack['KUBECONFIG'] ?? ''}`,
+      `  catalog        ${config.CATALOG_DIR}`,
+      `  try            curl -u ${config.AUTH_USER}:${config.AUTH_PASS} -H 'X-Broker-API-Version: 2.17' ${server.url}/v2/catalog`,
+      `  stop           Ctrl-C (the stack keeps running; npm run stack:down stops it)`,
+      line,
+    ].join('\n'),
+  );
+  const stop = async () => {
+    await server.close();
+    await worker.shutdown();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  await worker.running;
+}

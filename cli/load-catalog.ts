@@ -1,0 +1,12 @@
+// Loads the configured catalog for a process, logging each warning; a bad catalog stops the
+// process with every problem listed (the caller exits).
+import { loadCatalog } from '../catalog/load.js';
+import type { Catalog } from '../catalog/types.js';
+import type { Logger } from '../observability/logger.js';
+
+export async function loadCatalogOrExit(dir: string, logger: Logger): Promise<Catalog> {
+  const { catalog, warnings } = await loadCatalog(dir);
+  for (const w of warnings) logger.warn({ file: w.file, field: w.field }, w.message);
+  logger.info({ dir, services: catalog.services.length, plans: catalog.services.reduce((n, s) => n + s.plans.length, 0) }, 'catalog loaded');
+  return catalog;
+}

@@ -1,0 +1,56 @@
+// The OSB API server. SIGTERM: stop accepting connections, finish in-flight requests, exit.
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../api/app.js';
+import { TemporalBroker } from '../broker/temporal-broker.js';
+import type { Config } from '../config/config.js';
+import { connectKube } from '../kube/connect.js';
+import { RecordStore } from '../kube/records.js';
+import type { Logger } from '../observability/logger.js';
+import { createTemporalClient } from '../temporal/client.js';
+import { loadCatalogOrExit } from './load-catalog.js';
+
+export async function startServer(config: Config, logger: Logger) {
+  const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
+  const kube = connectKube(config);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+  const { client, connection } = createTemporalClient(config);
+  const broker = new TemporalBroker({
+    client,
+    records,
+    catalog,
+    settings: {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespaceStrategy: config.NAMESPACE_STRATEGY,
+      instanceNamespace: config.INSTANCE_NAMESPACE,
+      defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
+      syncBindTimeoutMs: config.SYNC_BIND_TIMEOUT * 1000,
+    },
+  });
+  const app = createApp({
+    broker,
+    catalog,
+    logger,
+    auth: { username: config.AUTH_USER, password: config.AUTH_PASS },
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    pollIntervalSeconds: config.POLL_INTERVAL,
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: stop the other process or set PORT`) : err),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  logger.info({ url }, 'broker API listening');
+  return {
+    url,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      kube.close();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// The Temporal worker: runs the broker's workflows and activities against Kubernetes.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { HEARTBEAT_MS } from '../activities/wait-ready.js';
+import type { Config } from '../config/config.js';
+import type { KubeApi } from '../kube/api.js';
+import { connectKube } from '../kube/connect.js';
+import { KubeApiError } from '../kube/errors.js';
+import { FIELD_MANAGER, RecordStore } from '../kube/records.js';
+import type { Logger } from '../observability/logger.js';
+import { loadCatalogOrExit } from './load-catalog.js';
+
+/** workflows/index, as source (tsx, vitest) or built (dist). */
+export function workflowsPath(): string {
+  for (const ext of ['.js', '.ts']) {
+    const file = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+    if (fs.existsSync(file)) return file;
+  }
+  throw new Error('workflows/index not found next to the worker');
+}
+
+/** The namespaces the broker writes to must exist before the first operation. */
+async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
+  for (const name of new Set(names)) {
+    try {
+      await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: FIELD_MANAGER });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 403 && (await kube.get('v1', 'Namespace', undefined, name).catch(() => undefined))) continue;
+      throw new Error(`cannot create namespace ${name} (${(err as Error).message}); create it, or give the broker the right to`);
+    }
+  }
+}
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** Temporal SDK logs go through our logger; warnings and up (it is chatty below). */
+function installTemporalLogging(logger: Logger): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN', (e) => logger[LEVELS[e.level]]({ ...e.meta, sdk: 'temporal' }, e.message)) });
+  } catch {
+    // installed already (several workers in one process, as in tests)
+  }
+}
+
+export async function startWorker(config: Config, logger: Logger) {
+  installTemporalLogging(logger);
+  const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
+  const kube = connectKube(config);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+  await ensureNamespaces(kube, [config.BROKER_NAMESPACE, ...(config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE])]);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: workflowsPath(),
+    // Heartbeats carry cancellation back: do not hold them back longer than activities send them.
+    maxHeartbeatThrottleInterval: HEARTBEAT_MS,
+    defaultHeartbeatThrottleInterval: HEARTBEAT_MS,
+    activities: createActivities({
+      kube,
+      records,
+      catalog,
+      settings: {
+        storageClass: config.STORAGE_CLASS,
+        externalAddresses: config.EXTERNAL_ADDRESSES,
+        externalHost: config.EXTERNAL_HOST,
+        perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
+      },
+    }),
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, kubernetes: kube.serverUrl }, 'worker started');
+  const running = worker.run().finally(async () => {
+    await connection.close();
+    kube.close();
+  });
+  return {
+    running,
+    /** Stops polling, lets running activities finish, then closes connections. */
+    shutdown: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
