@@ -99,7 +99,9 @@ ensure kwok 60 curl -fsS "http://$STACK_HOST:$KWOK_PORT/healthz" ::: "$KWOK_PORT
   "$KWOK_DIR/bin/kwok" --kubeconfig "$KUBECONFIG_ADMIN" --server-address "$STACK_HOST:$KWOK_PORT" \
   --config "$STACK_SCRIPTS/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-  --cidr 10.244.0.0/16 --node-ip 10.240.0.1
+  --cidr 10.244.0.0/16 --node-ip 10.240.0.1 \
+  --node-lease-duration-seconds 40 # node heartbeats as Leases: without them the node lifecycle
+                                    # controller marks the nodes NotReady and their pods unready
 
 # Cluster objects the stack provides: fake nodes for KWOK, and a default StorageClass served by
 # the controller-manager's hostPath provisioner so that PVCs bind.

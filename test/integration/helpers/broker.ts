@@ -1,0 +1,115 @@
+// Runs the real broker (worker + API) in the test process against the local stack, on its own
+// task queue and namespaces, and speaks OSB to it over HTTP like a platform would.
+import { loadConfig, type Config } from '../../../config/config.js';
+import { startServer } from '../../../cli/serve.js';
+import { startWorker } from '../../../cli/worker.js';
+import { createLogger } from '../../../observability/logger.js';
+import { stackEnv, suffix } from './stack.js';
+
+export interface RunningBroker {
+  url: string;
+  config: Config;
+  osb: Osb;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(overrides: Record<string, string> = {}): Promise<RunningBroker> {
+  const id = suffix();
+  const config = loadConfig({
+    ...stackEnv(),
+    AUTH_USER: 'platform',
+    AUTH_PASS: 'test-password',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    STORAGE_CLASS: 'standard',
+    TEMPORAL_TASK_QUEUE: `broker-test-${id}`,
+    BROKER_NAMESPACE: `kb-records-${id}`,
+    INSTANCE_NAMESPACE: `kb-instances-${id}`,
+    BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
+    POLL_INTERVAL: '1',
+    ...overrides,
+  });
+  const logger = createLogger(config.BROKER_LOG_LEVEL);
+  const worker = await startWorker(config, logger);
+  const server = await startServer(config, logger);
+  return {
+    url: server.url,
+    config,
+    osb: new Osb(server.url, config.AUTH_USER, config.AUTH_PASS),
+    stop: async () => {
+      await server.close();
+      await worker.shutdown();
+    },
+  };
+}
+
+export interface OsbResponse {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** An OSB client: every request carries auth, the API version and JSON content type. */
+export class Osb {
+  constructor(
+    readonly url: string,
+    private readonly user: string,
+    private readonly pass: string,
+  ) {}
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<OsbResponse> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${this.user}:${this.pass}`).toString('base64')}`,
+        'X-Broker-API-Version': '2.17',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  provision(instanceId: string, body: Record<string, unknown>, acceptsIncomplete = true) {
+    return this.request('PUT', `/v2/service_instances/${instanceId}${acceptsIncomplete ? '?accepts_incomplete=true' : ''}`, body);
+  }
+
+  update(instanceId: string, body: Record<string, unknown>) {
+    return this.request('PATCH', `/v2/service_instances/${instanceId}?accepts_incomplete=true`, body);
+  }
+
+  deprovision(instanceId: string, serviceId: string, planId: string) {
+    return this.request('DELETE', `/v2/service_instances/${instanceId}?accepts_incomplete=true&service_id=${serviceId}&plan_id=${planId}`);
+  }
+
+  lastOperation(instanceId: string, operation?: string) {
+    return this.request('GET', `/v2/service_instances/${instanceId}/last_operation${operation ? `?operation=${encodeURIComponent(operation)}` : ''}`);
+  }
+
+  bind(instanceId: string, bindingId: string, body: Record<string, unknown>, acceptsIncomplete = false) {
+    return this.request('PUT', `/v2/service_instances/${instanceId}/service_bindings/${bindingId}${acceptsIncomplete ? '?accepts_incomplete=true' : ''}`, body);
+  }
+
+  unbind(instanceId: string, bindingId: string, serviceId: string, planId: string) {
+    return this.request('DELETE', `/v2/service_instances/${instanceId}/service_bindings/${bindingId}?service_id=${serviceId}&plan_id=${planId}`);
+  }
+
+  /** Polls last_operation until the operation ends; returns the final answer (status and body). */
+  async waitForOperation(instanceId: string, operation: string, timeoutMs = 120_000): Promise<OsbResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.lastOperation(instanceId, operation);
+      if (res.status !== 200 || res.body.state !== 'in progress') return res;
+      if (Date.now() > deadline) throw new Error(`operation ${operation} still in progress after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// The broker as separate processes (`kubernetes-broker worker` and `serve`), so that tests can
+// kill them for real (SIGKILL) and start them again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../../config/paths.js';
+import { Osb } from './broker.js';
+import { eventually, stackEnv, suffix } from './stack.js';
+
+const BIN = path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class BrokerProcesses {
+  readonly env: Record<string, string>;
+  readonly osb: Osb;
+  worker?: ChildProcess;
+  api?: ChildProcess;
+  private output: string[] = [];
+
+  private constructor(port: number, overrides: Record<string, string>) {
+    const id = suffix();
+    this.env = {
+      ...(process.env as Record<string, string>),
+      ...stackEnv(),
+      AUTH_USER: 'platform',
+      AUTH_PASS: 'test-password',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      STORAGE_CLASS: 'standard',
+      TEMPORAL_TASK_QUEUE: `proc-test-${id}`,
+      BROKER_NAMESPACE: `kb-records-${id}`,
+      INSTANCE_NAMESPACE: `kb-instances-${id}`,
+      BROKER_LOG_LEVEL: 'INFO',
+      POLL_INTERVAL: '1',
+      ...overrides,
+    };
+    this.osb = new Osb(`http://127.0.0.1:${port}`, 'platform', 'test-password');
+  }
+
+  static async create(overrides: Record<string, string> = {}): Promise<BrokerProcesses> {
+    return new BrokerProcesses(await freePort(), overrides);
+  }
+
+  /** Everything the processes printed (for assertions on logs and for failure messages). */
+  get logs(): string {
+    return this.output.join('');
+  }
+
+  private spawn(command: 'worker' | 'serve'): ChildProcess {
+    const child = spawn(process.execPath, [BIN, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => this.output.push(d.toString()));
+    child.stderr!.on('data', (d) => this.output.push(d.toString()));
+    return child;
+  }
+
+  async startWorker(): Promise<void> {
+    this.worker = this.spawn('worker');
+    await eventually('the worker to start', async () => (this.logs.includes('worker started') ? true : undefined), 60_000);
+  }
+
+  async startApi(): Promise<void> {
+    this.api = this.spawn('serve');
+    await eventually('the API to answer', async () => ((await this.osb.request('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
+  }
+
+  /** kill -9: no shutdown hook runs. */
+  static async kill(child: ChildProcess | undefined): Promise<void> {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([BrokerProcesses.kill(this.worker), BrokerProcesses.kill(this.api)]);
+  }
+}

@@ -1,0 +1,44 @@
+// Operations survive the processes that run them: kill -9 the worker and the API in the middle
+// of a provision, start them again, and the provision completes; last_operation answers
+// whenever an API process is up, from Temporal's state, not from memory.
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BrokerProcesses } from './helpers/processes.js';
+import { suffix } from './helpers/stack.js';
+
+const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
+const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
+const SLOW = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0104';
+
+let broker: BrokerProcesses;
+beforeAll(async () => {
+  broker = await BrokerProcesses.create({ CATALOG_DIR: CATALOG });
+  await Promise.all([broker.startWorker(), broker.startApi()]);
+}, 120_000);
+afterAll(async () => broker?.stop());
+
+it('a provision completes after its worker and its API were killed mid-way', async () => {
+  const id = `restart-${suffix()}`;
+  const res = await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW, parameters: { replicas: 2 } });
+  expect(res.status).toBe(202);
+  const operation = res.body.operation;
+
+  // The pods need 5 s to turn Ready: the worker dies while it waits for them.
+  await new Promise((r) => setTimeout(r, 1500));
+  await BrokerProcesses.kill(broker.worker);
+  const during = await broker.osb.lastOperation(id, operation);
+  expect(during.body).toMatchObject({ state: 'in progress' });
+
+  // The API dies too; a new one answers from Temporal.
+  await BrokerProcesses.kill(broker.api);
+  await broker.startApi();
+  expect((await broker.osb.lastOperation(id, operation)).body).toMatchObject({ state: 'in progress' });
+
+  await broker.startWorker();
+  const done = await broker.osb.waitForOperation(id, operation, 90_000);
+  expect(done.body).toEqual({ state: 'succeeded' });
+  expect((await broker.osb.request('GET', `/v2/service_instances/${id}`)).body).toMatchObject({ plan_id: SLOW, parameters: { replicas: 2 } });
+
+  const del = await broker.osb.deprovision(id, SERVICE, SLOW);
+  expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
+}, 180_000);
