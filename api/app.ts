@@ -1,5 +1,6 @@
 // The broker's HTTP application: OSB routes behind basic auth and the API version check,
 // probes without auth, one error handler that turns every failure into an OSB error body.
+import type { PayloadCodec } from '@temporalio/common';
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { bodyLimit } from 'hono/body-limit';
@@ -14,6 +15,7 @@ import { apiVersion } from './middleware/api-version.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
 import { requestLog } from './middleware/request-log.js';
 import { bindingRoutes } from './routes/bindings.js';
+import { codecRoutes } from './routes/codec.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { instanceRoutes } from './routes/instances.js';
 
@@ -24,9 +26,14 @@ export interface AppOptions {
   auth: { username: string; password: string };
   maxBodyBytes: number;
   pollIntervalSeconds: number;
+  /** Admin credentials: the codec endpoint (and admin routes) exist only when they are set. */
+  admin?: { username: string; password: string } | undefined;
+  /** The payload codec, served to the Temporal UI at /codec. */
+  codec?: PayloadCodec | undefined;
+  codecOrigins?: string[];
 }
 
-export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds }: AppOptions) {
+export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [] }: AppOptions) {
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
@@ -54,11 +61,13 @@ export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollInt
   v2.route('/service_instances', instanceRoutes(broker, catalog, pollIntervalSeconds));
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));
   app.route('/v2', v2);
+  if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
 
   app.notFound((c) => renderError(notFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError((err, c) => {
     if (err instanceof BrokerError) return renderError(err, c);
-    if (err instanceof HTTPException) return err.getResponse();
+    // Through c.newResponse, so the response keeps the headers set so far (the echoed request identity).
+    if (err instanceof HTTPException) return ((res) => c.newResponse(res.body, res))(err.getResponse());
     // Temporal or Kubernetes unreachable: nothing changed, the platform may retry.
     if (isUnavailable(err)) {
       (c.var.log ?? logger).warn({ err: err.message }, 'dependency unavailable');

@@ -11,10 +11,10 @@ import { createLogger } from '../observability/logger.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
 
-/** The dev password survives restarts, so a platform registered once keeps working. */
-function devPassword(): string {
-  const file = path.join(STACK_DIR, 'dev-password');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(12).toString('base64url'), { mode: 0o600 });
+/** Dev secrets survive restarts: a registered platform keeps working, old payloads stay readable. */
+function devSecret(name: string, make: () => string): string {
+  const file = path.join(STACK_DIR, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
   return fs.readFileSync(file, 'utf8').trim();
 }
 
@@ -24,7 +24,10 @@ export async function dev(): Promise<void> {
   const stack = readStackEnv();
   const env = {
     AUTH_USER: 'broker',
-    AUTH_PASS: devPassword(),
+    AUTH_PASS: devSecret('dev-password', () => randomBytes(12).toString('base64url')),
+    ADMIN_USER: 'admin',
+    ADMIN_PASS: devSecret('dev-admin-password', () => randomBytes(12).toString('base64url')),
+    CODEC_KEYS: `dev:${devSecret('dev-codec-key', () => randomBytes(32).toString('base64'))}`,
     STORAGE_CLASS: 'standard',
     LOG_PRETTY: 'true',
     ...stack,
@@ -40,7 +43,7 @@ export async function dev(): Promise<void> {
       line,
       `kubernetes-broker is running (dev mode)`,
       `  broker URL     ${server.url}   (OSB API under /v2)`,
-      `  credentials    ${config.AUTH_USER} / ${config.AUTH_PASS}`,
+      `  credentials    ${config.AUTH_USER} / ${config.AUTH_PASS}   (admin and codec: ${config.ADMIN_USER} / ${config.ADMIN_PASS})`,
       `  Temporal UI    ${stack['TEMPORAL_UI_URL'] ?? ''}`,
       `  KUBECONFIG     ${stack['KUBECONFIG'] ?? ''}`,
       `  catalog        ${config.CATALOG_DIR}`,

@@ -8,6 +8,7 @@ import { connectKube } from '../kube/connect.js';
 import { RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { dataConverterFor } from '../temporal/codec.js';
 import { loadCatalogOrExit } from './load-catalog.js';
 
 export async function startServer(config: Config, logger: Logger) {
@@ -34,6 +35,9 @@ export async function startServer(config: Config, logger: Logger) {
     auth: { username: config.AUTH_USER, password: config.AUTH_PASS },
     maxBodyBytes: config.MAX_BODY_BYTES,
     pollIntervalSeconds: config.POLL_INTERVAL,
+    admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
+    codec: dataConverterFor(config)?.payloadCodecs[0],
+    codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/wait-ready.js';
 import type { Config } from '../config/config.js';
+import { dataConverterFor } from '../temporal/codec.js';
 import type { KubeApi } from '../kube/api.js';
 import { connectKube } from '../kube/connect.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -57,7 +58,10 @@ export async function startWorker(config: Config, logger: Logger) {
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   await ensureNamespaces(kube, [config.BROKER_NAMESPACE, ...(config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE])]);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const dataConverter = dataConverterFor(config);
+  if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({
+    ...(dataConverter ? { dataConverter } : {}),
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

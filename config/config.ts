@@ -2,6 +2,7 @@
 // bad value stops the process with a message naming the variable. README has the table.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCodecKeys } from '../temporal/codec.js';
 import { PROJECT_ROOT } from './paths.js';
 
 export const SHIPPED_CATALOG_DIR = path.join(PROJECT_ROOT, 'service-catalog');
@@ -80,6 +81,24 @@ const schema = z.object({
   /** Retry-After on last_operation, in seconds. */
   POLL_INTERVAL: seconds('POLL_INTERVAL', 5),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Payload encryption keys, `id:base64key,...`; unset: payloads are stored unencrypted. */
+  CODEC_KEYS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (!v) return;
+      try {
+        parseCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  CODEC_KEY_ID: z.string().optional(),
+  /** Origins allowed to call /codec (the Temporal UI); comma-separated. */
+  CODEC_CORS_ORIGINS: z.string().optional(),
+  /** Credentials of the admin routes and the codec endpoint; unset: those routes are off. */
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASS: z.string().min(8, 'ADMIN_PASS must be at least 8 characters').optional(),
 });
 
 export type Config = z.output<typeof schema>;

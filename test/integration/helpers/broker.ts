@@ -1,5 +1,6 @@
 // Runs the real broker (worker + API) in the test process against the local stack, on its own
 // task queue and namespaces, and speaks OSB to it over HTTP like a platform would.
+import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../../config/config.js';
 import { startServer } from '../../../cli/serve.js';
 import { startWorker } from '../../../cli/worker.js';
@@ -27,6 +28,8 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
     INSTANCE_NAMESPACE: `kb-instances-${id}`,
     BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
     POLL_INTERVAL: '1',
+    // Payloads encrypted as in production.
+    CODEC_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...overrides,
   });
   const logger = createLogger(config.BROKER_LOG_LEVEL);

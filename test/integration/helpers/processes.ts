@@ -1,6 +1,7 @@
 // The broker as separate processes (`kubernetes-broker worker` and `serve`), so that tests can
 // kill them for real (SIGKILL) and start them again.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../../config/paths.js';
@@ -40,6 +41,7 @@ export class BrokerProcesses {
       INSTANCE_NAMESPACE: `kb-instances-${id}`,
       BROKER_LOG_LEVEL: 'INFO',
       POLL_INTERVAL: '1',
+      CODEC_KEYS: `test:${randomBytes(32).toString('base64')}`,
       ...overrides,
     };
     this.osb = new Osb(`http://127.0.0.1:${port}`, 'platform', 'test-password');
