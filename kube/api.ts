@@ -33,6 +33,8 @@ export interface ApplyOptions {
   /** Take over fields other managers own. Off: a conflict means the object is not ours. */
   force?: boolean;
   dryRun?: boolean;
+  /** How the server treats unknown or duplicate fields (the `fieldValidation` query); server default when unset. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -65,6 +67,14 @@ export class KubeApi {
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw KubeApiError.fromResponse(method, path, status, text);
+  }
+
+  /** A non-JSON endpoint (the API server's /metrics). */
+  async text(path: string): Promise<string> {
+    const res = await this.send('GET', path, {});
+    const body = await readBody(res);
+    if ((res.statusCode ?? 0) >= 300) throw KubeApiError.fromResponse('GET', path, res.statusCode ?? 0, body);
+    return body;
   }
 
   private async send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
@@ -160,7 +170,12 @@ export class KubeApi {
       body: obj,
       // JSON is YAML: the apply content type accepts it.
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: opts.fieldManager, force: opts.force ?? false, dryRun: opts.dryRun ? 'All' : undefined },
+      query: {
+        fieldManager: opts.fieldManager,
+        force: opts.force ?? false,
+        dryRun: opts.dryRun ? 'All' : undefined,
+        fieldValidation: opts.fieldValidation,
+      },
     });
   }
 

@@ -3,7 +3,8 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
 
 /** Short Kubernetes and record writes. Retried with backoff through API server outages. */
 export const kubernetesStep: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  // Short: a step whose worker died is retried elsewhere after this long.
+  startToCloseTimeout: '30 seconds',
   // An outage longer than this fails the operation (and its compensation retries on its own).
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds' },
@@ -17,12 +18,12 @@ export const cleanupStep: ActivityOptions = {
   scheduleToCloseTimeout: '2 hours',
 };
 
-/** Waiting on Kubernetes (ready, gone): heartbeats, so a dead worker is noticed in 30 s. */
+/** Waiting on Kubernetes (ready, gone): heartbeats, so a dead worker is noticed within 15 s. */
 export function waitStep(timeoutSeconds: number): ActivityOptions {
   return {
     // The activity enforces the operation's deadline itself; this is the safety net.
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };

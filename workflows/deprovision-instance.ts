@@ -19,7 +19,9 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     await steps.deleteInstanceRecord({ instanceId });
   } catch (err) {
     throw operationFailed({
-      description: `deprovisioning failed: ${rootMessage(err)}. The instance still exists; fix the cause and delete it again.`,
+      description: `deprovisioning failed: ${rootMessage(err)}. The instance is partly deleted; fix the cause and delete it again.`,
+      // Its workloads may be gone already: do not let the platform bind to it.
+      instanceUsable: false,
     });
   }
 }

@@ -36,23 +36,35 @@ KUBECONFIG
 }
 
 make_pki() {
-  # The kubeconfigs embed the API server port: remake them when it changes.
-  if [[ -f $PKI_DIR/.complete ]] && grep -q ":$APISERVER_PORT\$" "$PKI_DIR/admin.kubeconfig"; then return; fi
-  step "pki: creating certificates in $PKI_DIR"
-  rm -rf "$PKI_DIR" && mkdir -p "$PKI_DIR"
-  openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/ca.key" -subj "/CN=kb-local-ca" \
-    -days 3650 -out "$PKI_DIR/ca.crt" 2>/dev/null
-  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/apiserver.key" -subj "/CN=kube-apiserver" \
-    -out "$PKI_DIR/apiserver.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI_DIR/apiserver.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -CAcreateserial -days 3650 \
-    -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth') \
-    -out "$PKI_DIR/apiserver.crt" 2>/dev/null
-  rm -f "$PKI_DIR/apiserver.csr"
-  openssl genrsa -out "$PKI_DIR/service-account.key" 2048 2>/dev/null
-  openssl rsa -in "$PKI_DIR/service-account.key" -pubout -out "$PKI_DIR/service-account.pub" 2>/dev/null
-  client_cert admin kb-admin system:masters
-  client_cert controller-manager system:kube-controller-manager
-  client_cert scheduler system:kube-scheduler
-  for stem in admin controller-manager scheduler; do kubeconfig "$stem"; done
-  touch "$PKI_DIR/.complete"
+  # The kubeconfigs embed the API server port: start over when it changes.
+  if [[ -f $PKI_DIR/.complete ]] && ! grep -q ":$APISERVER_PORT\$" "$PKI_DIR/admin.kubeconfig"; then rm -rf "$PKI_DIR"; fi
+  if [[ ! -f $PKI_DIR/.complete ]]; then
+    step "pki: creating certificates in $PKI_DIR"
+    rm -rf "$PKI_DIR" && mkdir -p "$PKI_DIR"
+    openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/ca.key" -subj "/CN=kb-local-ca" \
+      -days 3650 -out "$PKI_DIR/ca.crt" 2>/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/apiserver.key" -subj "/CN=kube-apiserver" \
+      -out "$PKI_DIR/apiserver.csr" 2>/dev/null
+    openssl x509 -req -in "$PKI_DIR/apiserver.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -CAcreateserial -days 3650 \
+      -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth') \
+      -out "$PKI_DIR/apiserver.crt" 2>/dev/null
+    rm -f "$PKI_DIR/apiserver.csr"
+    openssl genrsa -out "$PKI_DIR/service-account.key" 2048 2>/dev/null
+    openssl rsa -in "$PKI_DIR/service-account.key" -pubout -out "$PKI_DIR/service-account.pub" 2>/dev/null
+    touch "$PKI_DIR/.complete"
+  fi
+  # One identity per client, so the API server's audit log tells the broker's requests apart.
+  local clients=(
+    "admin kb-admin system:masters"
+    "broker kubernetes-broker system:masters"
+    "kwok kwok system:masters"
+    "controller-manager system:kube-controller-manager"
+    "scheduler system:kube-scheduler"
+  )
+  for c in "${clients[@]}"; do
+    read -r stem cn org <<<"$c"
+    [[ -f $PKI_DIR/$stem.kubeconfig ]] && continue
+    client_cert "$stem" "$cn" "${org:-}"
+    kubeconfig "$stem"
+  done
 }

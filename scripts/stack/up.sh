@@ -80,7 +80,9 @@ ensure kube-apiserver 120 api_get /readyz ::: "$APISERVER_PORT" -- \
   --service-account-key-file "$PKI/service-account.pub" --service-account-signing-key-file "$PKI/service-account.key" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range 10.96.0.0/16 --authorization-mode RBAC --allow-privileged=true \
-  --enable-admission-plugins ResourceQuota --v 1
+  --enable-admission-plugins ResourceQuota --v 1 \
+  --audit-policy-file "$STACK_SCRIPTS/audit-policy.yaml" --audit-log-path "$LOG_DIR/kube-apiserver-audit.log" \
+  --audit-log-maxsize 200 --audit-log-maxbackup 1
 
 ensure kube-controller-manager 60 curl -kfsS "https://$STACK_HOST:$CONTROLLER_MANAGER_PORT/healthz" ::: "$CONTROLLER_MANAGER_PORT" -- \
   "$KUBERNETES_DIR/bin/kube-controller-manager" --kubeconfig "$PKI/controller-manager.kubeconfig" \
@@ -96,7 +98,7 @@ ensure kube-scheduler 60 curl -kfsS "https://$STACK_HOST:$SCHEDULER_PORT/healthz
   --bind-address "$STACK_HOST" --secure-port "$SCHEDULER_PORT" --leader-elect=false --v 1
 
 ensure kwok 60 curl -fsS "http://$STACK_HOST:$KWOK_PORT/healthz" ::: "$KWOK_PORT" -- \
-  "$KWOK_DIR/bin/kwok" --kubeconfig "$KUBECONFIG_ADMIN" --server-address "$STACK_HOST:$KWOK_PORT" \
+  "$KWOK_DIR/bin/kwok" --kubeconfig "$PKI/kwok.kubeconfig" --server-address "$STACK_HOST:$KWOK_PORT" \
   --config "$STACK_SCRIPTS/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --cidr 10.244.0.0/16 --node-ip 10.240.0.1 \
@@ -123,6 +125,9 @@ wait_healthy temporal 60 curl -fsS "http://$STACK_HOST:$TEMPORAL_UI_PORT/"
 cat >"$ENV_FILE" <<ENV
 # Written by scripts/stack/up.sh. Source it (set -a; . $ENV_FILE) to reach the local stack.
 KUBECONFIG=$KUBECONFIG_ADMIN
+# The broker's own identity (user kubernetes-broker): its requests are in the audit log.
+BROKER_KUBECONFIG=$PKI/broker.kubeconfig
+KB_AUDIT_LOG=$LOG_DIR/kube-apiserver-audit.log
 KUBERNETES_API_URL=https://$STACK_HOST:$APISERVER_PORT
 TEMPORAL_ADDRESS=$STACK_HOST:$TEMPORAL_PORT
 TEMPORAL_NAMESPACE=default

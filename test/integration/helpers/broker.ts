@@ -18,6 +18,8 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
   const id = suffix();
   const config = loadConfig({
     ...stackEnv(),
+    // The broker's own identity: its requests are the ones in the API server's audit log.
+    KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
     AUTH_USER: 'platform',
     AUTH_PASS: 'test-password',
     PORT: '0',

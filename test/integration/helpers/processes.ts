@@ -31,6 +31,7 @@ export class BrokerProcesses {
     this.env = {
       ...(process.env as Record<string, string>),
       ...stackEnv(),
+      KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
       AUTH_USER: 'platform',
       AUTH_PASS: 'test-password',
       PORT: String(port),
