@@ -6,14 +6,18 @@ import { basicAuth } from 'hono/basic-auth';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import type { AdminDeps } from '../admin/deps.js';
 import type { Catalog } from '../catalog/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { ApiMetrics } from '../observability/metrics.js';
 import type { Broker } from './broker.js';
 import type { AppEnv } from './env.js';
 import { BrokerError, notFound, renderError, tooLarge, unavailable } from './errors.js';
 import { apiVersion } from './middleware/api-version.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
 import { requestLog } from './middleware/request-log.js';
+import { requestMetrics } from './middleware/metrics.js';
+import { adminRoutes } from './routes/admin.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { codecRoutes } from './routes/codec.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -31,14 +35,22 @@ export interface AppOptions {
   /** The payload codec, served to the Temporal UI at /codec. */
   codec?: PayloadCodec | undefined;
   codecOrigins?: string[];
+  /** Operator routes under /admin (with the admin credentials). */
+  adminDeps?: AdminDeps | undefined;
+  metrics?: ApiMetrics | undefined;
 }
 
-export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [] }: AppOptions) {
+export function createApp(options: AppOptions) {
+  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], adminDeps, metrics } = options;
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
   app.use(requestId({ headerName: 'X-Broker-API-Request-Identity' }));
   app.use(requestLog(logger));
+  if (metrics) {
+    app.use(requestMetrics(metrics));
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -62,6 +74,12 @@ export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollInt
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));
   app.route('/v2', v2);
   if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
+  if (adminDeps && admin) {
+    const adminApp = new Hono<AppEnv>();
+    adminApp.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' } }));
+    adminApp.route('/', adminRoutes(adminDeps));
+    app.route('/admin', adminApp);
+  }
 
   app.notFound((c) => renderError(notFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError((err, c) => {
@@ -79,6 +97,9 @@ export function createApp({ broker, catalog, logger, auth, maxBodyBytes, pollInt
   return app;
 }
 
+/** Kubernetes unreachable, or Temporal's gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4). */
 function isUnavailable(err: Error): boolean {
-  return ['KubeUnavailableError', 'ServiceError', 'ConnectionError'].includes(err.name) || /UNAVAILABLE|ECONNREFUSED|deadline/i.test(err.message);
+  const code = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
+  const grpc = [code(err), code(err.cause)];
+  return err.name === 'KubeUnavailableError' || grpc.includes(14) || grpc.includes(4) || /ECONNREFUSED/.test(err.message);
 }

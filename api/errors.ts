@@ -26,7 +26,7 @@ export class BrokerError extends Error {
 export const badRequest = (description: string) => new BrokerError(400, 'BadRequest', description);
 export const unauthorized = () => new BrokerError(401, 'Unauthorized', 'missing or wrong credentials: authenticate with HTTP basic auth');
 export const notFound = (description: string) => new BrokerError(404, 'NotFound', description);
-export const conflict = (description: string) => new BrokerError(409, 'Conflict', description);
+export const conflict = (description: string) => new BrokerError(409, 'Conflict', description, true);
 export const gone = () => new BrokerError(410, undefined, 'gone', true);
 export const preconditionFailed = (description: string) => new BrokerError(412, 'PreconditionFailed', description);
 export const tooLarge = (limit: number) => new BrokerError(413, 'PayloadTooLarge', `the request body is larger than ${limit} bytes`);

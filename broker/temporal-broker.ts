@@ -42,6 +42,7 @@ import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationTy
 import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
 import type { BindInput, DeprovisionInput, OperationMemo, ProvisionInput, UpdateInput } from '../workflows/types.js';
+import type { ApiMetrics } from '../observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
 import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf } from './operation-state.js';
@@ -61,6 +62,7 @@ export interface BrokerDeps {
   records: RecordStore;
   catalog: Catalog;
   settings: BrokerSettings;
+  metrics?: ApiMetrics | undefined;
 }
 
 const newOperation = (type: OperationType) => operationToken(type, randomBytes(4).toString('hex'));
@@ -94,6 +96,10 @@ export class TemporalBroker implements Broker {
     if (a.org) pairs.push({ key: KbOrg, value: a.org });
     if (a.space) pairs.push({ key: KbSpace, value: a.space });
     return new TypedSearchAttributes(pairs);
+  }
+
+  private started(type: OperationType, service: string, plan: string): void {
+    this.deps.metrics?.operationsStarted.inc({ type, service, plan });
   }
 
   private planOf(record: { serviceId: string; planId: string }) {
@@ -151,6 +157,7 @@ export class TemporalBroker implements Broker {
           space: req.space,
         }),
       });
+      this.started('provision', req.service.name, req.plan.name);
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -242,6 +249,7 @@ export class TemporalBroker implements Broker {
           space: record.space,
         }),
       });
+      this.started('update', req.service.name, target.name);
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -269,6 +277,7 @@ export class TemporalBroker implements Broker {
       // OSB: a DELETE during provisioning halts the provision and deletes what it made.
       try {
         await this.client.workflow.getHandle(workflowId).signal(deprovisionRequested, { operation, timeoutSeconds });
+        this.started('deprovision', running.typedSearchAttributes.get(KbService) ?? '', running.typedSearchAttributes.get(KbPlan) ?? '');
         return { status: 'accepted', operation };
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -295,6 +304,7 @@ export class TemporalBroker implements Broker {
           space: stored!.record.space,
         }),
       });
+      this.started('deprovision', service?.name ?? stored!.record.serviceId, plan?.name ?? stored!.record.planId);
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -370,6 +380,7 @@ export class TemporalBroker implements Broker {
           space: instance.record.space,
         }),
       });
+      this.started('bind', req.service.name, req.plan.name);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       op = (await this.runningOperation(workflowId, 'bindInstance', requestDigest, `binding ${req.bindingId}`)).operation;

@@ -1,13 +1,10 @@
 // kubernetes-broker: the command line. `serve` (OSB API), `worker` (Temporal worker), `dev`
 // (both, with the local stack), and the catalog authors' `catalog validate|render`.
+// Each command loads only what it needs: the catalog tools start without Temporal or Kubernetes.
 import { parseArgs } from 'node:util';
-import { catalogRender, catalogValidate } from './catalog-commands.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CatalogLoadError } from '../catalog/errors.js';
 import { createLogger } from '../observability/logger.js';
-import { dev } from './dev.js';
-import { startServer } from './serve.js';
-import { startWorker } from './worker.js';
 
 const USAGE = `usage: kubernetes-broker <command>
 
@@ -17,6 +14,13 @@ const USAGE = `usage: kubernetes-broker <command>
   catalog validate <dir>                   check a catalog directory; lists every problem
   catalog render <dir> <service> <plan> [--params JSON]
                                            print the Kubernetes objects a plan renders to
+
+operators (configuration from the environment, as the worker's; add --json for JSON):
+  instances list                           every instance: service, plan, state, namespace
+  instances show <instance-id>             its objects in Kubernetes and their readiness, bindings, workflows with Temporal UI links
+  pods [<instance-id>] [--org GUID]        pod status of one instance, or of all (of an organization)
+  retry <instance-id> | --binding <id>     run the last failed operation again from its start (Temporal reset)
+  orphans [--delete]                       objects labelled as the broker's without an instance record
 `;
 
 const out = { log: (s: string) => console.log(s), error: (s: string) => console.error(s) };
@@ -27,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const config = loadConfig();
       const logger = createLogger(config.BROKER_LOG_LEVEL, config.LOG_PRETTY);
+      const { startServer } = await import('./serve.js');
       const server = await startServer(config, logger);
       onTerminate(async () => {
         logger.info('shutting down: finishing in-flight requests');
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const config = loadConfig();
       const logger = createLogger(config.BROKER_LOG_LEVEL, config.LOG_PRETTY);
+      const { startWorker } = await import('./worker.js');
       const worker = await startWorker(config, logger);
       onTerminate(async () => {
         logger.info('shutting down: letting running activities finish');
@@ -46,14 +52,27 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'dev':
-      await dev();
+      await (await import('./dev.js')).dev();
       return 0;
     case 'catalog': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { params: { type: 'string' } } });
       const [sub, dir, service, plan] = positionals;
+      const { catalogRender, catalogValidate } = await import('./catalog-commands.js');
       if (sub === 'validate' && dir) return catalogValidate(dir, out);
       if (sub === 'render' && dir && service && plan) return catalogRender(dir, service, plan, values.params, out);
       break;
+    }
+    case 'instances':
+    case 'pods':
+    case 'retry':
+    case 'orphans': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { json: { type: 'boolean' }, delete: { type: 'boolean' }, org: { type: 'string' }, binding: { type: 'boolean' } },
+      });
+      const { operatorCommand } = await import('./operator-commands.js');
+      return operatorCommand([command, ...positionals], values, out);
     }
     case undefined:
     case 'help':

@@ -9,6 +9,8 @@ import { RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { dataConverterFor } from '../temporal/codec.js';
+import { ApiMetrics } from '../observability/metrics.js';
+import { adminDepsFor } from './admin-deps.js';
 import { loadCatalogOrExit } from './load-catalog.js';
 
 export async function startServer(config: Config, logger: Logger) {
@@ -16,7 +18,9 @@ export async function startServer(config: Config, logger: Logger) {
   const kube = connectKube(config);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   const { client, connection } = createTemporalClient(config);
+  const metrics = new ApiMetrics();
   const broker = new TemporalBroker({
+    metrics,
     client,
     records,
     catalog,
@@ -38,6 +42,8 @@ export async function startServer(config: Config, logger: Logger) {
     admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
     codec: dataConverterFor(config)?.payloadCodecs[0],
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    adminDeps: adminDepsFor(config, { client, kube, records, catalog }),
+    metrics,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -42,17 +42,23 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
-/** Temporal SDK logs go through our logger; warnings and up (it is chatty below). */
-function installTemporalLogging(logger: Logger): void {
+/**
+ * Temporal SDK logs go through our logger (warnings and up: it is chatty below); its metrics,
+ * with the workflows' operation metrics, on a Prometheus endpoint when an address is set.
+ */
+function installTemporalRuntime(logger: Logger, metricsAddress: string | undefined): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN', (e) => logger[LEVELS[e.level]]({ ...e.meta, sdk: 'temporal' }, e.message)) });
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (e) => logger[LEVELS[e.level]]({ ...e.meta, sdk: 'temporal' }, e.message)),
+      ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+    });
   } catch {
     // installed already (several workers in one process, as in tests)
   }
 }
 
 export async function startWorker(config: Config, logger: Logger) {
-  installTemporalLogging(logger);
+  installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
   const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
   const kube = connectKube(config);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);

@@ -4,15 +4,18 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { kubernetesStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
+import { operationFinished, run } from './observe.js';
 import type { BindInput } from './types.js';
 
 const steps = proxyActivities<BrokerActivities>(kubernetesStep);
 
 export async function bindInstance(input: BindInput): Promise<void> {
   try {
-    await steps.createBinding(input);
+    await run(steps.createBinding, `render the credentials of instance ${input.instanceId} into binding ${input.bindingId}`, input);
   } catch (err) {
+    operationFinished('bind', 'failed');
     // Nothing to compensate: the binding's Secret is written last, in one request.
     throw operationFailed({ description: `binding failed: ${rootMessage(err)}` });
   }
+  operationFinished('bind', 'succeeded');
 }

@@ -13,10 +13,11 @@ import {
 } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { KbOperation } from '../temporal/search-attributes.js';
-import { kubernetesStep, waitStep, cleanupStep } from './activity-options.js';
+import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
 import { deprovisionRequested } from './definitions.js';
 import type { deprovisionInstance } from './deprovision-instance.js';
 import { operationFailed, rootMessage } from './failure.js';
+import { operationFinished, run } from './observe.js';
 import type { OperationMemo, ProvisionInput } from './types.js';
 
 const steps = proxyActivities<BrokerActivities>(kubernetesStep);
@@ -37,24 +38,38 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
 
   try {
     await work.run(async () => {
-      await steps.createInstanceRecord(input);
-      const objects = await steps.applyInstanceObjects({ instanceId, planId: input.planId, parameters: input.parameters });
-      await wait.waitInstanceReady({ instanceId, namespace, objects, deadline });
-      await steps.setInstanceState({ instanceId, state: 'ready' });
+      await run(steps.createInstanceRecord, `record instance ${instanceId} in namespace ${namespace}`, input);
+      const objects = await run(steps.applyInstanceObjects, `apply the objects of plan ${input.planId}`, {
+        instanceId,
+        planId: input.planId,
+        parameters: input.parameters,
+      });
+      await run(wait.waitInstanceReady, `wait until the workloads are ready (deadline ${input.timeoutSeconds}s)`, {
+        instanceId,
+        namespace,
+        objects,
+        deadline,
+      });
+      await run(steps.setInstanceState, 'mark the instance ready', { instanceId, state: 'ready' });
     });
   } catch (err) {
     if (deprovision) return continueAsDeprovision(input, deprovision);
     const cause = rootMessage(err);
     const cleanupFailure = await CancellationScope.nonCancellable(async () => {
       try {
-        await cleanup.deleteInstanceObjects({ instanceId, namespace });
-        await cleanup.waitInstanceGone({ instanceId, namespace, deadline: Date.now() + input.timeoutSeconds * 1000 });
-        await cleanup.deleteInstanceRecord({ instanceId });
+        await run(cleanup.deleteInstanceObjects, 'compensate: delete what the provision created', { instanceId, namespace });
+        await run(cleanup.waitInstanceGone, 'compensate: wait until it is gone', {
+          instanceId,
+          namespace,
+          deadline: Date.now() + input.timeoutSeconds * 1000,
+        });
+        await run(cleanup.deleteInstanceRecord, 'compensate: delete the instance record', { instanceId });
         return undefined;
       } catch (cleanupErr) {
         return rootMessage(cleanupErr);
       }
     });
+    operationFinished('provision', 'failed');
     if (isCancellation(err)) throw err; // an operator cancelled it in Temporal: report it as such
     throw operationFailed({
       description: cleanupFailure
@@ -64,6 +79,7 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
   }
   // A DELETE that raced with the last step: deprovision now.
   if (deprovision) return continueAsDeprovision(input, deprovision);
+  operationFinished('provision', 'succeeded');
 }
 
 /** The same workflow id continues as the deprovision, so Temporal keeps operations in order. */

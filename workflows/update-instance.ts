@@ -4,8 +4,9 @@
 // and parameters so the instance stays usable.
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { kubernetesStep, cleanupStep, waitStep } from './activity-options.js';
+import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
+import { operationFinished, run } from './observe.js';
 import type { UpdateInput } from './types.js';
 
 const steps = proxyActivities<BrokerActivities>(kubernetesStep);
@@ -14,34 +15,38 @@ const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
 export async function updateInstance(input: UpdateInput): Promise<void> {
   const { instanceId } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
-  const current = await steps.readInstance({ instanceId });
+  const current = await run(steps.readInstance, 'read the instance record', { instanceId });
   if (!current) throw operationFailed({ description: `instance ${instanceId} does not exist`, instanceUsable: false });
   const { namespace } = current;
-  const previous = await steps.beginUpdate(input);
+  const previous = await run(steps.beginUpdate, `record the update to plan ${input.planId}`, input);
+  const target = { instanceId, planId: input.planId, parameters: input.parameters };
 
   let applied = false;
   try {
-    await steps.applyInstanceObjects({ instanceId, planId: input.planId, parameters: input.parameters, dryRun: true });
+    await run(steps.applyInstanceObjects, 'validate the new objects (server-side dry run)', { ...target, dryRun: true });
     applied = true;
-    const objects = await steps.applyInstanceObjects({ instanceId, planId: input.planId, parameters: input.parameters });
-    await wait.waitInstanceReady({ instanceId, namespace, objects, deadline: Date.now() + input.timeoutSeconds * 1000 });
-    await steps.pruneInstanceObjects({ instanceId, namespace, keep: objects });
-    await steps.finishUpdate(input);
+    const objects = await run(steps.applyInstanceObjects, `apply the objects of plan ${input.planId}`, target);
+    const deadline = Date.now() + input.timeoutSeconds * 1000;
+    await run(wait.waitInstanceReady, 'wait until the workloads are ready', { instanceId, namespace, objects, deadline });
+    await run(steps.pruneInstanceObjects, 'delete objects the plan no longer has', { instanceId, namespace, keep: objects });
+    await run(steps.finishUpdate, 'record the updated instance', input);
   } catch (err) {
     const cause = rootMessage(err);
     const restored = await CancellationScope.nonCancellable(async () => {
       try {
         if (applied) {
-          const objects = await cleanup.applyInstanceObjects({ instanceId, ...previous });
-          await wait.waitInstanceReady({ instanceId, namespace, objects, deadline: Date.now() + input.timeoutSeconds * 1000 });
-          await cleanup.pruneInstanceObjects({ instanceId, namespace, keep: objects });
+          const objects = await run(cleanup.applyInstanceObjects, `roll back: apply plan ${previous.planId} again`, { instanceId, ...previous });
+          const deadline = Date.now() + input.timeoutSeconds * 1000;
+          await run(wait.waitInstanceReady, 'roll back: wait until ready', { instanceId, namespace, objects, deadline });
+          await run(cleanup.pruneInstanceObjects, 'roll back: delete the new objects', { instanceId, namespace, keep: objects });
         }
-        await cleanup.abandonUpdate({ instanceId });
+        await run(cleanup.abandonUpdate, 'record the rolled back instance', { instanceId });
         return true;
       } catch {
         return false;
       }
     });
+    operationFinished('update', 'failed');
     throw operationFailed(
       restored
         ? {
@@ -56,4 +61,5 @@ export async function updateInstance(input: UpdateInput): Promise<void> {
           },
     );
   }
+  operationFinished('update', 'succeeded');
 }

@@ -8,7 +8,8 @@ import { PROJECT_ROOT } from '../../../config/paths.js';
 import { Osb } from './broker.js';
 import { eventually, stackEnv, suffix } from './stack.js';
 
-const BIN = path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js');
+// The sources, through tsx: a stale dist/ build must not be what the tests exercise.
+const MAIN = path.join(PROJECT_ROOT, 'cli/main.ts');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -58,7 +59,7 @@ export class BrokerProcesses {
   }
 
   private spawn(command: 'worker' | 'serve'): ChildProcess {
-    const child = spawn(process.execPath, [BIN, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => this.output.push(d.toString()));
     child.stderr!.on('data', (d) => this.output.push(d.toString()));
     return child;

@@ -1,0 +1,19 @@
+// What the operator tools need: the same clients as the broker, plus where the Temporal UI is.
+import type { Client } from '@temporalio/client';
+import type { Catalog } from '../catalog/types.js';
+import type { KubeApi } from '../kube/api.js';
+import type { RecordStore } from '../kube/records.js';
+
+export interface AdminDeps {
+  client: Client;
+  kube: KubeApi;
+  records: RecordStore;
+  catalog: Catalog;
+  settings: {
+    temporalNamespace: string;
+    temporalUiUrl?: string | undefined;
+    /** Namespaces that may hold instance objects: the fixed one, or all ('' = cluster-wide). */
+    instanceNamespaces: string[];
+    perInstanceNamespaces: boolean;
+  };
+}

@@ -1,0 +1,91 @@
+// Operators' view of instances: what the records say, what runs in Kubernetes and how ready it
+// is, and the instance's workflows with links into the Temporal UI.
+import { instanceSelector } from '../catalog/labels.js';
+import type { KubernetesObject } from '../catalog/types.js';
+import { readiness } from '../activities/readiness.js';
+import { sweptKinds } from '../activities/delete-objects.js';
+import type { InstanceRecord } from '../kube/records.js';
+import { memoOf } from '../broker/operation-state.js';
+import type { AdminDeps } from './deps.js';
+
+export interface InstanceSummary {
+  instanceId: string;
+  service: string;
+  plan: string;
+  state: InstanceRecord['state'];
+  namespace: string;
+  org: string;
+  space: string;
+  createdAt: string;
+}
+
+function names(deps: AdminDeps, r: InstanceRecord) {
+  const service = deps.catalog.findService(r.serviceId);
+  return { service: service?.name ?? r.serviceId, plan: service?.plans.find((p) => p.id === r.planId)?.name ?? r.planId };
+}
+
+export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
+  const records = await deps.records.listInstances();
+  return records
+    .map((r) => ({ instanceId: r.instanceId, ...names(deps, r), state: r.state, namespace: r.namespace, org: r.org, space: r.space, createdAt: r.createdAt }))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export interface InstanceDetail extends InstanceSummary {
+  parameters: Record<string, unknown>;
+  objects: { kind: string; name: string; ready: boolean; detail: string }[];
+  bindings: string[];
+  workflows: { workflowId: string; runId: string; type: string; status: string; operation?: string; startTime: string; url?: string }[];
+}
+
+export async function showInstance(deps: AdminDeps, instanceId: string): Promise<InstanceDetail | undefined> {
+  const stored = await deps.records.getInstance(instanceId);
+  if (!stored) return undefined;
+  const r = stored.record;
+  const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces).filter((k) => k.kind !== 'Namespace');
+  const lists = await Promise.all(
+    kinds.map(async (k) => {
+      try {
+        const list = await deps.kube.list(k.apiVersion, k.kind, r.namespace, { labelSelector: instanceSelector(instanceId) });
+        return list.items.map((o): KubernetesObject => ({ ...o, apiVersion: k.apiVersion, kind: k.kind }));
+      } catch {
+        return [];
+      }
+    }),
+  );
+  const objects = lists.flat().map((o) => ({ kind: o.kind, name: o.metadata.name, ...readiness(o) }));
+  const bindings = (await deps.records.listBindings(instanceId)).map((b) => b.bindingId);
+  return {
+    instanceId,
+    ...names(deps, r),
+    state: r.state,
+    namespace: r.namespace,
+    org: r.org,
+    space: r.space,
+    createdAt: r.createdAt,
+    parameters: r.parameters,
+    objects: objects.map(({ kind, name, ready, detail }) => ({ kind, name, ready, detail })),
+    bindings,
+    workflows: await instanceWorkflows(deps, instanceId),
+  };
+}
+
+/** The instance's workflows (and its bindings'), newest first, found by search attribute. */
+export async function instanceWorkflows(deps: AdminDeps, instanceId: string, limit = 20): Promise<InstanceDetail['workflows']> {
+  const found: InstanceDetail['workflows'] = [];
+  const ui = deps.settings.temporalUiUrl?.replace(/\/$/, '');
+  // Newest first is the visibility store's default order (ORDER BY is not supported everywhere).
+  for await (const wf of deps.client.workflow.list({ query: `KbInstanceId = '${instanceId.replace(/'/g, "\\'")}'` })) {
+    found.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      type: wf.type,
+      status: wf.status.name,
+      ...(memoOf(wf).operation ? { operation: memoOf(wf).operation! } : {}),
+      startTime: wf.startTime.toISOString(),
+      ...(ui ? { url: `${ui}/namespaces/${deps.settings.temporalNamespace}/workflows/${encodeURIComponent(wf.workflowId)}/${wf.runId}/history` } : {}),
+    });
+    if (found.length >= limit) break;
+  }
+  return found;
+}

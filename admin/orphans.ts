@@ -1,0 +1,60 @@
+// Objects labelled as managed by the broker whose instance has no record (a crash before the
+// broker's own cleanup existed, a record deleted by hand...), and binding records whose instance
+// is gone. Listed, and deleted on request.
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
+import { sweptKinds } from '../activities/delete-objects.js';
+import { KubeApiError } from '../kube/errors.js';
+import type { AdminDeps } from './deps.js';
+
+export interface Orphan {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** The instance it belongs to, which has no record. */
+  instanceId: string;
+}
+
+export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
+  const instances = await deps.records.listInstances();
+  const live = new Set(instances.map((r) => r.instanceId));
+  const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
+  const found: Orphan[] = [];
+  for (const ns of deps.settings.instanceNamespaces) {
+    const lists = await Promise.all(
+      kinds.map(async (k) => {
+        try {
+          const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
+          return { k, items: (await deps.kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items };
+        } catch (err) {
+          if (err instanceof KubeApiError && err.status === 404) return { k, items: [] };
+          throw err;
+        }
+      }),
+    );
+    for (const { k, items } of lists) {
+      for (const o of items) {
+        const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
+        // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
+        if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
+        found.push({ apiVersion: k.apiVersion, kind: k.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, instanceId });
+      }
+    }
+  }
+  for (const b of await deps.records.listBindings()) {
+    if (!live.has(b.instanceId)) found.push({ apiVersion: 'v1', kind: 'Secret', namespace: deps.records.namespace, name: `binding ${b.bindingId}`, instanceId: b.instanceId });
+  }
+  // The same object is found once per namespace pass when listing cluster-wide kinds.
+  return [...new Map(found.map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
+}
+
+export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {
+  let deleted = 0;
+  for (const o of orphans) {
+    const ok = o.name.startsWith('binding ')
+      ? await deps.records.deleteBinding(o.name.slice('binding '.length))
+      : await deps.kube.delete(o.apiVersion, o.kind, o.namespace, o.name);
+    if (ok) deleted++;
+  }
+  return deleted;
+}

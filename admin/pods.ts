@@ -1,0 +1,59 @@
+// Pod status of one instance or of all instances (optionally of one organization), as the old
+// broker offered: phase, readiness, node, and per container its state and restarts.
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../catalog/labels.js';
+import type { KubernetesObject } from '../catalog/types.js';
+import type { AdminDeps } from './deps.js';
+
+export interface PodStatus {
+  instanceId: string;
+  namespace: string;
+  pod: string;
+  phase: string;
+  ready: boolean;
+  node?: string;
+  podIP?: string;
+  containers: { name: string; ready: boolean; restarts: number; state: string }[];
+}
+
+type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: any };
+
+function podStatus(p: Pod): PodStatus {
+  const s = p.status ?? {};
+  return {
+    instanceId: p.metadata.labels?.[INSTANCE_ID_LABEL] ?? '',
+    namespace: p.metadata.namespace ?? '',
+    pod: p.metadata.name,
+    phase: s.phase ?? 'Pending',
+    ready: (s.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
+    ...(s.podIP ? { podIP: s.podIP } : {}),
+    containers: (s.containerStatuses ?? []).map((c: any) => ({
+      name: c.name,
+      ready: Boolean(c.ready),
+      restarts: c.restartCount ?? 0,
+      state: Object.keys(c.state ?? {})[0] ?? 'unknown',
+    })),
+  };
+}
+
+export async function instancePods(deps: AdminDeps, instanceId: string): Promise<PodStatus[] | undefined> {
+  const stored = await deps.records.getInstance(instanceId);
+  if (!stored) return undefined;
+  const list = await deps.kube.list<Pod>('v1', 'Pod', stored.record.namespace, { labelSelector: instanceSelector(instanceId) });
+  return list.items.map(podStatus);
+}
+
+/** Pods of every instance, or of the instances of one organization. */
+export async function allPods(deps: AdminDeps, org?: string): Promise<PodStatus[]> {
+  const records = await deps.records.listInstances();
+  const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => r.instanceId));
+  const lists = await Promise.all(
+    deps.settings.instanceNamespaces.map((ns) =>
+      deps.kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+    ),
+  );
+  return lists
+    .flatMap((l) => l.items.map(podStatus))
+    .filter((p) => wanted.has(p.instanceId))
+    .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.pod.localeCompare(b.pod));
+}

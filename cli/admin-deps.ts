@@ -1,0 +1,20 @@
+// The operator tools' dependencies from configuration, shared by the admin routes and the CLI.
+import type { Client } from '@temporalio/client';
+import type { AdminDeps } from '../admin/deps.js';
+import type { Catalog } from '../catalog/types.js';
+import type { Config } from '../config/config.js';
+import type { KubeApi } from '../kube/api.js';
+import type { RecordStore } from '../kube/records.js';
+
+export function adminDepsFor(config: Config, clients: { client: Client; kube: KubeApi; records: RecordStore; catalog: Catalog }): AdminDeps {
+  return {
+    ...clients,
+    settings: {
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+      // Fixed namespace: only there. Per instance or from the platform's context: anywhere.
+      instanceNamespaces: config.NAMESPACE_STRATEGY === 'fixed' ? [config.INSTANCE_NAMESPACE] : [''],
+      perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
+    },
+  };
+}

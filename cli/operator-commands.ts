@@ -1,0 +1,101 @@
+// Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`. They talk to
+// Temporal and Kubernetes directly with the broker's configuration (no running API needed).
+import { allPods, instancePods } from '../admin/pods.js';
+import { deleteOrphans, findOrphans } from '../admin/orphans.js';
+import { listInstances, showInstance } from '../admin/instances.js';
+import { retryOperation, RetryError } from '../admin/retry.js';
+import type { AdminDeps } from '../admin/deps.js';
+import { loadCatalog } from '../catalog/load.js';
+import { loadConfig } from '../config/config.js';
+import { connectKube } from '../kube/connect.js';
+import { RecordStore } from '../kube/records.js';
+import { createTemporalClient } from '../temporal/client.js';
+import { adminDepsFor } from './admin-deps.js';
+
+interface Out {
+  log(s: string): void;
+  error(s: string): void;
+}
+
+/** Fixed-width columns for a terminal. */
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  const cells = [columns, ...rows.map((r) => columns.map((c) => String(r[c] ?? '')))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells.map((row) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
+  const config = loadConfig(process.env, { operator: true });
+  const kube = connectKube(config);
+  const { client, connection } = createTemporalClient(config);
+  const { catalog } = await loadCatalog(config.CATALOG_DIR);
+  const deps: AdminDeps = adminDepsFor(config, { client, kube, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
+  const print = (value: unknown, human: () => string) => out.log(flags.json ? JSON.stringify(value, null, 2) : human());
+  try {
+    const [command, sub, id] = args;
+    if (command === 'instances' && sub === 'list') {
+      const instances = await listInstances(deps);
+      print(instances, () => (instances.length ? table(instances as unknown as Record<string, unknown>[], ['instanceId', 'service', 'plan', 'state', 'namespace', 'createdAt']) : 'no instances'));
+      return 0;
+    }
+    if (command === 'instances' && sub === 'show' && id) {
+      const detail = await showInstance(deps, id);
+      if (!detail) return fail(out, `instance ${id} has no record`);
+      print(detail, () =>
+        [
+          `instance   ${detail.instanceId}`,
+          `service    ${detail.service} / plan ${detail.plan}`,
+          `state      ${detail.state}`,
+          `namespace  ${detail.namespace}`,
+          `org/space  ${detail.org || '-'} / ${detail.space || '-'}`,
+          `bindings   ${detail.bindings.join(', ') || 'none'}`,
+          '',
+          table(detail.objects.map((o) => ({ ...o, ready: o.ready ? 'yes' : 'no' })), ['kind', 'name', 'ready', 'detail']),
+          '',
+          table(detail.workflows as unknown as Record<string, unknown>[], ['type', 'status', 'operation', 'startTime', 'url']),
+        ].join('\n'),
+      );
+      return 0;
+    }
+    if (command === 'pods') {
+      const pods = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
+      if (!pods) return fail(out, `instance ${sub} has no record`);
+      print(pods, () =>
+        table(
+          pods.map((p) => ({ ...p, ready: p.ready ? 'yes' : 'no', containers: p.containers.map((c) => `${c.name}:${c.state}${c.restarts ? `(${c.restarts} restarts)` : ''}`).join(' ') })),
+          ['instanceId', 'pod', 'phase', 'ready', 'node', 'podIP', 'containers'],
+        ),
+      );
+      return 0;
+    }
+    if (command === 'retry' && sub) {
+      try {
+        const result = await retryOperation(deps, flags.binding ? { bindingId: sub } : { instanceId: sub });
+        print(result, () => `retrying ${result.type} of ${result.workflowId}: new run ${result.runId}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof RetryError) return fail(out, err.message);
+        throw err;
+      }
+    }
+    if (command === 'orphans') {
+      const orphans = await findOrphans(deps);
+      if (flags.delete) {
+        const deleted = await deleteOrphans(deps, orphans);
+        print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
+      } else {
+        print(orphans, () => (orphans.length ? table(orphans as unknown as Record<string, unknown>[], ['kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
+      }
+      return 0;
+    }
+    return fail(out, `unknown command: ${args.join(' ')}`);
+  } finally {
+    await connection.close();
+    kube.close();
+  }
+}
+
+function fail(out: Out, message: string): number {
+  out.error(`kubernetes-broker: ${message}`);
+  return 1;
+}
