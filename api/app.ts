@@ -68,7 +68,16 @@ export function createApp(options: AppOptions) {
   );
   v2.use(apiVersion);
   v2.use(originatingIdentity);
-  v2.use(bodyLimit({ maxSize: maxBodyBytes, onError: () => { throw tooLarge(maxBodyBytes); } }));
+  v2.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => {
+        // The rest of the body stays unread: the connection cannot be reused.
+        c.header('Connection', 'close');
+        throw tooLarge(maxBodyBytes);
+      },
+    }),
+  );
   v2.route('/catalog', catalogRoutes(catalog));
   v2.route('/service_instances', instanceRoutes(broker, catalog, pollIntervalSeconds));
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));

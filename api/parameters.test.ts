@@ -184,3 +184,11 @@ describe('assertRenderable', () => {
     expect(badRequest(() => assertRenderable(service, plan, 'a b', { replicas: 2, tag: 'x' }))).toContain('cannot be a Kubernetes label value');
   });
 });
+
+describe('validateRequestParameters: plans that declare no instance parameters', () => {
+  it('keep the current parameters on update (nothing is declared, so nothing is dropped)', () => {
+    const bindingOnly = plan('binding-only', { service_binding: { create: { parameters: { type: 'object' } } } });
+    expect(validateRequestParameters(bindingOnly, 'update', { bar: 2 }, { foo: 1 })).toEqual({ foo: 1, bar: 2 });
+    expect(validateRequestParameters(plan('none'), 'update', { bar: 2 }, { foo: 1 })).toEqual({ foo: 1, bar: 2 });
+  });
+});

@@ -13,24 +13,23 @@ describe('instanceNamespace', () => {
   });
 
   describe('per-instance', () => {
-    it('a readable namespace of its own from the instance id', () => {
-      expect(instanceNamespace('per-instance', FIXED, '0f2b4a1e-6c3d-4e5f-8a9b-0c1d2e3f4a5b', {})).toEqual({
-        namespace: 'si-0f2b4a1e-6c3d-4e5f-8a9b-0c1d2e3f4a5b',
-        ownsNamespace: true,
-      });
-    });
-
-    it('lowercases, turns other characters into - and drops trailing ones', () => {
-      expect(instanceNamespace('per-instance', FIXED, 'My_Instance.1', {}).namespace).toBe('si-my-instance-1');
-      expect(instanceNamespace('per-instance', FIXED, 'abc_', {}).namespace).toBe('si-abc');
-      expect(instanceNamespace('per-instance', FIXED, 'abc__.', {}).namespace).toBe('si-abc');
-    });
-
-    it('a hash when the readable name would be too long, stable and a DNS label', () => {
-      const id = 'a'.repeat(63);
-      const { namespace, ownsNamespace } = instanceNamespace('per-instance', FIXED, id, {});
+    it('a readable namespace of its own from the instance id, with a hash of the exact id', () => {
+      const { namespace, ownsNamespace } = instanceNamespace('per-instance', FIXED, '0f2b4a1e-6c3d-4e5f-8a9b-0c1d2e3f4a5b', {});
       expect(ownsNamespace).toBe(true);
-      expect(namespace).toMatch(/^si-[0-9a-f]{40}$/);
+      expect(namespace).toMatch(/^si-0f2b4a1e-6c3d-4e5f-8a9b-0c1d2e3f4a5b-[0-9a-f]{10}$/);
+      expect(namespace.length).toBeLessThanOrEqual(63);
+    });
+
+    it('lowercases and turns other characters into -, and ids that differ only in case or punctuation get different namespaces', () => {
+      expect(instanceNamespace('per-instance', FIXED, 'My_Instance.1', {}).namespace).toMatch(/^si-my-instance-1-[0-9a-f]{10}$/);
+      expect(instanceNamespace('per-instance', FIXED, 'abc_', {}).namespace).toMatch(/^si-abc-[0-9a-f]{10}$/);
+      const names = ['ABC', 'abc', 'a.b', 'a_b', 'A.b'].map((id) => instanceNamespace('per-instance', FIXED, id, {}).namespace);
+      expect(new Set(names).size).toBe(names.length);
+    });
+
+    it('stable for the same id, different for another', () => {
+      const id = 'a'.repeat(63);
+      const { namespace } = instanceNamespace('per-instance', FIXED, id, {});
       expect(instanceNamespace('per-instance', FIXED, id, {}).namespace).toBe(namespace);
       expect(instanceNamespace('per-instance', FIXED, 'b'.repeat(63), {}).namespace).not.toBe(namespace);
     });

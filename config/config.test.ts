@@ -144,7 +144,7 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['PORT', '-1'],
     ['PORT', '80.5'],
-    ['AUTH_USER', '', 'AUTH_USER must not be empty'],
+    ['AUTH_USER', '', 'is required but not set'],
     ['AUTH_PASS', 'short', 'AUTH_PASS must be at least 8 characters'],
     ['BROKER_LOG_LEVEL', 'verbose'],
     ['LOG_PRETTY', 'maybe', 'must be true or false'],

@@ -115,12 +115,14 @@ export class ConfigError extends Error {
  * lets them run without the platform's credentials.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { operator?: boolean } = {}): Config {
-  const input = options.operator ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...env } : env;
+  // An empty variable counts as unset (PORT= must not mean port 0).
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const input = options.operator ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...set } : set;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const name = i.path.join('.');
-    const missing = i.code === 'invalid_type' && env[name] === undefined;
+    const missing = i.code === 'invalid_type' && !env[name];
     return `  ${name}: ${missing ? 'is required but not set' : i.message}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
