@@ -2,6 +2,7 @@
 // probes without auth, one error handler that turns every failure into an OSB error body.
 import type { PayloadCodec } from '@temporalio/common';
 import { Hono } from 'hono';
+import { openAPIRouteHandler } from 'hono-openapi';
 import { basicAuth } from 'hono/basic-auth';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -15,6 +16,7 @@ import type { AppEnv } from './env.js';
 import { BrokerError, notFound, renderError, tooLarge, unavailable } from './errors.js';
 import { apiVersion } from './middleware/api-version.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
+import { documentation } from './openapi.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestMetrics } from './middleware/metrics.js';
 import { adminRoutes } from './routes/admin.js';
@@ -89,6 +91,9 @@ export function createApp(options: AppOptions) {
     adminApp.route('/', adminRoutes(adminDeps));
     app.route('/admin', adminApp);
   }
+
+  // Generated from the routes' own descriptions; documents the OSB and admin API.
+  app.get('/openapi.json', openAPIRouteHandler(app, { documentation, exclude: ['/openapi.json', '/metrics', /^\/codec/] }));
 
   app.notFound((c) => renderError(notFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError((err, c) => {
