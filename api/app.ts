@@ -111,9 +111,9 @@ export function createApp(options: AppOptions) {
   return app;
 }
 
-/** Kubernetes unreachable, or Temporal's gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4). */
+/** Kubernetes or Temporal unreachable (connection errors, gRPC UNAVAILABLE 14 / DEADLINE_EXCEEDED 4). */
 function isUnavailable(err: Error): boolean {
   const code = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
   const grpc = [code(err), code(err.cause)];
-  return err.name === 'KubeUnavailableError' || grpc.includes(14) || grpc.includes(4) || /ECONNREFUSED/.test(err.message);
+  return ['KubeUnavailableError', 'ConnectionError', 'TransportError'].includes(err.name) || grpc.includes(14) || grpc.includes(4) || /ECONNREFUSED/.test(err.message);
 }
