@@ -2,11 +2,11 @@
 // shows (container env, Services' hosts and ports) and the template placeholders. Every value
 // is JSON-encoded into a string literal, so none can change the shape of the result.
 import { RenderError } from './errors.js';
+import { parseJsonText } from './json-syntax.js';
 import { declaredParameters } from './parameters.js';
 import {
   jsonPlaceholders,
   lexJsonTemplate,
-  lineOf,
   placeholdersOf,
   renderJsonTemplate,
   substitute,
@@ -72,16 +72,10 @@ function lex(text: string, scope: Scope, params: readonly string[], file: string
 }
 
 function parseObject(text: string, file: string, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    // Values are inserted escaped, on one line each: lines of the result are lines of the file.
-    const message = (err as Error).message;
-    const at = /at position (\d+)/.exec(message);
-    const line = lineOf(text, at ? Number(at[1]) : text.length);
-    throw new RenderError(`${what} is not JSON at line ${line}: ${message.replace(/ in JSON at position \d+.*$/, '')}`, file);
-  }
+  const result = parseJsonText(text);
+  // Values are inserted escaped, on one line each: lines of the result are lines of the file.
+  if (!result.ok) throw new RenderError(`${what} is not JSON at line ${result.line}: ${result.message}`, file);
+  const parsed = result.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RenderError(`${what} is not a JSON object`, file);
   return parsed as Record<string, unknown>;
 }

@@ -8,7 +8,7 @@ export { renderCredentials } from './credentials.js';
 export { validateParameters, type ParameterAction, type ParametersResult } from './parameters.js';
 export { generateRandoms } from './randoms.js';
 export { shortServiceId, idxAndShortServiceId } from './naming.js';
-export { upgradeLegacy, type LegacyUpgrade } from './legacy.js';
+export { upgradeLegacy, type LegacyUpgrade, type FieldFixed } from './legacy.js';
 export {
   INSTANCE_ID_LABEL,
   MANAGED_BY_LABEL,

@@ -1,3 +1,5 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CatalogLoadError } from './errors.js';
 import { loadCatalog } from './load.js';
@@ -190,6 +192,31 @@ describe('loadCatalog', () => {
     expect(body.spec).toMatchObject({ selector: { matchLabels: { service_id: '$service_id', component: 'main' } } });
   });
 
+  it('fixes fields old API servers accepted and current ones refuse, one warning per fix with file and field', async () => {
+    const dep = structuredClone(baseCatalog()['db/small/k8s/deployment.json']) as Record<string, any>;
+    dep.spec.template.spec.containers[0].securityContext = { privileged: true, add: ['IPC_LOCK'] };
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: '$idx_and_short_serviceid-discovery' }, spec: { ClusterIP: 'None', selector: { service_id: '$service_id' }, ports: [{ port: 9300 }] } };
+    const yaml = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: $idx_and_short_serviceid-a\nspec:\n  ports: [{port: 1}]\n---\n' +
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: $idx_and_short_serviceid-b\nspec:\n  ClusterIP: None\n  ports: [{port: 1}]\n';
+    const { catalog, warnings } = await load(
+      baseCatalog({ 'db/small/k8s/deployment.json': dep, 'db/small/k8s/service-discovery.json': svc, 'db/small/k8s/services.yaml': yaml }),
+    );
+    const caseSensitive = '(field names are case-sensitive; old API servers matched them in any case)';
+    expect(warnings).toEqual([
+      {
+        file: 'db/small/k8s/deployment.json',
+        field: 'spec.template.spec.containers[0].securityContext.add',
+        message: 'moved to securityContext.capabilities.add (securityContext has no field add; old API servers ignored it)',
+      },
+      { file: 'db/small/k8s/service-discovery.json', field: 'spec.ClusterIP', message: `renamed to spec.clusterIP ${caseSensitive}` },
+      { file: 'db/small/k8s/services.yaml', field: 'document 2 spec.ClusterIP', message: `renamed to spec.clusterIP ${caseSensitive}` },
+    ]);
+    const byFile = (file: string) => catalog.services[0]!.plans[0]!.templates.filter((t) => t.file === file).map((t) => t.body as any);
+    expect(byFile('db/small/k8s/deployment.json')[0].spec.template.spec.containers[0].securityContext).toEqual({ privileged: true, capabilities: { add: ['IPC_LOCK'] } });
+    expect(byFile('db/small/k8s/service-discovery.json')[0].spec).toEqual({ clusterIP: 'None', selector: { service_id: '$service_id' }, ports: [{ port: 9300 }] });
+    expect(byFile('db/small/k8s/services.yaml').map((b) => b.spec.clusterIP)).toEqual([undefined, 'None']);
+  });
+
   it('warns about references to objects the plan does not create, with a hint about indexes', async () => {
     const withRefs = structuredClone(baseCatalog()['db/small/k8s/deployment.json']) as Record<string, any>;
     const podSpec = withRefs.spec.template.spec;
@@ -223,6 +250,47 @@ describe('loadCatalog', () => {
       ]);
       const [p] = await problems(baseCatalog({ 'db/small/k8s/deployment.json': '{\n "kind": "Deployment",\n' }));
       expect(p).toMatchObject({ file: 'db/small/k8s/deployment.json', line: 3 });
+    });
+
+    it('reports the line of JSON syntax errors that Node gives no position for, on one line', async () => {
+      // The shipped catalog with one broken shared Secret: `"type",, "Opaque"` (Node 20 says "Unexpected token ','").
+      const dir = dirOf({});
+      cpSync(path.resolve(import.meta.dirname, '../service-catalog'), dir, { recursive: true });
+      const secret = path.join(dir, 'redis/secretTemplates/secret.json');
+      writeFileSync(secret, readFileSync(secret, 'utf8').replace('"type": "Opaque"', '"type",, "Opaque"'));
+      let error: unknown;
+      await loadCatalog(dir).catch((err: unknown) => (error = err));
+      expect(error).toBeInstanceOf(CatalogLoadError);
+      expect((error as CatalogLoadError).problems).toEqual([{ file: 'redis/secretTemplates/secret.json', line: 7, message: "invalid JSON: Expected ':' after property name" }]);
+      expect((error as Error).message).toBe("redis/secretTemplates/secret.json:7: invalid JSON: Expected ':' after property name");
+      expect(await problems(baseCatalog({ 'db/small/k8s/secret.json': '{\n  "kind": "Secret",\n  "data": [1,]\n,\n"x": 1\n}\n' }))).toEqual([
+        { file: 'db/small/k8s/secret.json', line: 3, message: "invalid JSON: Unexpected token ']'" },
+      ]);
+    });
+
+    it('reports just the syntax error of a plan.json, not what its templates use of it', async () => {
+      const dep = deployment('$idx_and_short_serviceid', { env: [{ name: 'SIZE', value: '$param_size' }] });
+      const plan = '{\n  "id": "db-small-id",\n  "name": "small",,\n  "description": "Small",\n' +
+        '  "schemas": {"service_instance": {"create": {"parameters": {"type": "object", "properties": {"size": {"type": "string"}}}}}}\n}\n';
+      const shared = { apiVersion: 'v1', kind: 'Secret', metadata: { name: '$short_serviceid-shared' }, data: { size: '$base64-$param_size' } };
+      expect(
+        await problems({
+          ...without(baseCatalog(), 'db/small/k8s/secret.json'),
+          'db/small/plan.json': plan,
+          'db/small/k8s/deployment.json': dep,
+          'db/secretTemplates/secret.json': shared,
+          'db/small/credentials-mappings.json': '{"size": "$param_size", "user": "$env_DB_USER"}',
+        }),
+      ).toEqual([{ file: 'db/small/plan.json', line: 3, message: "invalid JSON: Expected double-quoted property name" }]);
+      // What does not depend on the plan.json is still checked.
+      expect(
+        await problems(
+          baseCatalog({ 'db/small/plan.json': '{ nope', 'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', { env: [{ name: 'A', value: '$param_a $randomX' }] }) }),
+        ),
+      ).toEqual([
+        { file: 'db/small/plan.json', line: 1, message: "invalid JSON: Expected property name or '}'" },
+        { file: 'db/small/k8s/deployment.json', field: 'spec.template.spec.containers[0].env[0].value', message: 'unknown placeholder $randomX (write $$ for a literal $)' },
+      ]);
     });
 
     it('reports YAML syntax errors with file and line', async () => {
@@ -394,6 +462,10 @@ describe('loadCatalog', () => {
     it('reports mappings that do not render to a JSON object', async () => {
       expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '{"a": "$env_DB_USER" "b": "x"}' }))).toEqual([
         { file: 'db/small/credentials-mappings.json', message: "the rendered credentials mapping is not JSON at line 1: Expected ',' or '}' after property value" },
+      ]);
+      // Node 20 gives no position for "Unexpected token": the line is found all the same.
+      expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '{\n"a": "$env_DB_USER",\n"b": [1,,2],\n"c": "x"\n}' }))).toEqual([
+        { file: 'db/small/credentials-mappings.json', message: "the rendered credentials mapping is not JSON at line 3: Unexpected token ','" },
       ]);
       expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '["$env_DB_USER"]' }))).toEqual([
         { file: 'db/small/credentials-mappings.json', message: 'the rendered credentials mapping is not a JSON object' },

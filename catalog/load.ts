@@ -210,7 +210,9 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
     for (const message of check.errors) problems.error({ file, field, message });
     for (const message of check.warnings) problems.warn({ file, field, message });
   }
-  const params = declaredParameters(schemas);
+  // A plan.json that cannot be read says nothing about the parameters: `$param_<name>` is then
+  // not judged, rather than reported as undeclared everywhere (its problem is already reported).
+  const params: Params = body ? declaredParameters(schemas) : UNKNOWN_PARAMS;
 
   const own = raw.templates.flatMap((f) => templateObjects(f, problems));
   // The service's shared Secrets serve plans that have none of their own (old layout).
@@ -309,8 +311,9 @@ function toObject(doc: unknown, file: string, fileName: string, where: string | 
     ok = false;
   }
   if (!ok) return undefined;
-  const { object, changes } = upgradeLegacy(body as KubernetesObject);
+  const { object, changes, fieldFixes } = upgradeLegacy(body as KubernetesObject);
   if (changes.length) problems.warn({ file, ...(where ? { field: where } : {}), message: changes.join('; ') });
+  for (const fix of fieldFixes) problems.warn({ file, field: field(fix.field), message: fix.message });
   return deepFreeze(object);
 }
 
@@ -334,14 +337,23 @@ function orderTemplates(objects: ParsedObject[]): Template[] {
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The parameters a plan declares, or UNKNOWN_PARAMS when its plan.json could not be read. */
+type Params = readonly string[];
+const UNKNOWN_PARAMS: Params = Object.freeze([]);
+
+/** Unknown placeholders of a text, but not `$param_<name>` when the parameters are unknown. */
+function unknownPlaceholders<T extends { raw: string }>(unknown: readonly T[], params: Params): readonly T[] {
+  return params === UNKNOWN_PARAMS ? unknown.filter((u) => !u.raw.startsWith('$param_')) : unknown;
+}
+
 /** Unknown placeholders, undeclared parameters; placeholders in keys (never substituted). */
-function checkTemplatePlaceholders(template: Template, params: readonly string[], planDir: string, problems: Problems): void {
+function checkTemplatePlaceholders(template: Template, params: Params, planDir: string, problems: Problems): void {
   // A shared Secret template is checked with the parameters of each plan using it.
   const inPlan = template.file.startsWith(`${planDir}/`) ? '' : ` (in plan ${planDir})`;
   const walk = (node: unknown, at: string) => {
     if (typeof node === 'string') {
       if (!node.includes('$')) return;
-      for (const u of tokenize(node, { scope: 'template', params }).unknown) {
+      for (const u of unknownPlaceholders(tokenize(node, { scope: 'template', params }).unknown, params)) {
         problems.error({ file: template.file, field: at, message: `${u.message}${u.raw.startsWith('$param_') ? inPlan : ''}` });
       }
     } else if (Array.isArray(node)) {
@@ -362,7 +374,7 @@ function checkTemplatePlaceholders(template: Template, params: readonly string[]
 /** The credentials mapping and, for clustered plans, its node and uri templates. */
 function loadCredentials(
   raw: RawPlan,
-  params: readonly string[],
+  params: Params,
   problems: Problems,
 ): { templates: CredentialsTemplates; texts: CredentialsTexts } | undefined {
   const nodeFile = raw.nodeTemplate?.file;
@@ -380,7 +392,7 @@ function loadCredentials(
 
   const lexJson = (text: string, f: string, scope: Scope) => {
     const lexed = lexJsonTemplate(text, { scope, params });
-    for (const u of lexed.unknown) problems.error({ file: f, line: lineOf(text, u.offset), message: u.message });
+    for (const u of unknownPlaceholders(lexed.unknown, params)) problems.error({ file: f, line: lineOf(text, u.offset), message: u.message });
     for (const p of lexed.problems) problems.error({ file: f, line: lineOf(text, p.offset), message: p.message });
     for (const offset of lexed.trailingCommas) {
       problems.warn({ file: f, line: lineOf(text, offset), message: 'trailing comma before } or ] tolerated (it is not JSON)' });
@@ -396,7 +408,7 @@ function loadCredentials(
   if (uriClusterTemplate !== undefined) {
     const uri = uriClusterTemplate.trim();
     const { tokens, unknown } = tokenize(uri, { scope: 'uri', params });
-    for (const u of unknown) problems.error({ file: uriFile!, line: lineOf(uri, u.offset), message: u.message });
+    for (const u of unknownPlaceholders(unknown, params)) problems.error({ file: uriFile!, line: lineOf(uri, u.offset), message: u.message });
     uriTokens = tokens;
     if (!placeholdersOf(tokens).some((p, i, all) => p.type === 'value' && p.name === 'hostname' && all[i + 1]?.type === 'port')) {
       problems.warn({ file: uriFile!, message: 'has no $hostname:$port_N: $uri will not list the nodes' });

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { parseJsonText } from './json-syntax.js';
 
 export type Parsed = { ok: true; documents: unknown[] } | { ok: false; line?: number; message: string };
 
@@ -18,14 +19,8 @@ export function parseDocuments(text: string, fileName: string): Parsed {
 }
 
 export function parseJson(text: string): Parsed {
-  try {
-    return { ok: true, documents: [JSON.parse(text)] };
-  } catch (err) {
-    const message = (err as Error).message;
-    const at = /at position (\d+)/.exec(message);
-    const offset = at ? Number(at[1]) : text.length;
-    return { ok: false, line: lineAt(text, offset), message: `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}` };
-  }
+  const parsed = parseJsonText(text);
+  return parsed.ok ? { ok: true, documents: [parsed.value] } : { ok: false, line: parsed.line, message: `invalid JSON: ${parsed.message}` };
 }
 
 function parseYaml(text: string): Parsed {
@@ -37,12 +32,6 @@ function parseYaml(text: string): Parsed {
     if (value !== null && value !== undefined) documents.push(value);
   }
   return { ok: true, documents };
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++;
-  return line;
 }
 
 export interface Entry {

@@ -123,6 +123,29 @@ describe('the seed catalog', () => {
     expect(warnings.filter((w) => / upgraded to apps\/v1/.test(w))).toHaveLength(81);
   });
 
+  it('fixes the fields current API servers refuse, one warning each', () => {
+    const fixes = loaded.warnings.filter((w) => /^(moved to|merged into|renamed to|dropped:) /.test(w.message)).map(formatProblem);
+    const add = (dir: string) =>
+      `${dir}/k8s/deployment.json spec.template.spec.containers[0].securityContext.add: moved to securityContext.capabilities.add (securityContext has no field add; old API servers ignored it)`;
+    const clusterIP = (dir: string) =>
+      `${dir}/k8s/service-discovery.json spec.ClusterIP: renamed to spec.clusterIP (field names are case-sensitive; old API servers matched them in any case)`;
+    expect(fixes.sort()).toEqual(
+      [
+        ...['elasticsearch17/1x', 'elasticsearch17/3x', 'elasticsearch17/6x', 'elasticsearch17/12x'].map(add),
+        ...['elasticsearch23/1x', 'elasticsearch23/3x', 'elasticsearch23/6x'].map(add),
+        ...['elasticsearch24/1x', 'elasticsearch24/3x', 'elasticsearch24/6x', 'elasticsearch24/12x'].map(add),
+        ...['elasticsearch24/medium-ha', 'elasticsearch56/medium-ha', 'elasticsearch56/medium'].map(clusterIP),
+      ].sort(),
+    );
+    const es17 = find('elasticsearch17', '1x');
+    const es = renderAll(es17.service, es17.plan).objects;
+    expect(es.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext).toEqual({ privileged: true, capabilities: { add: ['IPC_LOCK'] } });
+    const discovery = find('elasticsearch56', 'medium');
+    const headless = renderAll(discovery.service, discovery.plan).objects.filter((o) => o.kind === 'Service' && o.spec.clusterIP === 'None');
+    expect(headless).toHaveLength(1);
+    expect(JSON.stringify(headless[0])).not.toContain('ClusterIP');
+  });
+
   it('renders every plan: named, labelled objects with no placeholder left', () => {
     for (const { service, plan } of allPlans()) {
       const { objects } = renderAll(service, plan);

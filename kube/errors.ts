@@ -21,13 +21,31 @@ export class KubeApiError extends Error {
     } catch {
       // not a Status object: keep the raw text
     }
-    return new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
+    const hint = notInSchema(message);
+    return new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}${hint ? ` (${hint})` : ''}`);
   }
 
-  /** Worth retrying: conflicts, throttling, server trouble. Not: invalid, forbidden, not found. */
+  /**
+   * Worth retrying: conflicts, throttling, server trouble. Not: invalid, forbidden, not found,
+   * nor an object that does not fit the API's schema (answered with 500, see notInSchema).
+   */
   get transient(): boolean {
+    if (notInSchema(this.message)) return false;
     return this.status === 409 || this.status === 429 || this.status >= 500;
   }
+}
+
+/**
+ * Server-side apply converts the object to the API's typed schema first; when it does not fit (a
+ * field the schema does not declare, duplicate keys in a keyed list) the API server answers 500
+ * "failed to create typed patch object", yet the same object fails the same way every time: the
+ * template is wrong. What to tell the operator, or undefined for other errors.
+ */
+function notInSchema(message: string): string | undefined {
+  if (!message.includes('failed to create typed patch object')) return undefined;
+  return message.includes('field not declared in schema')
+    ? 'the object has a field this Kubernetes API does not know: a misspelled or misplaced field of the catalog template; retrying cannot help'
+    : "the object does not fit this Kubernetes API's schema: fix the catalog template; retrying cannot help";
 }
 
 /** The API server could not be reached (connection refused, reset, timeout). Always transient. */
