@@ -120,7 +120,13 @@ async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector
     await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
   } catch (err) {
     // A kind the cluster does not serve (a CRD never installed) has nothing to delete.
-    if (err instanceof KubeApiError && (err.status === 404 || err.status === 405)) return;
+    if (err instanceof KubeApiError && err.status === 404) return;
+    // Some kinds (Namespaces) have no deletecollection: list them and delete one by one.
+    if (err instanceof KubeApiError && err.status === 405) {
+      const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: selector });
+      await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name)));
+      return;
+    }
     throw err;
   }
 }

@@ -37,13 +37,15 @@ export interface AppOptions {
   /** The payload codec, served to the Temporal UI at /codec. */
   codec?: PayloadCodec | undefined;
   codecOrigins?: string[];
+  /** `none`: /codec without credentials (trusted networks only); default: the admin credentials. */
+  codecAuth?: 'admin' | 'none';
   /** Operator routes under /admin (with the admin credentials). */
   adminDeps?: AdminDeps | undefined;
   metrics?: ApiMetrics | undefined;
 }
 
 export function createApp(options: AppOptions) {
-  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], adminDeps, metrics } = options;
+  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, metrics } = options;
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
@@ -84,7 +86,8 @@ export function createApp(options: AppOptions) {
   v2.route('/service_instances', instanceRoutes(broker, catalog, pollIntervalSeconds));
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));
   app.route('/v2', v2);
-  if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
+  if (codec && codecAuth === 'none') app.route('/codec', codecRoutes(codec, undefined, codecOrigins));
+  else if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
   if (adminDeps && admin) {
     const adminApp = new Hono<AppEnv>();
     adminApp.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' } }));

@@ -28,6 +28,12 @@ export async function dev(): Promise<void> {
     ADMIN_USER: 'admin',
     ADMIN_PASS: devSecret('dev-admin-password', () => randomBytes(12).toString('base64url')),
     CODEC_KEYS: `dev:${devSecret('dev-codec-key', () => randomBytes(32).toString('base64'))}`,
+    // The local Temporal UI decodes payloads through the broker (see scripts/stack/up.sh); its
+    // calls carry no credentials, so the dev API listens on loopback only.
+    HOST: '127.0.0.1',
+    PORT: stack['KB_BROKER_PORT'] ?? '8080',
+    CODEC_AUTH: 'none',
+    WORKER_METRICS_ADDRESS: '127.0.0.1:9464',
     STORAGE_CLASS: 'standard',
     LOG_PRETTY: 'true',
     ...stack,

@@ -40,7 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return new Promise(() => {});
     }
     case 'worker': {
-      const config = loadConfig();
+      // The worker serves no OSB API: it needs no platform credentials.
+      const config = loadConfig(process.env, { api: false });
       const logger = createLogger(config.BROKER_LOG_LEVEL, config.LOG_PRETTY);
       const { startWorker } = await import('./worker.js');
       const worker = await startWorker(config, logger);

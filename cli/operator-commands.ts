@@ -25,7 +25,7 @@ function table(rows: Record<string, unknown>[], columns: string[]): string {
 }
 
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
-  const config = loadConfig(process.env, { operator: true });
+  const config = loadConfig(process.env, { api: false });
   const kube = connectKube(config);
   const { client, connection } = createTemporalClient(config);
   const { catalog } = await loadCatalog(config.CATALOG_DIR);

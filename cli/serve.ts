@@ -41,6 +41,7 @@ export async function startServer(config: Config, logger: Logger) {
     pollIntervalSeconds: config.POLL_INTERVAL,
     admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
     codec: dataConverterFor(config)?.payloadCodecs[0],
+    codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     adminDeps: adminDepsFor(config, { client, kube, records, catalog }),
     metrics,

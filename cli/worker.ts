@@ -34,6 +34,9 @@ async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
   }
 }
 
+/** Concurrent activities of one worker (see Worker.create below). */
+export const MAX_CONCURRENT_ACTIVITIES = 2000;
+
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
   DEBUG: 'debug',
@@ -72,6 +75,14 @@ export async function startWorker(config: Config, logger: Logger) {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: workflowsPath(),
+    // An activity holds a slot for as long as it runs, and the waits (ready, gone) run for as long
+    // as Kubernetes takes: with the SDK's default of 100 slots, the 101st concurrent operation
+    // could not even record itself until some instance turned ready. The activities only wait on
+    // I/O (one watch per kind), so allow many; Kubernetes' own limits pace them.
+    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    // On shutdown, running activities get this long to finish, then they are cancelled (the
+    // waits heartbeat, so they stop at once) and Temporal runs them again on another worker.
+    shutdownGraceTime: '10 seconds',
     // Heartbeats carry cancellation back: do not hold them back longer than activities send them.
     maxHeartbeatThrottleInterval: HEARTBEAT_MS,
     defaultHeartbeatThrottleInterval: HEARTBEAT_MS,

@@ -94,6 +94,12 @@ const schema = z.object({
       }
     }),
   CODEC_KEY_ID: z.string().optional(),
+  /**
+   * Who may call /codec: `admin` (the admin credentials) or `none` (anyone who reaches it: for a
+   * codec endpoint only reachable from trusted networks, like dev mode's on 127.0.0.1, since the
+   * Temporal UI's codec calls carry no credentials of their own).
+   */
+  CODEC_AUTH: z.enum(['admin', 'none'], { error: 'CODEC_AUTH must be admin or none' }).default('admin'),
   /** Origins allowed to call /codec (the Temporal UI); comma-separated. */
   CODEC_CORS_ORIGINS: z.string().optional(),
   /** host:port of the worker's Prometheus endpoint (Temporal worker and operation metrics); unset: off. */
@@ -105,19 +111,22 @@ const schema = z.object({
 
 export type Config = z.output<typeof schema>;
 
+/** Every variable the broker reads (deployment manifests are checked against it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
 /**
  * Reads and validates the configuration; throws ConfigError listing every bad variable.
- * Operator commands (`instances`, `retry`, ...) do not serve the OSB API: `{ operator: true }`
+ * Processes that do not serve the OSB API (the worker, operator commands): `{ api: false }`
  * lets them run without the platform's credentials.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { operator?: boolean } = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { api?: boolean } = {}): Config {
   // An empty variable counts as unset (PORT= must not mean port 0).
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  const input = options.operator ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...set } : set;
+  const input = options.api === false ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...set } : set;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {

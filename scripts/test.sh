@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-deps.sh
+bash scripts/install-compose-validator.sh   # docker-compose.yml's offline validator (cached)
+bash scripts/install-chromium.sh            # the Temporal UI browser test (Debian's chromium)
 npx tsc -p tsconfig.json --noEmit
 npx vitest run "$@"

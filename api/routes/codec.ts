@@ -23,10 +23,13 @@ const toJson = (p: Payload): JsonPayload => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function codecRoutes(codec: PayloadCodec, admin: { username: string; password: string }, origins: string[]) {
+/** `admin`: the admin credentials guard the endpoint; `undefined`: open (CODEC_AUTH=none). */
+export function codecRoutes(codec: PayloadCodec, admin: { username: string; password: string } | undefined, origins: string[]) {
   const app = new Hono<AppEnv>();
   app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
-  app.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
+  if (admin) {
+    app.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
+  }
   for (const action of ['encode', 'decode'] as const) {
     app.post(`/${action}`, async (c) => {
       let body: { payloads?: JsonPayload[] };

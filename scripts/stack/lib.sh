@@ -30,6 +30,8 @@ KWOK_PORT=${KB_KWOK_PORT:-16280}
 TEMPORAL_PORT=${KB_TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${KB_TEMPORAL_UI_PORT:-8233}
 TEMPORAL_METRICS_PORT=${KB_TEMPORAL_METRICS_PORT:-17233}
+# Not started by the stack: the broker's API in dev mode, whose /codec the Temporal UI calls.
+BROKER_PORT=${KB_BROKER_PORT:-8080}
 
 START_TIME=$(date +%s)
 step() { printf '[stack %4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*"; }

@@ -116,7 +116,8 @@ ensure temporal 120 "$TEMPORAL_DIR/bin/temporal" operator cluster health --addre
   "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_METRICS_PORT" -- \
   "$TEMPORAL_DIR/bin/temporal" server start-dev --ip "$STACK_HOST" --port "$TEMPORAL_PORT" \
   --ui-port "$TEMPORAL_UI_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
-  --db-filename "$STACK_DIR/temporal.db" --log-level warn \
+  --db-filename "$STACK_DIR/temporal.db" --log-level warn --ui-disable-news-fetch \
+  --ui-codec-endpoint "http://$STACK_HOST:$BROKER_PORT/codec" \
   --search-attribute KbInstanceId=Keyword --search-attribute KbBindingId=Keyword \
   --search-attribute KbService=Keyword --search-attribute KbPlan=Keyword \
   --search-attribute KbOrg=Keyword --search-attribute KbSpace=Keyword --search-attribute KbOperation=Keyword
@@ -132,6 +133,8 @@ KUBERNETES_API_URL=https://$STACK_HOST:$APISERVER_PORT
 TEMPORAL_ADDRESS=$STACK_HOST:$TEMPORAL_PORT
 TEMPORAL_NAMESPACE=default
 TEMPORAL_UI_URL=http://$STACK_HOST:$TEMPORAL_UI_PORT
+# The broker API of dev mode; the Temporal UI decodes payloads through its /codec endpoint.
+KB_BROKER_PORT=$BROKER_PORT
 KB_STACK_BIN=$KUBERNETES_DIR/bin:$ETCD_DIR/bin:$KWOK_DIR/bin:$TEMPORAL_DIR/bin
 KB_STACK_LOGS=$LOG_DIR
 KB_STACK_PIDS=$PID_DIR

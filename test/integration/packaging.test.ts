@@ -1,0 +1,656 @@
+// Packaging: the kustomize manifests under deploy/, docker-compose.yml and the Dockerfile,
+// checked against the real local cluster, the broker's configuration schema and its CLI.
+// The RBAC is exercised for real: the worker and the API run with tokens of ServiceAccounts
+// that have exactly the manifests' rights, through full lifecycles, and the same tokens are
+// refused what the broker must not do.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { sweptKinds } from '../../activities/delete-objects.js';
+import { instanceSelector } from '../../catalog/labels.js';
+import { loadCatalog } from '../../catalog/load.js';
+import type { KubernetesObject } from '../../catalog/types.js';
+import { startServer } from '../../cli/serve.js';
+import { startWorker } from '../../cli/worker.js';
+import { CONFIG_KEYS, ConfigError, loadConfig, SHIPPED_CATALOG_DIR } from '../../config/config.js';
+import { PROJECT_ROOT } from '../../config/paths.js';
+import { KubeApi } from '../../kube/api.js';
+import { loadKubeConfig } from '../../kube/connect.js';
+import { KubeApiError } from '../../kube/errors.js';
+import { RECORD_INSTANCE_LABEL } from '../../kube/records.js';
+import { createLogger } from '../../observability/logger.js';
+import { Osb } from './helpers/broker.js';
+import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
+
+type Obj = KubernetesObject & Record<string, any>;
+
+const BASE = path.join(PROJECT_ROOT, 'deploy/base');
+const OVERLAY = path.join(PROJECT_ROOT, 'deploy/overlays/per-instance-namespaces');
+const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
+/** The namespaces the manifests name; tests rename them to their own. */
+const BROKER_NS = 'kubernetes-broker';
+const INSTANCE_NS = 'kubernetes-broker-instances';
+const FIELD_MANAGER = 'kubernetes-broker-packaging-test';
+
+const env = () => stackEnv();
+const withStackPath = () => ({ ...process.env, PATH: `${env()['KB_STACK_BIN']}:${process.env['PATH']}` });
+
+function kustomize(dir: string): Obj[] {
+  const out = spawnSync('kubectl', ['kustomize', dir], { env: withStackPath(), encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${out.stderr}`);
+  return parseAllDocuments(out.stdout).map((d) => d.toJSON() as Obj).filter(Boolean);
+}
+
+/** The commands `kubernetes-broker help` lists. */
+function cliCommands(): Set<string> {
+  const out = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'), 'help'], { encoding: 'utf8' });
+  expect(out.status, out.stderr).toBe(0);
+  return new Set([...out.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!));
+}
+
+/** Server-side apply, dry run, strict field validation: the API server's full verdict, nothing stored. */
+async function dryRunApply(kube: KubeApi, obj: Obj): Promise<void> {
+  const p = await kube.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+  await kube.request('PATCH', p, {
+    body: obj,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: FIELD_MANAGER, force: true, dryRun: 'All', fieldValidation: 'Strict' },
+  });
+}
+
+/**
+ * The manifests with the test's own names: the two namespaces renamed everywhere the
+ * kustomization says they appear, cluster-scoped RBAC objects suffixed (and the references to
+ * them). Fails when a namespace name is left somewhere else: the rename list would be wrong.
+ */
+function parametrize(objects: Obj[], id: string, names: Record<string, string>): Obj[] {
+  const rename = (n: string) => names[n] ?? n;
+  const cluster = (n: string) => `${n}-${id}`;
+  const result = objects.map((o) => {
+    const c = structuredClone(o);
+    if (c.kind === 'Namespace') c.metadata.name = rename(c.metadata.name);
+    if (c.metadata.namespace) c.metadata.namespace = rename(c.metadata.namespace);
+    if (c.kind === 'ClusterRole' || c.kind === 'ClusterRoleBinding') c.metadata.name = cluster(c.metadata.name);
+    if (c.roleRef?.kind === 'ClusterRole') c.roleRef.name = cluster(c.roleRef.name);
+    for (const s of c.subjects ?? []) if (s.namespace) s.namespace = rename(s.namespace);
+    for (const r of c.rules ?? []) if (r.resourceNames) r.resourceNames = r.resourceNames.map(rename);
+    if (c.kind === 'ConfigMap') for (const k of ['BROKER_NAMESPACE', 'INSTANCE_NAMESPACE']) if (c.data?.[k]) c.data[k] = rename(c.data[k]);
+    return c;
+  });
+  const left: string[] = [];
+  // Where a namespace name can be (`kubernetes-broker` is also the app's name and label value).
+  const namespaceField = (key: string) => key === 'namespace' || key === 'resourceNames' || key.endsWith('NAMESPACE');
+  const walk = (v: unknown, where: string, key: string): void => {
+    if (typeof v === 'string' && v in names && (namespaceField(key) || v === INSTANCE_NS)) left.push(`${where} = ${v}`);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${where}[${i}]`, key));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, k);
+  };
+  for (const o of result) walk(o, `${o.kind}/${o.metadata.name}`, o.kind === 'Namespace' ? 'namespace' : '');
+  expect(left, 'namespace names outside the places kustomization.yaml lists').toEqual([]);
+  return result;
+}
+
+const find = (objects: Obj[], kind: string, name?: string) => {
+  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
+  if (!o) throw new Error(`no ${kind} ${name ?? ''} in the manifests`);
+  return o;
+};
+
+/** Every variable a Deployment's container gets: env, and the keys of the ConfigMaps and Secrets of envFrom. */
+function containerEnv(objects: Obj[], deployment: Obj): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const c of deployment.spec.template.spec.containers) {
+    for (const from of c.envFrom ?? []) {
+      if (from.configMapRef) {
+        Object.assign(result, find(objects, 'ConfigMap', from.configMapRef.name).data);
+      } else {
+        const secret = find(objects, 'Secret', from.secretRef.name);
+        const decoded = Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]);
+        Object.assign(result, secret.stringData ?? {}, Object.fromEntries(decoded));
+      }
+    }
+    for (const e of c.env ?? []) result[e.name] = e.value ?? '';
+  }
+  return result;
+}
+
+// ---- the compose validator (scripts/install-compose-validator.sh) ---------------------------
+
+let composeValidate = '';
+
+function validateCompose(file: string, extraEnv: Record<string, string>) {
+  // A clean environment: the file must carry everything but what the README says to set.
+  return spawnSync(composeValidate, [file], {
+    encoding: 'utf8',
+    cwd: path.dirname(file),
+    env: { PATH: process.env['PATH'] ?? '', HOME: os.tmpdir(), ...extraEnv },
+  });
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-packaging-'));
+const kubeconfigPlaceholder = path.join(scratch, 'kubeconfig');
+fs.writeFileSync(kubeconfigPlaceholder, 'apiVersion: v1\nkind: Config\n');
+const composeEnv = {
+  AUTH_PASS: 'compose-password',
+  ADMIN_PASS: 'compose-admin-password',
+  CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  KUBECONFIG_FILE: kubeconfigPlaceholder,
+};
+
+const kube = kubeApi();
+
+beforeAll(() => {
+  // Cached after the first build (seconds on a cold machine); .ci/run installs it up front.
+  const install = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts/install-compose-validator.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (install.status !== 0) throw new Error('scripts/install-compose-validator.sh failed (see its output above)');
+  composeValidate = install.stdout.trim().split('\n').at(-1)!;
+}, 600_000);
+
+afterAll(() => {
+  kube.close();
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('kustomize manifests', () => {
+  it('render, and the API server accepts every object of the base and the per-instance overlay (server-side dry run)', async () => {
+    for (const dir of [BASE, OVERLAY]) {
+      const id = suffix();
+      const objects = parametrize(kustomize(dir), id, { [BROKER_NS]: `kb-pkg-dry-${id}`, [INSTANCE_NS]: `kb-pkg-dry-inst-${id}` });
+      expect(objects.length).toBeGreaterThan(10);
+      // Dry runs of namespaced objects need their namespace to exist.
+      const namespaces = objects.filter((o) => o.kind === 'Namespace');
+      for (const ns of namespaces) await kube.apply(ns, { fieldManager: FIELD_MANAGER });
+      try {
+        const rejected: string[] = [];
+        for (const o of objects) {
+          await dryRunApply(kube, o).catch((err: Error) => rejected.push(`${o.kind}/${o.metadata.name}: ${err.message}`));
+        }
+        expect(rejected, path.relative(PROJECT_ROOT, dir)).toEqual([]);
+      } finally {
+        for (const ns of namespaces) await kube.delete('v1', 'Namespace', undefined, ns.metadata.name);
+      }
+    }
+  });
+
+  it('the API runs 2 replicas with probes and a locked-down container; the worker too, without probes', () => {
+    const objects = kustomize(BASE);
+    const api = find(objects, 'Deployment', 'kubernetes-broker-api');
+    const worker = find(objects, 'Deployment', 'kubernetes-broker-worker');
+    expect(api.spec.replicas).toBe(2);
+    const apiContainer = api.spec.template.spec.containers[0];
+    expect(apiContainer.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(apiContainer.livenessProbe.httpGet.path).toBe('/healthz');
+    for (const d of [api, worker]) {
+      const spec = d.spec.template.spec;
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(spec.containers[0].resources.requests).toBeDefined();
+      expect(spec.containers[0].resources.limits.memory).toBeDefined();
+    }
+    const service = find(objects, 'Service', 'kubernetes-broker');
+    expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
+  });
+
+  it('the worker may apply every kind of the shipped catalog and sweep every kind deprovision sweeps', async () => {
+    const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
+    const role = find(kustomize(BASE), 'ClusterRole', 'kubernetes-broker-worker-instances');
+    const verbsOf = async (apiVersion: string, kind: string) => {
+      const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+      const { name } = await kube.resource(apiVersion, kind);
+      return new Set(role.rules.filter((r: any) => r.apiGroups.includes(group) && r.resources.includes(name)).flatMap((r: any) => r.verbs));
+    };
+    const missing: string[] = [];
+    for (const k of sweptKinds(catalog, false)) {
+      const verbs = await verbsOf(k.apiVersion, k.kind);
+      for (const v of ['list', 'watch', 'delete', 'deletecollection']) if (!verbs.has(v)) missing.push(`${k.kind}: ${v}`);
+    }
+    for (const t of catalog.services.flatMap((s) => s.plans.flatMap((p) => p.templates))) {
+      const verbs = await verbsOf(t.body.apiVersion, t.body.kind);
+      for (const v of ['get', 'create', 'patch']) if (!verbs.has(v)) missing.push(`${t.body.kind}: ${v}`);
+    }
+    // The API's admin routes list every swept kind and delete orphans of any of them.
+    const apiRole = find(kustomize(BASE), 'ClusterRole', 'kubernetes-broker-api-instances');
+    for (const k of sweptKinds(catalog, false)) {
+      const group = k.apiVersion.includes('/') ? k.apiVersion.split('/')[0]! : '';
+      const { name } = await kube.resource(k.apiVersion, k.kind);
+      const verbs = new Set(apiRole.rules.filter((r: any) => r.apiGroups.includes(group) && r.resources.includes(name)).flatMap((r: any) => r.verbs));
+      for (const v of ['list', 'delete']) if (!verbs.has(v)) missing.push(`API ${k.kind}: ${v}`);
+      // ...and creates nothing.
+      for (const v of ['create', 'patch', 'update']) if (verbs.has(v)) missing.push(`API ${k.kind} must not ${v}`);
+    }
+    expect([...new Set(missing)]).toEqual([]);
+  });
+});
+
+describe('configuration and commands', () => {
+  it('every variable the Deployments and the ConfigMap set is a configuration key; they run existing commands; the base loads', () => {
+    const commands = cliCommands();
+    expect(commands).toContain('serve');
+    expect(commands).toContain('worker');
+    for (const dir of [BASE, OVERLAY]) {
+      const objects = kustomize(dir);
+      for (const key of Object.keys(find(objects, 'ConfigMap', 'kubernetes-broker-config').data)) expect(CONFIG_KEYS, `ConfigMap ${key}`).toContain(key);
+      for (const name of ['kubernetes-broker-api', 'kubernetes-broker-worker']) {
+        const d = find(objects, 'Deployment', name);
+        const vars = containerEnv(objects, d);
+        for (const key of Object.keys(vars)) expect(CONFIG_KEYS, `${name}: ${key}`).toContain(key);
+        for (const c of d.spec.template.spec.containers) expect(commands, `${name} runs ${c.args}`).toContain(c.args[0]);
+        // The placeholders keep the broker from starting until replaced (CODEC_KEYS)...
+        expect(() => loadConfig(vars)).toThrow(ConfigError);
+        expect(() => loadConfig(vars)).toThrow(/CODEC_KEYS/);
+        // ...and with real values the configuration is valid as it stands.
+        const config = loadConfig({ ...vars, CODEC_KEYS: composeEnv.CODEC_KEYS });
+        expect(config.NAMESPACE_STRATEGY).toBe(dir === BASE ? 'fixed' : 'per-instance');
+      }
+    }
+  });
+
+  it('the compose services set only configuration keys and run existing commands; the Dockerfile runs bin/kubernetes-broker.js', () => {
+    const commands = cliCommands();
+    const result = validateCompose(COMPOSE_FILE, composeEnv);
+    expect(result.status, result.stderr).toBe(0);
+    const project = JSON.parse(result.stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; image?: string; build?: unknown }> };
+    const brokers = Object.entries(project.services).filter(([, s]) => s.build);
+    expect(brokers.map(([n]) => n).sort()).toEqual(['broker-api', 'broker-worker']);
+    for (const [name, s] of brokers) {
+      expect(commands, name).toContain(s.command?.[0]);
+      for (const key of Object.keys(s.environment ?? {})) expect(CONFIG_KEYS, `${name}: ${key}`).toContain(key);
+      expect(() => loadConfig(s.environment as Record<string, string>), name).not.toThrow();
+    }
+    expect(project.services['broker-api']!.command).toEqual(['serve']);
+    expect(project.services['broker-worker']!.command).toEqual(['worker']);
+
+    const dockerfile = fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+    const instruction = (name: string) => {
+      const line = dockerfile.split('\n').filter((l) => l.startsWith(`${name} `)).at(-1);
+      return line ? (JSON.parse(line.slice(name.length + 1)) as string[]) : undefined;
+    };
+    expect(instruction('ENTRYPOINT')).toEqual(['node', 'bin/kubernetes-broker.js']);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'))).toBe(true);
+    expect(commands).toContain(instruction('CMD')?.[0]);
+    // What the runtime stage copies from the build context is there, and not ignored.
+    const ignored = fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const src of ['bin', 'service-catalog', 'package.json', 'package-lock.json', 'tsconfig.build.json']) {
+      expect(fs.existsSync(path.join(PROJECT_ROOT, src)), src).toBe(true);
+      expect(ignored, src).not.toContain(src);
+    }
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('is valid for compose-go (schema, interpolation, references), and refuses to start without the secrets', () => {
+    const ok = validateCompose(COMPOSE_FILE, composeEnv);
+    expect(ok.status, ok.stderr).toBe(0);
+    const { AUTH_PASS: _, ...withoutPassword } = composeEnv;
+    const missing = validateCompose(COMPOSE_FILE, withoutPassword);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/AUTH_PASS/);
+    // The validator does validate: the same file with a dangling reference and an unknown key fails.
+    const broken = path.join(scratch, 'broken-compose.yml');
+    fs.writeFileSync(broken, fs.readFileSync(COMPOSE_FILE, 'utf8').replace('condition: service_completed_successfully', 'condition: service_healthy\n    nonsense: 1'));
+    const bad = validateCompose(broken, composeEnv);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/nonsense/);
+  });
+
+  it("its Temporal commands work with the same CLI: a persistent dev server, the health check, the broker's search attributes", async () => {
+    const project = JSON.parse(validateCompose(COMPOSE_FILE, composeEnv).stdout) as { services: Record<string, any> };
+    const temporal = project.services['temporal']!;
+    const attributes = project.services['temporal-search-attributes']!;
+    expect(temporal.image).toBe(attributes.image);
+    const cli = path.join(env()['KB_STACK_BIN']!.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')))!, 'temporal');
+    const version = spawnSync(cli, ['--version'], { encoding: 'utf8' }).stdout;
+    expect(temporal.image).toBe(`temporalio/temporal:${/temporal version (\S+)/.exec(version)![1]}`);
+
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const dbDir = fs.mkdtempSync(path.join(scratch, 'temporal-'));
+    // The compose command with this machine's addresses: loopback, free ports, a scratch file.
+    const serverArgs = (temporal.command as string[]).map((a) =>
+      a === '--ip=0.0.0.0' ? '--ip=127.0.0.1' : a.startsWith('--db-filename=') ? `--db-filename=${dbDir}/temporal.db` : a,
+    );
+    serverArgs.push(`--port=${port}`, `--http-port=${await freePort()}`, `--metrics-port=${await freePort()}`);
+    const health = (temporal.healthcheck.test as string[]).slice(2).map((a) => (a === '127.0.0.1:7233' ? address : a));
+    const run = (args: string[]) => spawnSync(cli, args, { encoding: 'utf8' });
+    const startServerProcess = async () => {
+      const child = spawn(cli, serverArgs, { stdio: 'ignore' });
+      await eventually('the dev server to be healthy', async () => (run(health).status === 0 ? true : undefined), 60_000);
+      return child;
+    };
+    const stop = (child: ReturnType<typeof spawn>) => new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+    const ours = () => run(['operator', 'search-attribute', 'list', `--address=${address}`, '--namespace=default', '-o', 'json']).stdout;
+    const expected = ['KbBindingId', 'KbInstanceId', 'KbOperation', 'KbOrg', 'KbPlan', 'KbService', 'KbSpace'];
+
+    let server = await startServerProcess();
+    try {
+      expect(run(health.map((a) => (a === address ? '127.0.0.1:1' : a))).status).not.toBe(0);
+      const create = (attributes.command as string[]).map((a) => (a === '--address=temporal:7233' ? `--address=${address}` : a));
+      for (let i = 0; i < 2; i++) {
+        // Twice: the one-shot runs on every `compose up`.
+        const r = run(create);
+        expect(r.status, r.stderr).toBe(0);
+      }
+      const listed = JSON.parse(ours()) as { customAttributes?: Record<string, string> };
+      const custom = listed.customAttributes ?? {};
+      expect(Object.keys(custom).filter((k) => k.startsWith('Kb')).sort()).toEqual(expected);
+      for (const k of expected) expect(String(custom[k])).toMatch(/keyword/i);
+      // The database file survives the server: search attributes are still there after a restart.
+      await stop(server);
+      server = await startServerProcess();
+      expect(Object.keys((JSON.parse(ours()) as { customAttributes?: Record<string, string> }).customAttributes ?? {}).filter((k) => k.startsWith('Kb')).sort()).toEqual(expected);
+    } finally {
+      await stop(server);
+    }
+  }, 120_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- RBAC for real -------------------------------------------------------------------------
+
+interface Deployed {
+  id: string;
+  brokerNs: string;
+  instanceNs: string;
+  objects: Obj[];
+  tokens: { api: string; worker: string };
+  kubeconfigs: { api: string; worker: string };
+}
+
+/** Applies the manifests' namespaces and RBAC (not the workloads) with the test's names, and mints the two tokens. */
+async function deployRbac(dir: string): Promise<Deployed> {
+  const id = suffix();
+  const brokerNs = `kb-pkg-${id}`;
+  const instanceNs = `kb-pkg-inst-${id}`;
+  const objects = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
+  const rbacKinds = ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
+  for (const kind of rbacKinds) {
+    for (const o of objects.filter((x) => x.kind === kind)) await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
+  }
+  const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
+  const ca = cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64');
+  const tokens = { api: '', worker: '' };
+  const kubeconfigs = { api: '', worker: '' };
+  for (const who of ['api', 'worker'] as const) {
+    const sa = `kubernetes-broker-${who}`;
+    const res = await eventually(`a token of ${sa}`, () =>
+      kube.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${brokerNs}/serviceaccounts/${sa}/token`, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+      }),
+    );
+    tokens[who] = res.status.token;
+    // Only the token and the CA: no client certificate, nothing of the admin's.
+    kubeconfigs[who] = path.join(scratch, `${who}-${id}.kubeconfig`);
+    fs.writeFileSync(
+      kubeconfigs[who],
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'stack', cluster: { server: cluster.server, 'certificate-authority-data': ca } }],
+        users: [{ name: sa, user: { token: tokens[who] } }],
+        contexts: [{ name: sa, context: { cluster: 'stack', user: sa } }],
+        'current-context': sa,
+      }),
+      { mode: 0o600 },
+    );
+  }
+  return { id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
+}
+
+async function undeploy(d: Deployed): Promise<void> {
+  for (const o of d.objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding')) {
+    await kube.delete(o.apiVersion, o.kind, undefined, o.metadata.name);
+  }
+  for (const o of d.objects.filter((x) => x.kind === 'Namespace')) await kube.delete('v1', 'Namespace', undefined, o.metadata.name);
+}
+
+/** The worker and the API as the Deployments run them: the ConfigMap's settings, each process with its own token. */
+async function startBrokerAs(d: Deployed) {
+  const data = find(d.objects, 'ConfigMap', 'kubernetes-broker-config').data as Record<string, string>;
+  const common = {
+    ...data,
+    TEMPORAL_ADDRESS: env()['TEMPORAL_ADDRESS']!,
+    TEMPORAL_NAMESPACE: env()['TEMPORAL_NAMESPACE'] ?? 'default',
+    TEMPORAL_TASK_QUEUE: `packaging-${d.id}`,
+    TEMPORAL_UI_URL: env()['TEMPORAL_UI_URL'] ?? '',
+    AUTH_USER: 'platform',
+    AUTH_PASS: 'test-password',
+    ADMIN_USER: 'operator',
+    ADMIN_PASS: 'operator-password',
+    CODEC_KEYS: composeEnv.CODEC_KEYS,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    POLL_INTERVAL: '1',
+    BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
+  };
+  const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker });
+  const logger = createLogger(workerConfig.BROKER_LOG_LEVEL);
+  const worker = await startWorker(workerConfig, logger);
+  const server = await startServer(loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.api }), logger).catch(async (err) => {
+    await worker.shutdown();
+    throw err;
+  });
+  const admin = async (method: string, p: string) => {
+    const res = await fetch(`${server.url}${p}`, { method, headers: { Authorization: `Basic ${Buffer.from('operator:operator-password').toString('base64')}` } });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  };
+  return {
+    osb: new Osb(server.url, 'platform', 'test-password'),
+    admin,
+    stop: async () => {
+      await server.close();
+      await worker.shutdown();
+    },
+  };
+}
+
+/** A direct request with a token only; the HTTP status. */
+async function statusAs(token: string, method: string, urlPath: string, body?: unknown, contentType?: string): Promise<number> {
+  const api = new KubeApi(loadKubeConfig({ KUBECONFIG: writeTokenKubeconfig(token) }));
+  try {
+    await api.request(method, urlPath, body === undefined ? {} : { body, ...(contentType ? { contentType } : {}) });
+    return 200;
+  } catch (err) {
+    if (err instanceof KubeApiError) return err.status;
+    throw err;
+  } finally {
+    api.close();
+  }
+}
+
+function writeTokenKubeconfig(token: string): string {
+  const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
+  const file = path.join(scratch, `token-${suffix()}.kubeconfig`);
+  fs.writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64') } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+const KINDS_LEFT: [string, string][] = [
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['apps/v1', 'ReplicaSet'],
+  ['v1', 'Pod'],
+  ['v1', 'Service'],
+  ['v1', 'Secret'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'PersistentVolumeClaim'],
+  ['policy/v1', 'PodDisruptionBudget'],
+];
+
+/** provision -> succeeded, bind -> 201 with credentials, unbind, deprovision -> 410; nothing left. */
+async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: Deployed, serviceName: string, planName: string, perInstance: boolean) {
+  const catalog = (await broker.osb.request('GET', '/v2/catalog')).body as { services: { id: string; name: string; plans: { id: string; name: string }[] }[] };
+  const service = catalog.services.find((s) => s.name === serviceName)!;
+  const plan = service.plans.find((p) => p.name === planName)!;
+  const id = `pkg-${serviceName}-${suffix()}`;
+  const osb = broker.osb;
+
+  const provision = await osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'o', space_guid: 's' });
+  expect(provision.status, JSON.stringify(provision.body)).toBe(202);
+  expect((await osb.waitForOperation(id, provision.body.operation, 180_000)).body).toEqual({ state: 'succeeded' });
+  const namespace = perInstance ? (await broker.admin('GET', `/admin/instances/${id}`)).body?.namespace : d.instanceNs;
+  expect(namespace, 'the instance namespace').toBeTruthy();
+  if (perInstance) expect(namespace).not.toBe(d.instanceNs);
+  const pods = await kube.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
+  expect(pods.items.length).toBeGreaterThan(0);
+
+  // The API's token suffices for the admin routes (they list every kind deprovision sweeps).
+  const shown = await broker.admin('GET', `/admin/instances/${id}`);
+  expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+  expect(shown.body.objects.length).toBeGreaterThan(0);
+  expect((await broker.admin('GET', `/admin/instances/${id}/pods`)).status).toBe(200);
+  const orphans = await broker.admin('GET', '/admin/orphans');
+  expect(orphans.status, JSON.stringify(orphans.body)).toBe(200);
+
+  const bindingId = `b-${id}`;
+  const bind = await osb.bind(id, bindingId, { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app' } });
+  expect(bind.status, JSON.stringify(bind.body)).toBe(201);
+  expect(bind.body.credentials.hostname).toContain(`.${namespace}.svc`);
+  expect(bind.body.credentials.password).toBeTruthy();
+  expect((await osb.request('GET', `/v2/service_instances/${id}/service_bindings/${bindingId}`)).status).toBe(200);
+  expect((await osb.unbind(id, bindingId, service.id, plan.id)).status).toBe(200);
+
+  const deprovision = await osb.deprovision(id, service.id, plan.id);
+  expect(deprovision.status).toBe(202);
+  const done = await osb.waitForOperation(id, deprovision.body.operation, 180_000);
+  expect(done.status).toBe(410);
+  expect((await osb.deprovision(id, service.id, plan.id)).status).toBe(410);
+
+  const left: string[] = [];
+  for (const [v, k] of KINDS_LEFT) {
+    const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then((l) => l.items, () => []);
+    left.push(...items.map((o) => `${k}/${o.metadata.name}`));
+  }
+  const records = await kube.list('v1', 'Secret', d.brokerNs, { labelSelector: `${RECORD_INSTANCE_LABEL}=${id}` });
+  left.push(...records.items.map((r) => `record/${r.metadata.name}`));
+  if (perInstance) {
+    const ns = await kube.get('v1', 'Namespace', undefined, namespace);
+    if (ns) left.push(`Namespace/${namespace}`);
+  }
+  expect(left).toEqual([]);
+}
+
+describe('RBAC of deploy/base, for real', () => {
+  let d: Deployed;
+  let broker: Awaited<ReturnType<typeof startBrokerAs>>;
+
+  beforeAll(async () => {
+    d = await deployRbac(BASE);
+    broker = await startBrokerAs(d);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (d) await undeploy(d);
+  });
+
+  it.concurrent('redis/small: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts', async () => {
+    await lifecycle(broker, d, 'redis', 'small', false);
+  }, 240_000);
+
+  it.concurrent('rabbitmq/cluster: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts', async () => {
+    await lifecycle(broker, d, 'rabbitmq', 'cluster', false);
+  }, 240_000);
+
+  it('the worker token is refused what the broker must not do', async () => {
+    const t = d.tokens.worker;
+    // The token works where it should...
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.instanceNs}/secrets`)).toBe(200);
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.instanceNs}`)).toBe(200);
+    // ...and nowhere else.
+    expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(403);
+    expect(await statusAs(t, 'GET', '/api/v1/secrets')).toBe(403);
+    expect(await statusAs(t, 'GET', '/api/v1/namespaces/default/pods')).toBe(403);
+    expect(await statusAs(t, 'GET', '/api/v1/namespaces/default')).toBe(403);
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kb-pkg-no-${d.id}` } })).toBe(403);
+    expect(await statusAs(t, 'DELETE', `/api/v1/namespaces/${d.instanceNs}`)).toBe(403);
+    // Not even its own namespace's labels (Pod Security).
+    expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${d.instanceNs}`, { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json')).toBe(403);
+    expect(
+      await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: `kb-pkg-no-${d.id}` },
+        rules: [],
+      }),
+    ).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${d.instanceNs}/roles`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'no' },
+        rules: [],
+      }),
+    ).toBe(403);
+    // The sweep-only kinds cannot be created.
+    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/pods?dryRun=All`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no' }, spec: { containers: [{ name: 'c', image: 'x' }] } })).toBe(403);
+  });
+
+  it('the API token reads records and instance objects, and creates nothing', async () => {
+    const t = d.tokens.api;
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/secrets`)).toBe(200);
+    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/secrets?dryRun=All`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'no' } })).toBe(403);
+    expect(await statusAs(t, 'POST', `/apis/apps/v1/namespaces/${d.instanceNs}/deployments?dryRun=All`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'no' } })).toBe(403);
+    expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(403);
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}`)).toBe(403);
+  });
+});
+
+describe('RBAC of the per-instance overlay, for real', () => {
+  let d: Deployed;
+  let broker: Awaited<ReturnType<typeof startBrokerAs>>;
+
+  beforeAll(async () => {
+    d = await deployRbac(OVERLAY);
+    broker = await startBrokerAs(d);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (d) await undeploy(d);
+  });
+
+  it('redis/small in a namespace of its own: made and deleted by the worker', async () => {
+    expect(d.objects.some((o) => o.kind === 'Namespace' && o.metadata.name === d.instanceNs)).toBe(false);
+    await lifecycle(broker, d, 'redis', 'small', true);
+  }, 240_000);
+
+  it('the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy\'s documented price', async () => {
+    const t = d.tokens.worker;
+    expect(
+      await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: `kb-pkg-no-${d.id}` },
+        rules: [],
+      }),
+    ).toBe(403);
+    // The documented price of the strategy: instance rights in every namespace.
+    expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(200);
+  });
+});
