@@ -1,7 +1,7 @@
 // Renders an instance's plan and applies every object with server-side apply. The field
 // manager is the instance's own and conflicts are not forced: if another instance or a
 // person owns an object of the same name, the apply fails instead of taking it over.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import { renderPlan } from '../catalog/render.js';
@@ -10,6 +10,7 @@ import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
@@ -25,7 +26,9 @@ export interface ApplyInput {
 export function createApplyActivities({ kube, records, catalog, settings }: ActivityDeps) {
   /** The instance's objects as its plan renders them today, in creation order. */
   async function renderInstance(input: { instanceId: string; planId: string; parameters: Record<string, unknown> }) {
-    const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+    const stored =
+      justCreated.take(Context.current().info.workflowExecution?.runId, input.instanceId) ??
+      (await step('read the instance record', () => records.getInstance(input.instanceId)));
     if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no record`, NON_RETRYABLE.missingInstance);
     const { record, randoms } = stored;
     const found = catalog.findPlan(record.serviceId, input.planId);

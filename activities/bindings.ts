@@ -7,6 +7,7 @@ import type { BindInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { NON_RETRYABLE, step } from './failures.js';
 import { readInstanceFacts } from './instance-facts.js';
+import { readBindingHookSecret } from './lifecycle-hooks.js';
 
 export function createBindingActivities({ kube, records, catalog, settings }: ActivityDeps) {
   return {
@@ -22,6 +23,13 @@ export function createBindingActivities({ kube, records, catalog, settings }: Ac
       const facts = await step(`read the environment and Services of instance ${input.instanceId}`, () =>
         readInstanceFacts(kube, record, found.plan, settings),
       );
+      // `$hook_<KEY>`: what the plan's bind hook (run just before) wrote for this binding.
+      if (found.plan.hooks?.onBindInstance) {
+        const hookSecret = await step(`read the Secret the bind hook wrote for binding ${input.bindingId}`, () =>
+          readBindingHookSecret(kube, record.namespace, record.instanceId, input.bindingId),
+        );
+        if (hookSecret) facts.hookSecret = hookSecret;
+      }
       let credentials: Record<string, unknown>;
       try {
         credentials = renderCredentials(
@@ -35,6 +43,7 @@ export function createBindingActivities({ kube, records, catalog, settings }: Ac
             storageClass: settings.storageClass,
             parameters: record.parameters,
             randoms,
+            bindingId: input.bindingId,
           },
           facts,
         );

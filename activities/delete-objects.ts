@@ -2,7 +2,7 @@
 // plan no longer has and objects Kubernetes made for it (ReplicaSets, Pods, PVCs of
 // StatefulSets), then waiting, with watches, until they are gone.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { instanceSelector } from '../catalog/labels.js';
+import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { Catalog, KubernetesObject } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -46,13 +46,37 @@ export function sweptKinds(catalog: Catalog, perInstanceNamespaces: boolean): Ki
 
 const POLL_CAP_MS = 10_000;
 
+/**
+ * Kinds whose controllers make labelled objects of other kinds (the pod template's labels are the
+ * instance's). After the first list everything labelled has been asked to be deleted, so a kind
+ * found empty stays empty unless one of these is still there to make something.
+ */
+const CHILD_KINDS: Record<string, string[]> = {
+  Deployment: ['ReplicaSet', 'Pod'],
+  ReplicaSet: ['Pod'],
+  ReplicationController: ['Pod'],
+  StatefulSet: ['Pod', 'PersistentVolumeClaim'],
+  DaemonSet: ['Pod'],
+  Job: ['Pod'],
+  CronJob: ['Job', 'Pod'],
+};
+/** Kinds that make nothing labelled with the instance. Any other kind left (a CRD's) means: list them all again. */
+const LEAF_KINDS = new Set(['Pod', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'PersistentVolumeClaim', 'PodDisruptionBudget']);
+
+/** The kinds to list again after `left` were still there: those and what their controllers make. */
+export function kindsToRelist(all: KindRef[], left: KindRef[]): KindRef[] {
+  if (left.some((k) => !LEAF_KINDS.has(k.kind) && !(k.kind in CHILD_KINDS))) return all;
+  const wanted = new Set(left.flatMap((k) => [k.kind, ...(CHILD_KINDS[k.kind] ?? [])]));
+  return all.filter((k) => wanted.has(k.kind));
+}
+
 export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps) {
   const kinds = sweptKinds(catalog, settings.perInstanceNamespaces);
 
-  /** Lists the instance's objects of every kind the cluster serves. */
-  async function listInstanceObjects(instanceId: string, namespace: string) {
+  /** Lists the instance's objects of every kind the cluster serves (or of `only`). */
+  async function listInstanceObjects(instanceId: string, namespace: string, only: KindRef[] = kinds) {
     const lists = await Promise.all(
-      kinds.map(async (k) => {
+      only.map(async (k) => {
         try {
           const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: instanceSelector(instanceId) });
           return { kind: k, objects: list.items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })), resourceVersion: list.metadata.resourceVersion };
@@ -76,11 +100,16 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
     /** Waits until no object of the instance is left; deletes again what reappears. */
     async waitInstanceGone(input: { instanceId: string; namespace: string; deadline: number }): Promise<void> {
       const ctx = Context.current();
+      // Every kind the first time; then only the kinds still there and what their controllers make
+      // (a second round of 13 lists per deprovision was most of its requests).
+      let listed = kinds;
       for (;;) {
+        const only = listed;
         const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
-          listInstanceObjects(input.instanceId, input.namespace),
+          listInstanceObjects(input.instanceId, input.namespace, only),
         );
         if (remaining.length === 0) return;
+        listed = kindsToRelist(kinds, remaining.map((l) => l.kind));
         const left = remaining.flatMap((l) => l.objects);
         ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) });
         if (Date.now() >= input.deadline) {
@@ -102,10 +131,12 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
     async pruneInstanceObjects(input: { instanceId: string; namespace: string; keep: ObjectRef[] }): Promise<number> {
       const keep = new Set(input.keep.map(refKey));
       const lists = await step('list the objects of the instance', () => listInstanceObjects(input.instanceId, input.namespace));
-      // Objects with an owner (ReplicaSets, Pods, ...) go with their owner.
+      // Objects with an owner (ReplicaSets, Pods, ...) go with their owner; lifecycle hook Jobs
+      // and what bind hooks wrote belong to no plan's templates and stay.
       const stale = lists
         .flatMap((l) => l.objects)
-        .filter((o) => o.kind !== 'Namespace' && !keep.has(refKey(refOf(o))) && !(o.metadata.ownerReferences as unknown[] | undefined)?.length);
+        .filter((o) => o.kind !== 'Namespace' && !keep.has(refKey(refOf(o))) && !(o.metadata.ownerReferences as unknown[] | undefined)?.length)
+        .filter((o) => !o.metadata.labels?.[HOOK_LABEL] && !o.metadata.labels?.[BINDING_ID_LABEL]);
       await step('delete objects the plan no longer has', () =>
         Promise.all(stale.map((o) => kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name))),
       );

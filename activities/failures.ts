@@ -11,6 +11,8 @@ export const NON_RETRYABLE = {
   notReady: 'NotReady',
   notGone: 'NotGone',
   missingInstance: 'InstanceMissing',
+  /** A lifecycle hook Job failed or did not finish by its deadline. */
+  hookFailed: 'HookFailed',
 } as const;
 
 /** Wraps an error of step `what` into the failure Temporal should see. */

@@ -4,6 +4,7 @@ import { createApplyActivities } from './apply-objects.js';
 import { createBindingActivities } from './bindings.js';
 import { createDeleteActivities } from './delete-objects.js';
 import { createInstanceRecordActivities } from './instance-records.js';
+import { createLifecycleHookActivities } from './lifecycle-hooks.js';
 import { createWaitReadyActivities } from './wait-ready.js';
 
 export function createActivities(deps: ActivityDeps) {
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWaitReadyActivities(deps),
     ...createDeleteActivities(deps),
     ...createBindingActivities(deps),
+    ...createLifecycleHookActivities(deps),
   };
 }
 

@@ -2,7 +2,7 @@
 // of its containers (secretKeyRef and configMapKeyRef resolved) and the host names and ports
 // of all its Services.
 import { ApplicationFailure } from '@temporalio/activity';
-import { instanceSelector } from '../catalog/labels.js';
+import { HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { InstanceFacts, KubernetesObject, Plan, ServiceFacts } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
 import type { InstanceRecord } from '../kube/records.js';
@@ -59,10 +59,12 @@ export async function readInstanceFacts(
 ): Promise<InstanceFacts> {
   const selector = instanceSelector(record.instanceId);
   const ns = record.namespace;
-  // Only the workload kinds this plan has: one list request each.
+  // Only the workload kinds this plan has: one list request each. Lifecycle hook Jobs are no
+  // part of what the instance runs.
   const kinds = [...new Set(plan.templates.map((t) => t.kind).filter((k) => k in WORKLOADS))];
+  const workloadSelector = `${selector},!${HOOK_LABEL}`;
   const workloads = (
-    await Promise.all(kinds.map(async (k) => (await kube.list(WORKLOADS[k]!, k, ns, { labelSelector: selector })).items.map((o) => ({ ...o, kind: k }))))
+    await Promise.all(kinds.map(async (k) => (await kube.list(WORKLOADS[k]!, k, ns, { labelSelector: workloadSelector })).items.map((o) => ({ ...o, kind: k }))))
   ).flat();
   workloads.sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
   const containers = workloads.flatMap(containersOf);

@@ -1,26 +1,33 @@
 // Activities that write an instance's durable record. Each is idempotent: a retry after a
 // worker crash finds the record in the state it left and does no harm.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { InstanceRecord, InstanceState } from '../kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { NON_RETRYABLE, step } from './failures.js';
+import { justCreated } from './just-created.js';
 
 export function createInstanceRecordActivities({ records }: ActivityDeps) {
+  // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
+  // missing is asked only when that fails, instead of with a read of its own before every update.
   const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
     step(what, async () => {
-      if (!(await records.getInstance(instanceId))) {
-        throw ApplicationFailure.nonRetryable(`instance ${instanceId} has no record`, NON_RETRYABLE.missingInstance);
+      try {
+        return await records.updateInstance(instanceId, change);
+      } catch (err) {
+        if (!(await records.getInstance(instanceId))) {
+          throw ApplicationFailure.nonRetryable(`instance ${instanceId} has no record`, NON_RETRYABLE.missingInstance);
+        }
+        throw err;
       }
-      return records.updateInstance(instanceId, change);
     });
 
   return {
     /** Records a new instance, with the random values its templates share for its whole life. */
     async createInstanceRecord(input: ProvisionInput): Promise<void> {
       const now = new Date().toISOString();
-      await step('record the instance', () =>
+      const stored = await step('record the instance', () =>
         records.createInstance(
           {
             instanceId: input.instanceId,
@@ -40,6 +47,8 @@ export function createInstanceRecordActivities({ records }: ActivityDeps) {
           generateRandoms(),
         ),
       );
+      // The provision's next step renders the objects from this record: hand it over in-process.
+      justCreated.put(Context.current().info.workflowExecution?.runId, stored);
     },
 
     async setInstanceState(input: { instanceId: string; state: InstanceState }): Promise<void> {

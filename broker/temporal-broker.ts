@@ -41,7 +41,7 @@ import type { BindingRecord, RecordStore } from '../kube/records.js';
 import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../temporal/ids.js';
 import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
-import type { BindInput, DeprovisionInput, OperationMemo, ProvisionInput, UpdateInput } from '../workflows/types.js';
+import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionInput, type OperationMemo, type ProvisionInput, type UnbindInput, type UpdateInput } from '../workflows/types.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
@@ -361,6 +361,7 @@ export class TemporalBroker implements Broker {
       parameters,
       ...(req.bindResource ? { bindResource: req.bindResource } : {}),
       context: req.context,
+      hookTimeoutSeconds: req.plan.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
     };
     let handle: WorkflowHandle;
     let op = operation;
@@ -427,12 +428,20 @@ export class TemporalBroker implements Broker {
     if (!stored || stored.record.instanceId !== req.instanceId) throw gone();
 
     const operation = newOperation('unbind');
+    const plan = this.deps.catalog.findPlan(stored.record.serviceId, stored.record.planId)?.plan;
+    const input: UnbindInput = {
+      bindingId: req.bindingId,
+      instanceId: req.instanceId,
+      operation,
+      planId: stored.record.planId,
+      hookTimeoutSeconds: plan?.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
+    };
     let handle: WorkflowHandle;
     try {
       handle = await this.client.workflow.start('unbindInstance', {
         workflowId,
         taskQueue: this.deps.settings.taskQueue,
-        args: [{ bindingId: req.bindingId, instanceId: req.instanceId, operation }],
+        args: [input],
         workflowIdConflictPolicy: 'FAIL',
         memo: { operation, requestDigest: '' } satisfies OperationMemo,
         typedSearchAttributes: this.searchAttributes('unbind', {

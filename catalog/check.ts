@@ -23,6 +23,8 @@ import type {
 
 /** The instance the loader and `catalog render` render for. */
 export const SAMPLE_INSTANCE_ID = '00000000-0000-4000-8000-000000000000';
+/** The binding bind hooks and credentials mappings are rendered for at load. */
+export const SAMPLE_BINDING_ID = '00000000-0000-4000-8000-0000000000b1';
 const SAMPLE_NAMESPACE = 'default';
 
 export interface ProblemSink {
@@ -314,7 +316,9 @@ function checkCredentials(
   }
   if (unfillableEnv.length || unfillablePorts.length) credentials.unfillable = { env: unfillableEnv, ports: unfillablePorts };
 
-  const facts: InstanceFacts = { env: {}, services: offered.services };
+  // What a bind hook's Secret would hold: whether the plan has a bind hook is the loader's check.
+  const hookSecret = Object.fromEntries(needs.hookKeys.map((k) => [k, `sample-${k}`]));
+  const facts: InstanceFacts = { env: {}, services: offered.services, ...(needs.hookKeys.length ? { hookSecret } : {}) };
   for (const name of [...offered.env, ...needs.env]) if (!unfillableEnv.includes(name)) facts.env[name] = `sample-${name}`;
   const missingPorts = needs.ports.filter((p) => !unfillablePorts.includes(p) && !targetPorts.has(p));
   if (missingPorts.length || (facts.services.length === 0 && open)) {
@@ -322,7 +326,7 @@ function checkCredentials(
     facts.services.push({ name: 'sample', hostname: 'sample.default.svc.cluster.local', ports: missingPorts.map((p) => ({ port: p, targetPort: p })) });
   }
   try {
-    renderCredentials(service, plan, values, facts);
+    renderCredentials(service, plan, { ...values, bindingId: SAMPLE_BINDING_ID }, facts);
   } catch (err) {
     if (!(err instanceof RenderError)) throw err;
     sink.error({ file: err.file ?? credentials.file, message: err.detail });

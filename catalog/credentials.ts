@@ -3,6 +3,7 @@
 // is JSON-encoded into a string literal, so none can change the shape of the result.
 import { RenderError } from './errors.js';
 import { parseJsonText } from './json-syntax.js';
+import { BINDING_ID_LABEL, INSTANCE_ID_LABEL } from './labels.js';
 import { declaredParameters } from './parameters.js';
 import {
   jsonPlaceholders,
@@ -111,6 +112,17 @@ function valueText(p: PlaceholderToken, ctx: Context, main: ServiceFacts | undef
       if (ctx.unfillablePorts.has(p.port)) return '';
       throw new RenderError(`${p.raw}: no Service of the instance forwards to port ${p.port}`, file);
     }
+    case 'hook': {
+      const secret = ctx.facts.hookSecret;
+      const value = secret?.[p.key];
+      if (value !== undefined) return value;
+      throw new RenderError(
+        secret
+          ? `${p.raw}: the Secret the bind hook wrote for this binding has no key ${p.key} (keys: ${Object.keys(secret).sort().join(', ') || 'none'})`
+          : `${p.raw}: the bind hook (hooks/onBindInstance) wrote no Secret for this binding; its Job must create one in the instance's namespace, labelled ${BINDING_ID_LABEL}=<binding id> and ${INSTANCE_ID_LABEL}=<instance id>, with key ${p.key}`,
+        file,
+      );
+    }
     case 'value':
       if (p.name === 'name') return ctx.service.name;
       if (p.name === 'hostname') {
@@ -176,8 +188,11 @@ function expandHostPorts(tokens: readonly Token[], ctx: Context, file: string): 
   return out;
 }
 
-/** Env names and ports the mapping texts of a plan ask for (the loader checks them against the templates). */
-export function credentialsNeeds(texts: { mapping: LexedJson; node?: LexedJson; uri?: readonly Token[] }): { env: string[]; ports: number[] } {
+/**
+ * Env names, ports and bind hook Secret keys the mapping texts of a plan ask for (the loader
+ * checks them against the templates and the hooks).
+ */
+export function credentialsNeeds(texts: { mapping: LexedJson; node?: LexedJson; uri?: readonly Token[] }): { env: string[]; ports: number[]; hookKeys: string[] } {
   const all = [
     ...jsonPlaceholders(texts.mapping),
     ...(texts.node ? jsonPlaceholders(texts.node) : []),
@@ -186,5 +201,6 @@ export function credentialsNeeds(texts: { mapping: LexedJson; node?: LexedJson; 
   return {
     env: [...new Set(all.flatMap((p) => (p.type === 'env' ? [p.env] : [])))],
     ports: [...new Set(all.flatMap((p) => (p.type === 'port' ? [p.port] : [])))],
+    hookKeys: [...new Set(all.flatMap((p) => (p.type === 'hook' ? [p.key] : [])))],
   };
 }

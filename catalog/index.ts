@@ -1,10 +1,11 @@
-// The catalog module's public API: load a catalog directory, render a plan's Kubernetes objects
-// and a binding's credentials, validate request parameters.
+// The catalog module's public API: load a catalog directory, render a plan's Kubernetes objects,
+// its lifecycle hook Jobs and a binding's credentials, validate request parameters.
 export type * from './types.js';
 export { loadCatalog, type LoadResult } from './load.js';
 export { CatalogLoadError, RenderError, formatProblem } from './errors.js';
 export { renderPlan } from './render.js';
 export { renderCredentials } from './credentials.js';
+export { renderHookJobs, HOOK_EVENTS, BINDING_HOOK_EVENTS, isHookEvent } from './hooks.js';
 export { validateParameters, type ParameterAction, type ParametersResult } from './parameters.js';
 export { generateRandoms } from './randoms.js';
 export { shortServiceId, idxAndShortServiceId } from './naming.js';
@@ -13,6 +14,8 @@ export {
   INSTANCE_ID_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY,
+  HOOK_LABEL,
+  BINDING_ID_LABEL,
   instanceSelector,
   isValidLabelValue,
 } from './labels.js';

@@ -9,6 +9,14 @@ export const MANAGED_BY = 'kubernetes-broker';
 export const LEGACY_MANAGED_BY_LABEL = 'managed_by';
 export const LEGACY_MANAGED_BY = 'TAP';
 
+/** On lifecycle hook Jobs and their pods: the event (`onCreateInstance`, ...). */
+export const HOOK_LABEL = 'kubernetes-broker.io/hook';
+/**
+ * On bind and unbind hook Jobs and their pods, and on the Secret a bind hook writes: the binding
+ * id. (The same key as the binding records' label; those live in the broker's namespace.)
+ */
+export const BINDING_ID_LABEL = 'kubernetes-broker.io/binding-id';
+
 /** Label selector of every object of one instance. */
 export function instanceSelector(instanceId: string): string {
   return `${INSTANCE_ID_LABEL}=${instanceId},${MANAGED_BY_LABEL}=${MANAGED_BY}`;

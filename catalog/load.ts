@@ -3,9 +3,10 @@
 // half-loaded. Files are read first, then checked in a fixed order, so problems come out the
 // same way every time. Templates are parsed once here; rendering only copies them.
 import path from 'node:path';
-import { NODE_TEMPLATE_FILE, URI_CLUSTER_TEMPLATE_FILE } from './credentials.js';
+import { credentialsNeeds, NODE_TEMPLATE_FILE, URI_CLUSTER_TEMPLATE_FILE } from './credentials.js';
 import { checkPlanRender, type CredentialsTexts } from './check.js';
 import { CatalogLoadError, formatProblem } from './errors.js';
+import { checkHooksRender, HOOK_EVENTS, HOOKS_DIR, hookScope, isHookEvent } from './hooks.js';
 import { creationRank, DEFAULT_API_VERSIONS, isWorkloadKind, kindFromFileName, WORKLOAD_KINDS } from './kinds.js';
 import { upgradeLegacy } from './legacy.js';
 import { checkPlanJson, checkServiceJson, isObject, SCHEMA_PATHS, schemaAt } from './osb.js';
@@ -13,7 +14,7 @@ import { declaredParameters } from './parameters.js';
 import { jsonPlaceholders, lexJsonTemplate, lineOf, placeholdersOf, tokenize, type Scope } from './placeholders.js';
 import { isTemplateFile, listDir, parseDocuments, parseJson, readFileText, type FileText } from './read.js';
 import { compileSchema } from './schemas.js';
-import type { Catalog, CatalogProblem, CredentialsTemplates, KubernetesObject, Plan, PlanSchemas, ServiceOffering, Template } from './types.js';
+import type { Catalog, CatalogProblem, CredentialsTemplates, HookEvent, KubernetesObject, Plan, PlanSchemas, ServiceOffering, Template } from './types.js';
 
 export const SERVICE_FILE = 'service.json';
 export const PLAN_FILE = 'plan.json';
@@ -83,6 +84,8 @@ interface RawPlan {
   mapping?: FileText;
   nodeTemplate?: FileText;
   uriClusterTemplate?: FileText;
+  /** Entries of `hooks/`: event folders with their template files (files there have none). */
+  hooks: { name: string; files?: FileText[] }[];
 }
 
 function gather(root: string): RawService[] {
@@ -114,6 +117,9 @@ function gatherPlan(root: string, dir: string): RawPlan | undefined {
     ...optional(mappingNames[0]),
     ...optional(NODE_TEMPLATE_FILE),
     ...optional(URI_CLUSTER_TEMPLATE_FILE),
+    hooks: listDir(path.join(root, dir, HOOKS_DIR)).map((e) =>
+      e.isDirectory ? { name: e.name, files: readTemplateFiles(root, `${dir}/${HOOKS_DIR}/${e.name}`, () => true) } : { name: e.name },
+    ),
   };
 }
 
@@ -182,7 +188,10 @@ function loadService(raw: RawService, problems: Problems): ServiceOffering | und
     plan.planUpdateable = (plan.osb.plan_updateable as boolean | undefined) ?? service.planUpdateable;
     if (plan.bindable && !plan.credentials) problems.warn({ file: plan.dir, message: 'is bindable but has no credentials-mappings*.json: bindings get empty credentials' });
     // Rendering a plan that already has problems would only repeat them.
-    if (clean) checkPlanRender(service, plan, texts, problems);
+    if (clean) {
+      checkPlanRender(service, plan, texts, problems);
+      checkHooksRender(service, plan, problems);
+    }
   }
   return service;
 }
@@ -222,6 +231,12 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
   }
   for (const t of templates) checkTemplatePlaceholders(t, params, raw.dir, problems);
   const credentials = loadCredentials(raw, params, problems);
+  const hooks = loadHooks(raw, params, problems);
+  if (credentials && !hooks?.onBindInstance) {
+    for (const key of credentialsNeeds(credentials.texts).hookKeys) {
+      problems.error({ file: credentials.templates.file, message: `$hook_${key}: the plan has no bind hook (${HOOKS_DIR}/onBindInstance/) to write the Secret it reads` });
+    }
+  }
 
   if (!body || fieldProblems.length) return undefined;
   const plan: Plan = {
@@ -238,6 +253,7 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
     ...(schemas ? { schemas } : {}),
     templates,
     ...(credentials ? { credentials: credentials.templates } : {}),
+    ...(hooks ? { hooks } : {}),
     dir: raw.dir,
     osb: { ...body },
   };
@@ -347,13 +363,13 @@ function unknownPlaceholders<T extends { raw: string }>(unknown: readonly T[], p
 }
 
 /** Unknown placeholders, undeclared parameters; placeholders in keys (never substituted). */
-function checkTemplatePlaceholders(template: Template, params: Params, planDir: string, problems: Problems): void {
+function checkTemplatePlaceholders(template: Template, params: Params, planDir: string, problems: Problems, scope: Scope = 'template'): void {
   // A shared Secret template is checked with the parameters of each plan using it.
   const inPlan = template.file.startsWith(`${planDir}/`) ? '' : ` (in plan ${planDir})`;
   const walk = (node: unknown, at: string) => {
     if (typeof node === 'string') {
       if (!node.includes('$')) return;
-      for (const u of unknownPlaceholders(tokenize(node, { scope: 'template', params }).unknown, params)) {
+      for (const u of unknownPlaceholders(tokenize(node, { scope, params }).unknown, params)) {
         problems.error({ file: template.file, field: at, message: `${u.message}${u.raw.startsWith('$param_') ? inPlan : ''}` });
       }
     } else if (Array.isArray(node)) {
@@ -361,7 +377,7 @@ function checkTemplatePlaceholders(template: Template, params: Params, planDir: 
     } else if (isObject(node)) {
       for (const [key, value] of Object.entries(node)) {
         const child = at ? `${at}.${key}` : key;
-        if (key.includes('$') && tokenize(key, { scope: 'template', params }).tokens.some((t) => typeof t !== 'string')) {
+        if (key.includes('$') && tokenize(key, { scope, params }).tokens.some((t) => typeof t !== 'string')) {
           problems.warn({ file: template.file, field: child, message: 'placeholders in keys are not substituted' });
         }
         walk(value, child);
@@ -369,6 +385,48 @@ function checkTemplatePlaceholders(template: Template, params: Params, planDir: 
     }
   };
   walk(template.body, '');
+}
+
+/**
+ * Lifecycle hooks (`hooks/<event>/`): Jobs only, in file then document order, with the
+ * placeholders of their event. Events without a Job are left out.
+ */
+function loadHooks(raw: RawPlan, params: Params, problems: Problems): Plan['hooks'] {
+  const hooks: Partial<Record<HookEvent, Template[]>> = {};
+  for (const entry of raw.hooks) {
+    const where = `${raw.dir}/${HOOKS_DIR}/${entry.name}`;
+    if (!entry.files) {
+      problems.error({ file: where, message: `${HOOKS_DIR}/ holds one folder per event (${HOOK_EVENTS.join(', ')}), not files` });
+      continue;
+    }
+    if (!isHookEvent(entry.name)) {
+      problems.error({ file: where, message: `is no lifecycle hook event; the events are ${HOOK_EVENTS.join(', ')}` });
+      continue;
+    }
+    const event = entry.name;
+    const objects = entry.files.flatMap((f) => templateObjects(f, problems));
+    const perFile = new Map<string, number>();
+    for (const o of objects) perFile.set(o.file, (perFile.get(o.file) ?? 0) + 1);
+    const jobs = objects.filter((o) => {
+      const at = (f: string) => ((perFile.get(o.file) ?? 0) > 1 ? `document ${o.document + 1} ${f}` : f);
+      if (o.kind !== 'Job') {
+        problems.error({ file: o.file, field: at('kind'), message: `lifecycle hooks are Jobs (batch/v1), not ${o.kind}` });
+        return false;
+      }
+      if (o.body.apiVersion !== 'batch/v1') {
+        problems.error({ file: o.file, field: at('apiVersion'), message: `${o.body.apiVersion}: lifecycle hook Jobs are batch/v1` });
+        return false;
+      }
+      return true;
+    });
+    if (objects.length === 0) problems.warn({ file: where, message: 'holds no Job: the hook does nothing' });
+    const templates = [...jobs]
+      .sort((a, b) => compare(a.fileName, b.fileName) || a.document - b.document)
+      .map((o, index): Template => ({ file: o.file, kind: o.kind, index, body: o.body }));
+    for (const t of templates) checkTemplatePlaceholders(t, params, raw.dir, problems, hookScope(event));
+    if (templates.length) hooks[event] = templates;
+  }
+  return Object.keys(hooks).length ? hooks : undefined;
 }
 
 /** The credentials mapping and, for clustered plans, its node and uri templates. */

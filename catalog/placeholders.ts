@@ -7,8 +7,11 @@
 import type { RandomName } from './types.js';
 import { RANDOM_NAMES } from './randoms.js';
 
-/** Where a text is used; it decides which names exist. */
-export type Scope = 'template' | 'mapping' | 'node' | 'uri';
+/**
+ * Where a text is used; it decides which names exist. `hook`: a bind or unbind hook Job (a
+ * template that also knows `$binding_id`); create and delete hooks are `template`s.
+ */
+export type Scope = 'template' | 'hook' | 'mapping' | 'node' | 'uri';
 
 export type ValueName =
   | 'org'
@@ -24,13 +27,16 @@ export type ValueName =
   | 'hostname'
   | 'name'
   | 'uri'
-  | 'nodeName';
+  | 'nodeName'
+  | 'binding_id';
 
 export type Placeholder =
   | { type: 'value'; name: ValueName }
   | { type: 'param'; param: string }
   | { type: 'env'; env: string }
   | { type: 'port'; port: number }
+  /** `$hook_<KEY>`: key KEY of the Secret the bind hook wrote for the binding (credentials only). */
+  | { type: 'hook'; key: string }
   /** `$base64-`: base64 of the rest of the string, rendered. */
   | { type: 'base64' }
   /** `$nodes`: the rendered node templates, joined by commas (mappings only, outside strings). */
@@ -58,14 +64,18 @@ const TEMPLATE_NAMES: readonly string[] = [
 ];
 const SCOPE_NAMES: Readonly<Record<Scope, readonly string[]>> = {
   template: TEMPLATE_NAMES,
-  mapping: [...TEMPLATE_NAMES, 'hostname', 'name', 'uri', 'nodes'],
-  node: [...TEMPLATE_NAMES, 'hostname', 'name', 'nodeName'],
-  uri: [...TEMPLATE_NAMES, 'hostname', 'name'],
+  hook: [...TEMPLATE_NAMES, 'binding_id'],
+  mapping: [...TEMPLATE_NAMES, 'binding_id', 'hostname', 'name', 'uri', 'nodes'],
+  node: [...TEMPLATE_NAMES, 'binding_id', 'hostname', 'name', 'nodeName'],
+  uri: [...TEMPLATE_NAMES, 'binding_id', 'hostname', 'name'],
 };
+/** Scopes of credentials texts: `$env_`, `$port_` and `$hook_` exist there. */
+const DYNAMIC_SCOPES: ReadonlySet<Scope> = new Set(['mapping', 'node', 'uri']);
 /** Longest first, so that the first match is the longest. */
 const byLength = (names: readonly string[]) => [...names].sort((a, b) => b.length - a.length);
 const SORTED_SCOPE_NAMES: Readonly<Record<Scope, readonly string[]>> = {
   template: byLength(SCOPE_NAMES.template),
+  hook: byLength(SCOPE_NAMES.hook),
   mapping: byLength(SCOPE_NAMES.mapping),
   node: byLength(SCOPE_NAMES.node),
   uri: byLength(SCOPE_NAMES.uri),
@@ -74,6 +84,7 @@ const SORTED_SCOPE_NAMES: Readonly<Record<Scope, readonly string[]>> = {
 // Sticky: matched at a position without slicing the text.
 const ENV_NAME = /env_[A-Za-z0-9_]+/y;
 const PORT_NAME = /port_[0-9]+/y;
+const HOOK_NAME = /hook_[A-Za-z0-9_]+/y;
 const WORD = /[A-Za-z][A-Za-z0-9_]*/y;
 
 // Where a name that is unknown here can be used, for a helpful message.
@@ -85,6 +96,8 @@ const ELSEWHERE: Readonly<Record<string, string>> = {
   nodeName: 'node_template.json',
   env_: 'credentials mappings, node_template.json and uri_cluster_template',
   port_: 'credentials mappings, node_template.json and uri_cluster_template',
+  hook_: 'credentials mappings, node_template.json and uri_cluster_template (of a plan with a bind hook)',
+  binding_id: 'bind and unbind hooks (hooks/onBindInstance, hooks/onUnbindInstance) and credentials mappings',
 };
 
 export interface TokenizeOptions {
@@ -120,7 +133,7 @@ export function tokenize(text: string, options: TokenizeOptions): Tokenized {
 function tokenizeText(text: string, scope: Scope, declared: readonly string[]): Tokenized {
   const names = SORTED_SCOPE_NAMES[scope];
   const params = [...declared].sort((a, b) => b.length - a.length);
-  const dynamic = scope !== 'template';
+  const dynamic = DYNAMIC_SCOPES.has(scope);
   const tokens: Token[] = [];
   const unknown: UnknownPlaceholder[] = [];
   let literal = '';
@@ -190,6 +203,8 @@ function longestMatch(
     if (env) offer({ type: 'env', env: env.slice('env_'.length) }, env.length);
     const port = stickyMatch(PORT_NAME, text, at);
     if (port) offer({ type: 'port', port: Number(port.slice('port_'.length)) }, port.length);
+    const hook = stickyMatch(HOOK_NAME, text, at);
+    if (hook) offer({ type: 'hook', key: hook.slice('hook_'.length) }, hook.length);
   }
   return best;
 }
@@ -205,7 +220,7 @@ function unknownMessage(raw: string, scope: Scope): string {
   if (word.startsWith('param_')) {
     return `${raw}: the plan declares no parameter ${word.slice('param_'.length)} (parameters are the properties of its service_instance create or update schema)`;
   }
-  const key = word.startsWith('env_') ? 'env_' : word.startsWith('port_') ? 'port_' : word;
+  const key = ['env_', 'port_', 'hook_'].find((prefix) => word.startsWith(prefix)) ?? word;
   const elsewhere = ELSEWHERE[key];
   if (elsewhere && !SCOPE_NAMES[scope].includes(key)) return `${raw} is only available in ${elsewhere}`;
   return `unknown placeholder ${raw} (write $$ for a literal $)`;

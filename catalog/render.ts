@@ -14,7 +14,7 @@ import {
 } from './labels.js';
 import { idxAndShortServiceId, isDns1035Label, isDnsSubdomain } from './naming.js';
 import { declaredParameters } from './parameters.js';
-import { REMOVE_FIELD, renderLeaf, tokenize, type PlaceholderToken } from './placeholders.js';
+import { REMOVE_FIELD, renderLeaf, tokenize, type PlaceholderToken, type Scope } from './placeholders.js';
 import type { InstanceValues, KubernetesObject, Plan, ServiceOffering, Template } from './types.js';
 import { templateValueText, type ValueScope } from './values.js';
 
@@ -31,15 +31,20 @@ export function renderPlan(service: ServiceOffering, plan: Plan, values: Instanc
   return plan.templates.map((template) => renderTemplate(service, plan, values, template, params));
 }
 
-function renderTemplate(
+/**
+ * One template, rendered with the broker's labels and namespace. `names`: the placeholders the
+ * template may use (`hook` for bind and unbind hooks, which also know `$binding_id`).
+ */
+export function renderTemplate(
   service: ServiceOffering,
   plan: Plan,
   values: InstanceValues,
   template: Template,
   params: readonly string[] = declaredParameters(plan.schemas),
+  names: Scope = 'template',
 ): KubernetesObject {
   const scope: ValueScope = { service, plan, values, index: template.index, file: template.file };
-  const object = fill(template.body, '', scope, params) as KubernetesObject;
+  const object = fill(template.body, '', scope, params, names) as KubernetesObject;
   if (!isObject(object.metadata)) object.metadata = { name: '' };
   const metadata = object.metadata;
   const name = metadata.name;
@@ -60,12 +65,12 @@ function renderTemplate(
 }
 
 /** Copies a template body, filling placeholders in string values; `$storage_class` may remove a field. */
-function fill(node: unknown, path: string, scope: ValueScope, params: readonly string[]): unknown {
-  if (typeof node === 'string') return node.includes('$') ? fillString(node, path, scope, params) : node;
+function fill(node: unknown, path: string, scope: ValueScope, params: readonly string[], names: Scope): unknown {
+  if (typeof node === 'string') return node.includes('$') ? fillString(node, path, scope, params, names) : node;
   if (Array.isArray(node)) {
     const out: unknown[] = [];
     node.forEach((item, i) => {
-      const v = fill(item, `${path}[${i}]`, scope, params);
+      const v = fill(item, `${path}[${i}]`, scope, params, names);
       if (v !== REMOVE_FIELD) out.push(v);
     });
     return out;
@@ -73,7 +78,7 @@ function fill(node: unknown, path: string, scope: ValueScope, params: readonly s
   if (isObject(node)) {
     const out: Json = {};
     for (const [key, item] of Object.entries(node)) {
-      const v = fill(item, path ? `${path}.${key}` : key, scope, params);
+      const v = fill(item, path ? `${path}.${key}` : key, scope, params, names);
       if (v !== REMOVE_FIELD) out[key] = v;
     }
     return out;
@@ -81,8 +86,8 @@ function fill(node: unknown, path: string, scope: ValueScope, params: readonly s
   return node;
 }
 
-function fillString(text: string, path: string, scope: ValueScope, params: readonly string[]): unknown {
-  const { tokens, unknown } = tokenize(text, { scope: 'template', params });
+function fillString(text: string, path: string, scope: ValueScope, params: readonly string[], names: Scope): unknown {
+  const { tokens, unknown } = tokenize(text, { scope: names, params });
   if (unknown.length) throw new RenderError(`${path}: ${unknown.map((u) => u.message).join('; ')}`, scope.file);
   try {
     return renderLeaf(tokens, {

@@ -60,6 +60,9 @@ export interface CredentialsTemplates {
   unfillable?: { env: string[]; ports: number[] };
 }
 
+/** When a plan's lifecycle hook Jobs run (the old broker's names). See catalog/hooks.ts. */
+export type HookEvent = 'onCreateInstance' | 'onDeleteInstance' | 'onBindInstance' | 'onUnbindInstance';
+
 export interface Plan {
   id: string;
   name: string;
@@ -77,6 +80,11 @@ export interface Plan {
   /** Creation order (see docs/catalog-format.md). */
   templates: Template[];
   credentials?: CredentialsTemplates;
+  /**
+   * Lifecycle hooks: the Jobs of `<plan>/hooks/<event>/`, in run order (file name, then document
+   * order; `index` counts within the event). Only events with at least one Job are present.
+   */
+  hooks?: Partial<Record<HookEvent, Template[]>>;
   /** Plan folder relative to the catalog root. */
   dir: string;
   /** The plan exactly as `GET /v2/catalog` serves it. */
@@ -137,6 +145,8 @@ export interface InstanceValues {
   parameters: Record<string, unknown>;
   /** Generated once per instance and kept across updates. */
   randoms: Randoms;
+  /** `$binding_id`: set only for bind and unbind hooks and credentials mappings. */
+  bindingId?: string;
 }
 
 /** A port of a Service of a running instance, as credentials see it. */
@@ -162,4 +172,10 @@ export interface InstanceFacts {
   env: Record<string, string>;
   /** Every Service of the instance, in name order. */
   services: ServiceFacts[];
+  /**
+   * `$hook_<KEY>`: the data of the Secret the plan's bind hook wrote for this binding (labelled
+   * with the binding and instance ids), decoded. Absent when the plan has no bind hook or the
+   * Secret is missing.
+   */
+  hookSecret?: Record<string, string>;
 }

@@ -36,6 +36,9 @@ export function templateValueText(p: PlaceholderToken, s: ValueScope): string | 
         case 'storage_class': return v.storageClass;
         case 'namespace': return v.namespace;
         case 'hostname': case 'name': case 'uri': case 'nodeName': return undefined;
+        case 'binding_id':
+          if (v.bindingId === undefined) throw new RenderError(`${p.raw} has no value here: only bind and unbind hooks and credentials mappings know the binding`, s.file);
+          return v.bindingId;
         default: {
           const random = v.randoms[p.name];
           if (typeof random !== 'string' || random === '') throw new RenderError(`${p.raw}: the instance has no value for it`, s.file);

@@ -26,6 +26,8 @@ interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** A watch: long-lived, on its own connection pool (see `watchAgent`). */
+  watch?: boolean;
 }
 
 export interface ApplyOptions {
@@ -42,6 +44,14 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export class KubeApi {
   private readonly server: URL;
   private readonly agent: http.Agent;
+  /**
+   * Watches hold their connection for as long as they wait (HTTP/1.1: one stream per
+   * connection, and aborting one closes it). In the request pool they would take its sockets:
+   * at 64 waiting instances no apply or record write could go out until a pod turned ready.
+   * So they get a pool of their own without a cap (the API server does not count watches
+   * against its in-flight limits either).
+   */
+  private readonly watchAgent: http.Agent;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(private readonly kc: KubeConfig) {
@@ -52,6 +62,7 @@ export class KubeApi {
     this.agent = tls
       ? new https.Agent({ keepAlive: true, maxSockets: 64 })
       : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.watchAgent = tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   /** The cluster's API server URL, for messages. */
@@ -87,7 +98,7 @@ export class KubeApi {
     await this.kc.applyToHTTPSOptions(options);
     // Our keep-alive agent instead of the one-shot agent KubeConfig makes; it pools
     // connections by the TLS material of the request options.
-    options.agent = this.agent;
+    options.agent = opts.watch ? this.watchAgent : this.agent;
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) {
       // An explicit length: with a chunked DELETE body the API server leaves bytes on the
@@ -243,7 +254,7 @@ export class KubeApi {
     signal: AbortSignal,
   ): Promise<void> {
     const path = await this.path(apiVersion, kind, namespace);
-    const res = await this.send('GET', path, { query: { ...query, watch: true, allowWatchBookmarks: true }, signal });
+    const res = await this.send('GET', path, { query: { ...query, watch: true, allowWatchBookmarks: true }, signal, watch: true });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw KubeApiError.fromResponse('GET', path, status, await readBody(res));
     await new Promise<void>((resolve, reject) => {
@@ -275,6 +286,7 @@ export class KubeApi {
   /** Closes pooled connections (tests, shutdown). */
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
 

@@ -1,9 +1,11 @@
-// Deprovision: delete every object labelled with the instance (also what its plan no longer
-// has), wait until it is gone, then remove its bindings and its record.
-import { proxyActivities } from '@temporalio/workflow';
+// Deprovision: run the plan's onDeleteInstance hook while the instance still runs, then delete
+// every object labelled with the instance (also what its plan no longer has), wait until it is
+// gone, then remove its bindings and its record.
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
+import { DELETE_HOOK_STATES, runsLifecycleHooks } from './lifecycle-hooks.js';
 import { operationFinished, run } from './observe.js';
 import type { DeprovisionInput } from './types.js';
 
@@ -12,9 +14,30 @@ const steps = proxyActivities<BrokerActivities>(cleanupStep);
 export async function deprovisionInstance(input: DeprovisionInput): Promise<void> {
   const { instanceId, namespace } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  let hookFailed = false;
   try {
-    if (await run(steps.readInstance, 'read the instance record', { instanceId })) {
+    const current = await run(steps.readInstance, 'read the instance record', { instanceId });
+    if (current) {
       await run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
+    }
+    // Only for an instance that became ready: a provision that never finished ran no create
+    // hook to undo, and a deprovision retried after its hook succeeded does not run it twice.
+    if (current && DELETE_HOOK_STATES.includes(current.state) && runsLifecycleHooks()) {
+      try {
+        await run(wait.runHookJobs, 'run the onDeleteInstance hook Jobs, if the plan has any', {
+          instanceId,
+          planId: current.planId,
+          event: 'onDeleteInstance',
+          deadline: Date.now() + input.timeoutSeconds * 1000,
+        });
+      } catch (err) {
+        hookFailed = true;
+        // Nothing was deleted: the instance is what it was, and a retried DELETE runs the hook again.
+        await CancellationScope.nonCancellable(() =>
+          run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state }),
+        ).catch(() => undefined);
+        throw err;
+      }
     }
     await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace });
     await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, deadline: Date.now() + input.timeoutSeconds * 1000 });
@@ -22,6 +45,12 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
   } catch (err) {
     operationFinished('deprovision', 'failed');
+    if (hookFailed) {
+      throw operationFailed({
+        description: `deprovisioning failed: ${rootMessage(err)}. Nothing was deleted and the instance still works; fix the cause and delete it again.`,
+        instanceUsable: true,
+      });
+    }
     throw operationFailed({
       description: `deprovisioning failed: ${rootMessage(err)}. The instance is partly deleted; fix the cause and delete it again.`,
       // Its workloads may be gone already: do not let the platform bind to it.

@@ -1,4 +1,5 @@
-// Provision: record the instance, apply its objects, wait until its workloads are ready.
+// Provision: record the instance, apply its objects, wait until its workloads are ready, run the
+// plan's onCreateInstance hook Jobs.
 // Any failure deletes everything the instance created (the compensation cannot be cancelled),
 // then fails with a description a person can act on. A DELETE that arrives meanwhile stops
 // the provision and continues as the deprovision the platform asked for.
@@ -17,6 +18,7 @@ import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
 import { deprovisionRequested } from './definitions.js';
 import type { deprovisionInstance } from './deprovision-instance.js';
 import { operationFailed, rootMessage } from './failure.js';
+import { runsLifecycleHooks } from './lifecycle-hooks.js';
 import { operationFinished, run } from './observe.js';
 import type { OperationMemo, ProvisionInput } from './types.js';
 
@@ -50,6 +52,15 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
         objects,
         deadline,
       });
+      // The hook works with the running instance; its failure is compensated like any other.
+      if (runsLifecycleHooks()) {
+        await run(wait.runHookJobs, 'run the onCreateInstance hook Jobs, if the plan has any', {
+          instanceId,
+          planId: input.planId,
+          event: 'onCreateInstance',
+          deadline,
+        });
+      }
       await run(steps.setInstanceState, 'mark the instance ready', { instanceId, state: 'ready' });
     });
   } catch (err) {

@@ -52,13 +52,26 @@ export interface BindInput {
   parameters: Record<string, unknown>;
   bindResource?: Record<string, unknown>;
   context: Record<string, unknown>;
+  /** How long the plan's bind hook may run (absent in workflows started before hooks existed). */
+  hookTimeoutSeconds?: number;
 }
 
 export interface UnbindInput {
   bindingId: string;
   instanceId: string;
   operation: string;
+  /** The binding's plan (absent in workflows started before hooks existed). */
+  planId?: string;
+  /** How long the plan's unbind hook may run. */
+  hookTimeoutSeconds?: number;
 }
+
+/**
+ * Seconds a bind or unbind hook may run when the plan sets no `maximum_polling_duration`. Not
+ * DEFAULT_OPERATION_TIMEOUT (20 minutes for workloads to start): a binding is answered
+ * synchronously when it can, and a hook creating a user should take seconds.
+ */
+export const DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS = 300;
 
 /** What a failed operation tells the platform (OSB last_operation fields). */
 export interface OperationFailure {

@@ -235,7 +235,20 @@ describe('OSB status codes', () => {
     expect(res.status).toBe(200);
     const service = res.body.services[0];
     expect(service).toMatchObject({ id: SERVICE, name: 'testapp', bindable: true, plan_updateable: true, instances_retrievable: true });
-    expect(service.plans.map((p: any) => p.name).sort()).toEqual(['invalid', 'never-ready', 'ready', 'short', 'slow', 'stuck']);
+    expect(service.plans.map((p: any) => p.name).sort()).toEqual([
+      'hook-bind-fails',
+      'hook-create-fails',
+      'hook-create-stuck',
+      'hook-delete-fails',
+      'hook-unbind-fails',
+      'hooks',
+      'invalid',
+      'never-ready',
+      'ready',
+      'short',
+      'slow',
+      'stuck',
+    ]);
     expect(service.plans.find((p: any) => p.id === READY)).toMatchObject({ maximum_polling_duration: 120, maintenance_info: { version: '1.0.0' }, binding_rotatable: true });
   });
 });

@@ -212,6 +212,9 @@ describe('kustomize manifests', () => {
       const verbs = await verbsOf(t.body.apiVersion, t.body.kind);
       for (const v of ['get', 'create', 'patch']) if (!verbs.has(v)) missing.push(`${t.body.kind}: ${v}`);
     }
+    // Lifecycle hooks (any catalog's hooks/<event>/ Jobs): applied, watched, deleted when done.
+    const jobVerbs = await verbsOf('batch/v1', 'Job');
+    for (const v of ['get', 'create', 'patch', 'watch', 'delete', 'deletecollection']) if (!jobVerbs.has(v)) missing.push(`Job (lifecycle hooks): ${v}`);
     // The API's admin routes list every swept kind and delete orphans of any of them.
     const apiRole = find(kustomize(BASE), 'ClusterRole', 'kubernetes-broker-api-instances');
     for (const k of sweptKinds(catalog, false)) {
