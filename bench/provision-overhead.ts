@@ -1,0 +1,203 @@
+// 1. Provision overhead: for every shipped plan, PUT → last_operation `succeeded` through the
+// broker (worker and API as child processes), against applying the same rendered objects
+// directly with the same client and waiting for the same readiness with watches, side by side
+// on the same cluster. Two platforms: a tight poller (every 25 ms) and Cloud Foundry's
+// (honouring Retry-After). Also the deprovision against a direct delete-by-label, and the
+// Temporal history breakdown of the broker's provisions (where the overhead goes).
+import { loadCatalog } from '../catalog/load.js';
+import type { Plan, ServiceOffering } from '../catalog/types.js';
+import { SHIPPED_CATALOG_DIR } from '../config/config.js';
+import { instanceWorkflowId } from '../temporal/ids.js';
+import { fmt, machine, printMachine, printTable, round, saveResult, stats, suffix, type Stats } from './lib/common.js';
+import { adminKube, brokerKube, deleteNamespaces, directDeprovision, directProvision, renderInstance } from './lib/direct.js';
+import { Histories, type Breakdown } from './lib/history.js';
+import { waitForOperation, type Poller } from './lib/osb.js';
+import { BrokerProcesses } from './lib/processes.js';
+
+export interface ProvisionOverheadOptions {
+  reps: number;
+  /** `service/plan` names; all shipped plans when empty. */
+  plans: string[];
+  env: Record<string, string>;
+  /** Extra node options of the broker's processes (--cpu-prof, ...). */
+  nodeArgs?: string[];
+}
+
+const TIGHT: Poller = { kind: 'tight', intervalMs: 25 };
+const CF: Poller = { kind: 'cf', platformMinSeconds: 1 };
+type Variant = 'tight' | 'cf' | 'direct';
+
+export async function provisionOverhead(options: ProvisionOverheadOptions) {
+  const m = machine();
+  const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
+  const plans = catalog.services
+    .flatMap((service) => service.plans.map((plan) => ({ service, plan, name: `${service.name}/${plan.name}` })))
+    .filter((p) => options.plans.length === 0 || options.plans.includes(p.name));
+  const broker = await BrokerProcesses.start({ env: options.env, ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}) });
+  const kube = brokerKube();
+  const histories = await Histories.connect();
+  const ns = broker.instanceNamespace;
+  const retryAfterSeen = new Set<number>();
+  const breakdowns: Breakdown[] = [];
+
+  async function viaBroker(service: ServiceOffering, plan: Plan, poller: Poller) {
+    const id = `po-${suffix()}`;
+    const t0 = performance.now();
+    const putAt = Date.now();
+    const put = await broker.osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'bench-org', space_guid: 'bench-space' });
+    if (put.status !== 202) throw new Error(`PUT ${id}: ${put.status} ${JSON.stringify(put.body)}`);
+    const done = await waitForOperation(broker.osb, id, put.body.operation, poller);
+    const provisionMs = performance.now() - t0;
+    if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id} (${plan.name}): ${JSON.stringify(done.final.body)}`);
+    done.retryAfter.forEach((r) => retryAfterSeen.add(r));
+    if (poller.kind === 'tight') breakdowns.push(await histories.breakdown(instanceWorkflowId(id), putAt, Date.now()));
+    const t1 = performance.now();
+    const del = await broker.osb.deprovision(id, service.id, plan.id);
+    if (del.status !== 202) throw new Error(`DELETE ${id}: ${del.status} ${JSON.stringify(del.body)}`);
+    const gone = await waitForOperation(broker.osb, id, del.body.operation, TIGHT);
+    if (gone.final.status !== 410) throw new Error(`deprovision ${id}: ${gone.final.status} ${JSON.stringify(gone.final.body)}`);
+    return { provisionMs, deprovisionMs: performance.now() - t1 };
+  }
+
+  async function direct(service: ServiceOffering, plan: Plan) {
+    const id = `pd-${suffix()}`;
+    const objects = renderInstance(service, plan, id, ns);
+    const provisionMs = await directProvision(kube, objects, id, ns);
+    const deprovisionMs = await directDeprovision(kube, objects, id, ns);
+    return { provisionMs, deprovisionMs };
+  }
+
+  const run = (v: Variant, service: ServiceOffering, plan: Plan) =>
+    v === 'direct' ? direct(service, plan) : viaBroker(service, plan, v === 'tight' ? TIGHT : CF);
+
+  type Row = { plan: string; objects: number; times: Record<Variant, { provisionMs: number[]; deprovisionMs: number[] }> };
+  const rows: Row[] = [];
+  try {
+    // Warm-up (not measured): JIT, discovery caches, connection pools, the workflow cache.
+    const first = plans[0]!;
+    for (const v of ['direct', 'tight'] as const) await run(v, first.service, first.plan);
+
+    for (const { service, plan, name } of plans) {
+      const row: Row = {
+        plan: name,
+        objects: plan.templates.length,
+        times: { tight: { provisionMs: [], deprovisionMs: [] }, cf: { provisionMs: [], deprovisionMs: [] }, direct: { provisionMs: [], deprovisionMs: [] } },
+      };
+      for (let rep = 0; rep < options.reps; rep++) {
+        // Rotate the order, so that no variant always runs on a cluster the previous one just warmed or loaded.
+        const order: Variant[] = (['tight', 'cf', 'direct'] as Variant[]).map((_, i, a) => a[(i + rep) % a.length]!);
+        for (const v of order) {
+          const r = await run(v, service, plan);
+          row.times[v].provisionMs.push(r.provisionMs);
+          row.times[v].deprovisionMs.push(r.deprovisionMs);
+        }
+      }
+      rows.push(row);
+      const s = (v: Variant) => stats(row.times[v].provisionMs);
+      console.error(`  ${name}: direct ${round(s('direct').median, 0)} ms, tight ${round(s('tight').median, 0)} ms, cf ${round(s('cf').median, 0)} ms`);
+    }
+  } finally {
+    kube.close();
+    await histories.close();
+    await broker.stop();
+    broker.osb.close();
+    const admin = adminKube();
+    await deleteNamespaces(admin, [broker.instanceNamespace, broker.recordNamespace]);
+    admin.close();
+  }
+
+  const ratio = (a: number[], b: number[]) => stats(a).median / stats(b).median;
+  // Per-repetition ratios (each repetition's broker run over the same repetition's direct run) give the spread.
+  const repRatios = (r: Row, v: Variant, what: 'provisionMs' | 'deprovisionMs') => r.times[v][what].map((t, i) => t / r.times.direct[what][i]!);
+  const perPlan = rows.map((r) => ({
+    plan: r.plan,
+    objects: r.objects,
+    directMs: stats(r.times.direct.provisionMs),
+    tightMs: stats(r.times.tight.provisionMs),
+    cfMs: stats(r.times.cf.provisionMs),
+    tightRatio: ratio(r.times.tight.provisionMs, r.times.direct.provisionMs),
+    tightRatioSpread: stats(repRatios(r, 'tight', 'provisionMs')),
+    cfRatio: ratio(r.times.cf.provisionMs, r.times.direct.provisionMs),
+    cfRatioSpread: stats(repRatios(r, 'cf', 'provisionMs')),
+    deprovisionDirectMs: stats(r.times.direct.deprovisionMs),
+    deprovisionBrokerMs: stats([...r.times.tight.deprovisionMs, ...r.times.cf.deprovisionMs]),
+    deprovisionRatio: ratio([...r.times.tight.deprovisionMs, ...r.times.cf.deprovisionMs], r.times.direct.deprovisionMs),
+  }));
+  const overall = {
+    tightRatio: stats(perPlan.map((p) => p.tightRatio)),
+    cfRatio: stats(perPlan.map((p) => p.cfRatio)),
+    deprovisionRatio: stats(perPlan.map((p) => p.deprovisionRatio)),
+  };
+  const sum = (f: (b: Breakdown) => number) => stats(breakdowns.map(f));
+  const activityNames = [...new Set(breakdowns.flatMap((b) => b.activities.map((a) => a.name)))];
+  const breakdown = {
+    api: sum((b) => b.api),
+    workflowTasks: sum((b) => b.workflowTasks),
+    workflowTaskQueue: sum((b) => b.workflowTaskQueue),
+    workflowTaskRun: sum((b) => b.workflowTaskRun),
+    activities: Object.fromEntries(
+      activityNames.map((n) => [
+        n,
+        {
+          queue: sum((b) => b.activities.filter((a) => a.name === n).reduce((s, a) => s + a.queue, 0)),
+          run: sum((b) => b.activities.filter((a) => a.name === n).reduce((s, a) => s + a.run, 0)),
+        },
+      ]),
+    ),
+    pollLag: sum((b) => b.pollLag),
+    total: sum((b) => b.total),
+  };
+  const result = {
+    machine: m,
+    reps: options.reps,
+    pollers: { tight: TIGHT, cf: CF },
+    retryAfterSent: [...retryAfterSeen].sort((a, b) => a - b),
+    env: options.env,
+    overall,
+    perPlan,
+    breakdown,
+  };
+
+  printMachine(m);
+  const ms = (s: Stats) => fmt(s, 0);
+  printTable(
+    `provision overhead (${options.reps} reps per plan; ms as median [min–max]; ratio = broker median / direct median, spread over reps)`,
+    ['plan', 'objects', 'direct ms', 'tight ms', 'tight ratio', 'CF ms', 'CF ratio', 'deprov. direct', 'deprov. broker', 'ratio'],
+    perPlan.map((p) => [
+      p.plan,
+      p.objects,
+      ms(p.directMs),
+      ms(p.tightMs),
+      `${round(p.tightRatio)} [${round(p.tightRatioSpread.min)}–${round(p.tightRatioSpread.max)}]`,
+      ms(p.cfMs),
+      `${round(p.cfRatio)} [${round(p.cfRatioSpread.min)}–${round(p.cfRatioSpread.max)}]`,
+      ms(p.deprovisionDirectMs),
+      ms(p.deprovisionBrokerMs),
+      round(p.deprovisionRatio),
+    ]),
+  );
+  printTable('provision overhead over all plans (median of per-plan ratios [min–max])', ['figure', 'value', 'target'], [
+    ['tight poller / direct', fmt(overall.tightRatio), '≤ 1.25'],
+    ['CF poller / direct', fmt(overall.cfRatio), '≤ 1.25'],
+    ['Retry-After sent (s)', result.retryAfterSent.join(', ') || '-', ''],
+    ['deprovision broker / direct', fmt(overall.deprovisionRatio), '(report)'],
+  ]);
+  printTable(
+    'where a broker provision goes (tight poller, Temporal history; ms median [min–max] over all plans and reps)',
+    ['phase', 'ms'],
+    [
+      ['PUT → workflow started (API)', ms(breakdown.api)],
+      ...activityNames.flatMap((n) => [
+        [`${n}: schedule-to-start`, ms(breakdown.activities[n]!.queue)],
+        [`${n}: run`, ms(breakdown.activities[n]!.run)],
+      ]),
+      ['workflow tasks (between activities)', ms(breakdown.workflowTasks)],
+      ['  of which waiting for a poll (scheduled → started)', ms(breakdown.workflowTaskQueue)],
+      ['  of which started → completed', ms(breakdown.workflowTaskRun)],
+      ['completed → platform saw it (poll lag)', ms(breakdown.pollLag)],
+      ['total', ms(breakdown.total)],
+    ],
+  );
+  saveResult('provision-overhead', result);
+  return result;
+}

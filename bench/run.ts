@@ -1,0 +1,92 @@
+// `npm run bench` runs every benchmark; `npm run bench -- <name> [options]` one of them.
+// Benchmarks are not tests: they assert nothing about time, they print figures (each a ratio of
+// two things measured side by side in one run) and write them to bench/results/latest.json.
+// Needs the local stack (npm run stack:up). Every load generator talks to 127.0.0.1 only and
+// stops by itself.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOG_DIR } from './lib/common.js';
+
+const BENCHES = ['provision-overhead', 'scale', 'api-cost', 'api-speed', 'startup'] as const;
+type Bench = (typeof BENCHES)[number];
+
+const USAGE = `usage: npm run bench [-- <name>...] [options]
+
+  provision-overhead  [--reps 3] [--plans redis/small,...]   every shipped plan: broker vs direct apply, tight and CF-style pollers
+  scale               [--sizes 100,500]                       N instances provisioned then deprovisioned at once, vs direct; peak RSS
+  api-cost            [--reps 3]                              API server requests per provision/deprovision (audit log) vs objects
+  api-speed           [--seconds 10]                          catalog (seed) vs bare http; last_operation vs direct describe; 50 connections
+  startup             [--reps 5]                              serve (built and tsx) until the catalog answers, vs node printing hello
+
+  --env KEY=VALUE,...   extra environment for the broker processes (e.g. POLL_INTERVAL=1)
+  --profile             CPU profiles of the broker's processes (node --cpu-prof) into $TMPDIR/kubernetes-broker-bench/profiles;
+                        summarise one with: node --import tsx bench/profile-summary.ts <file.cpuprofile>
+`;
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      reps: { type: 'string' },
+      plans: { type: 'string' },
+      sizes: { type: 'string' },
+      seconds: { type: 'string' },
+      env: { type: 'string' },
+      profile: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const unknown = positionals.filter((p) => !(BENCHES as readonly string[]).includes(p));
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.join(', ')}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const selected: Bench[] = positionals.length ? (positionals as Bench[]) : [...BENCHES];
+  const env = Object.fromEntries((values.env ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+  const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`] : undefined;
+
+  for (const bench of selected) {
+    console.error(`\n== ${bench} (${new Date().toISOString()})`);
+    switch (bench) {
+      case 'provision-overhead': {
+        const { provisionOverhead } = await import('./provision-overhead.js');
+        await provisionOverhead({ reps: num(values.reps, 3), plans: (values.plans ?? '').split(',').filter(Boolean), env, ...(nodeArgs ? { nodeArgs } : {}) });
+        break;
+      }
+      case 'scale': {
+        const { scale } = await import('./scale.js');
+        await scale({ sizes: (values.sizes ?? '100,500').split(',').map(Number), env, ...(nodeArgs ? { nodeArgs } : {}) });
+        break;
+      }
+      case 'api-cost': {
+        const { apiCost } = await import('./api-cost.js');
+        await apiCost({ reps: num(values.reps, 3), env });
+        break;
+      }
+      case 'api-speed': {
+        const { apiSpeed } = await import('./api-speed.js');
+        await apiSpeed({ seconds: num(values.seconds, 10), env, ...(nodeArgs ? { nodeArgs } : {}) });
+        break;
+      }
+      case 'startup': {
+        const { startup } = await import('./startup.js');
+        await startup({ reps: num(values.reps, 5) });
+        break;
+      }
+    }
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
