@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../../config/paths.js';
 import { orphans } from './helpers/faults.js';
 import { BrokerProcesses } from './helpers/processes.js';
 import { kubeApi, suffix } from './helpers/stack.js';
+import { staggered } from '../../bench/lib/staggered.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
@@ -52,13 +53,13 @@ function poll(paths: string[], connections: number) {
     // Cloud Foundry's default broker_client_timeout_seconds: a slower answer is an error to the platform.
     timeout: 60,
     headers: { ...broker.osb.headers },
-    requests: paths.map((p) => ({ method: 'GET', path: p })),
+    requests: staggered(paths),
   });
 }
 
 it(`${CLIENTS} clients poll last_operation and the catalog for ${SECONDS} s during provisions: every answer is a 200`, async () => {
   // Operations for last_operation to poll: in flight when the load starts, finished during it.
-  const polled = await Promise.all(Array.from({ length: 20 }, provision));
+  const polled = await Promise.all(Array.from({ length: CLIENTS / 2 }, provision));
   const lastOperationPaths = polled.map(
     ({ id, operation }) => `/v2/service_instances/${id}/last_operation?operation=${encodeURIComponent(operation)}&service_id=${SERVICE}&plan_id=${SLOW}`,
   );
