@@ -19,11 +19,13 @@ import { originatingIdentity } from './middleware/originating-identity.js';
 import { documentation } from './openapi.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestMetrics } from './middleware/metrics.js';
+import type { OfferingDeps } from '../offerings/manage.js';
 import { adminRoutes } from './routes/admin.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { codecRoutes } from './routes/codec.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { instanceRoutes } from './routes/instances.js';
+import { offeringRoutes } from './routes/offerings.js';
 
 export interface AppOptions {
   broker: Broker;
@@ -41,11 +43,13 @@ export interface AppOptions {
   codecAuth?: 'admin' | 'none';
   /** Operator routes under /admin (with the admin credentials). */
   adminDeps?: AdminDeps | undefined;
+  /** Offerings added at runtime (`/admin/offerings`, with the admin credentials). */
+  offerings?: OfferingDeps | undefined;
   metrics?: ApiMetrics | undefined;
 }
 
 export function createApp(options: AppOptions) {
-  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, metrics } = options;
+  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, offerings, metrics } = options;
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
@@ -88,10 +92,11 @@ export function createApp(options: AppOptions) {
   app.route('/v2', v2);
   if (codec && codecAuth === 'none') app.route('/codec', codecRoutes(codec, undefined, codecOrigins));
   else if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
-  if (adminDeps && admin) {
+  if ((adminDeps || offerings) && admin) {
     const adminApp = new Hono<AppEnv>();
     adminApp.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' } }));
-    adminApp.route('/', adminRoutes(adminDeps));
+    if (offerings) adminApp.route('/offerings', offeringRoutes(offerings, maxBodyBytes));
+    if (adminDeps) adminApp.route('/', adminRoutes(adminDeps));
     app.route('/admin', adminApp);
   }
 
