@@ -50,7 +50,6 @@ export function normalizeFiles(input: unknown): OfferingFiles {
   const entries = Object.entries(input as Record<string, unknown>);
   if (entries.length > MAX_FILES) problems.push({ file: '.', field: 'files', message: `has ${entries.length} files; at most ${MAX_FILES}` });
   const files: OfferingFiles = {};
-  let bytes = 0;
   for (const [file, value] of entries) {
     const pathProblem = badPath(file);
     if (pathProblem) {
@@ -63,9 +62,10 @@ export function normalizeFiles(input: unknown): OfferingFiles {
       problems.push({ file, message: /\.json$/i.test(file) ? 'must be the file text or its JSON value' : 'must be the file text (a string)' });
       continue;
     }
-    bytes += Buffer.byteLength(file) + Buffer.byteLength(files[file]!);
   }
-  if (bytes > MAX_TOTAL_BYTES) problems.push({ file: '.', field: 'files', message: `are ${bytes} bytes together; at most ${MAX_TOTAL_BYTES} (one ConfigMap holds an offering)` });
+  // As stored: one JSON text (escapes included).
+  const bytes = Buffer.byteLength(JSON.stringify(files));
+  if (bytes > MAX_TOTAL_BYTES) problems.push({ file: '.', field: 'files', message: `are ${bytes} bytes as stored (JSON); at most ${MAX_TOTAL_BYTES} (one ConfigMap holds an offering)` });
   if (problems.length) throw new OfferingRejected(400, problems);
   return files;
 }

@@ -172,6 +172,9 @@ export class LiveCatalog implements Catalog {
   }
 
   private build(): Snapshot {
+    // Keep parsed offerings only while they are served.
+    const served = new Set([...this.dynamic.values()].map((d) => d.stored.digest));
+    for (const digest of this.parsed.keys()) if (!served.has(digest)) this.parsed.delete(digest);
     const services = [...this.base.services, ...this.offerings().map((d) => d.service)];
     const osbCatalog = Object.freeze({ services: Object.freeze(services.map((s) => s.osb)) as Record<string, unknown>[] });
     return { services, byId: new Map(services.map((s) => [s.id, s])), osbCatalog };
