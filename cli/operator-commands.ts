@@ -10,6 +10,9 @@ import { loadConfig } from '../config/config.js';
 import { connectKube } from '../kube/connect.js';
 import { RecordStore } from '../kube/records.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { LiveCatalog } from '../offerings/live-catalog.js';
+import { OfferingStore } from '../offerings/store.js';
+import { createLogger } from '../observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';
 
 interface Out {
@@ -28,7 +31,9 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
   const config = loadConfig(process.env, { api: false });
   const kube = connectKube(config);
   const { client, connection } = createTemporalClient(config);
-  const { catalog } = await loadCatalog(config.CATALOG_DIR);
+  // The file catalog and the offerings added at runtime, as they are stored now (no watch).
+  const catalog = new LiveCatalog((await loadCatalog(config.CATALOG_DIR)).catalog, new OfferingStore(kube, config.BROKER_NAMESPACE), createLogger('silent'));
+  await catalog.refresh();
   const deps: AdminDeps = adminDepsFor(config, { client, kube, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
   const print = (value: unknown, human: () => string) => out.log(flags.json ? JSON.stringify(value, null, 2) : human());
   try {

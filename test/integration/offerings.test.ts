@@ -140,6 +140,10 @@ describe('offerings added at runtime', () => {
     const bind = await one.osb.bind(id, 'b1-' + suffix(), { service_id: MONGO_ID, plan_id: MONGO_PLAN });
     expect(bind.status).toBe(201);
     expect(bind.body.credentials).toEqual(expected);
+    // The operator CLI names the instance's offering and plan.
+    const listed = await cli(['instances', 'list', '--json'], one.env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ instanceId: id, service: 'dynamic-mongo', plan: 'dynamic-mongo', state: 'ready' }));
 
     // Restart the API and the worker (kill -9): still served, still operable.
     const started = count(one.logs, 'worker started');
