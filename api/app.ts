@@ -4,7 +4,6 @@ import type { PayloadCodec } from '@temporalio/common';
 import { Hono } from 'hono';
 import { openAPIRouteHandler } from 'hono-openapi';
 import { basicAuth } from 'hono/basic-auth';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AdminDeps } from '../admin/deps.js';
@@ -13,8 +12,9 @@ import type { Logger } from '../observability/logger.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 import type { Broker } from './broker.js';
 import type { AppEnv } from './env.js';
-import { BrokerError, notFound, renderError, tooLarge, unavailable } from './errors.js';
+import { BrokerError, notFound, renderError, unavailable } from './errors.js';
 import { apiVersion } from './middleware/api-version.js';
+import { limitBody } from './middleware/body-limit.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
 import { documentation } from './openapi.js';
 import { requestLog } from './middleware/request-log.js';
@@ -76,16 +76,7 @@ export function createApp(options: AppOptions) {
   );
   v2.use(apiVersion);
   v2.use(originatingIdentity);
-  v2.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread: the connection cannot be reused.
-        c.header('Connection', 'close');
-        throw tooLarge(maxBodyBytes);
-      },
-    }),
-  );
+  v2.use(limitBody(maxBodyBytes));
   v2.route('/catalog', catalogRoutes(catalog));
   v2.route('/service_instances', instanceRoutes(broker, catalog, pollIntervalSeconds));
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));

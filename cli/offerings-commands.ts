@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isTemplateFile } from '../catalog/read.js';
+import { table } from './table.js';
 
 interface Out {
   log(s: string): void;
@@ -68,11 +69,7 @@ export async function offeringsCommand(args: string[], flags: { json?: boolean; 
     const offerings: { id: string; name: string; plans: { name: string }[]; source: string; addedAt: string }[] = r.body.offerings;
     if (flags.json) out.log(JSON.stringify(offerings, null, 2));
     else if (offerings.length === 0) out.log('no offerings added at runtime');
-    else {
-      const rows = [['ID', 'NAME', 'PLANS', 'SOURCE', 'ADDED'], ...offerings.map((o) => [o.id, o.name, o.plans.map((p) => p.name).join(','), o.source, o.addedAt])];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-      for (const row of rows) out.log(row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd());
-    }
+    else out.log(table(offerings.map((o) => ({ ...o, plans: o.plans.map((p) => p.name).join(',') })), ['id', 'name', 'plans', 'source', 'addedAt']));
     return 0;
   }
   if (sub === 'add' && arg) {

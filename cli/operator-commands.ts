@@ -14,17 +14,11 @@ import { LiveCatalog } from '../offerings/live-catalog.js';
 import { OfferingStore } from '../offerings/store.js';
 import { createLogger } from '../observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';
+import { table } from './table.js';
 
 interface Out {
   log(s: string): void;
   error(s: string): void;
-}
-
-/** Fixed-width columns for a terminal. */
-function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cells = [columns, ...rows.map((r) => columns.map((c) => String(r[c] ?? '')))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {

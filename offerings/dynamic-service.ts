@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogProblem } from '../catalog/types.js';
 import { OfferingRejected, type OfferingFiles } from './files.js';
+import { isObject } from '../catalog/osb.js';
 
 /** Name-based (version 5) UUIDs of dynamic services live under this namespace. */
 const ID_NAMESPACE = 'da65236a-84f8-404a-a5a5-c1365d034979';
@@ -19,8 +20,6 @@ export const PLAN_FOLDER = 'plan';
 const WHERE = 'dynamicService';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function isDynamicServiceBody(body: unknown): body is { dynamicService: unknown } {
   return isObject(body) && 'dynamicService' in body;
 }

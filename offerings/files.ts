@@ -1,6 +1,7 @@
 // The files of an offering sent to the admin API: `{ "files": { "service.json": ..., "<plan>/plan.json":
 // ..., "<plan>/k8s/...": ... } }`, paths relative to the service folder of the catalog layout.
 // Checked and normalised to texts here; what they mean is checked by the catalog loader.
+import { formatProblem } from '../catalog/errors.js';
 import type { CatalogProblem } from '../catalog/types.js';
 
 /** Path of a file relative to the offering's service folder → its text. */
@@ -18,11 +19,9 @@ export class OfferingRejected extends Error {
     readonly problems: CatalogProblem[],
     summary = 'the offering was rejected',
   ) {
-    super(`${summary}: ${problems.map(describe).join('; ')}`);
+    super(`${summary}: ${problems.map(formatProblem).join('; ')}`);
   }
 }
-
-const describe = (p: CatalogProblem) => `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 

@@ -9,7 +9,8 @@ import { dynamicServiceFiles, isDynamicServiceBody } from './dynamic-service.js'
 import { normalizeFiles, OfferingRejected, type OfferingFiles } from './files.js';
 import type { LiveCatalog } from './live-catalog.js';
 import { storedOffering, type OfferingSource, type OfferingStore, type StoredOffering } from './store.js';
-import { collisions, loadOffering } from './validate.js';
+import { collisions, loadOffering, sentPath } from './validate.js';
+import { isObject } from '../catalog/osb.js';
 
 export interface OfferingDeps {
   catalog: LiveCatalog;
@@ -33,7 +34,6 @@ export interface AddResult {
   warnings: CatalogProblem[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The files of either input form. */
 export function offeringFiles(body: unknown): { files: OfferingFiles; source: OfferingSource } {
@@ -69,7 +69,7 @@ export async function addOffering(deps: OfferingDeps, body: unknown): Promise<Ad
     if (dropped.length) {
       throw new OfferingRejected(
         409,
-        dropped.map((p) => ({ file: `${p.dir.replace(/^offering\//, '')}/plan.json`, field: 'id', message: `plan ${p.name} (${p.id}) of the offering would be gone: plan ids of an offering never change; remove the offering (without instances) and add it again` })),
+        dropped.map((p) => ({ file: `${sentPath(p.dir)}/plan.json`, field: 'id', message: `plan ${p.name} (${p.id}) of the offering would be gone: plan ids of an offering never change; remove the offering (without instances) and add it again` })),
         `offering ${service.id} exists with other plans`,
       );
     }

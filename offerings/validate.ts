@@ -13,7 +13,7 @@ const FOLDER = 'offering';
 
 const strip = (p: CatalogProblem): CatalogProblem => ({
   ...p,
-  file: p.file === FOLDER ? '.' : p.file.startsWith(`${FOLDER}/`) ? p.file.slice(FOLDER.length + 1) : p.file,
+  file: p.file === FOLDER ? '.' : sentPath(p.file),
 });
 
 export interface LoadedOffering {
@@ -60,9 +60,10 @@ export function collisions(service: ServiceOffering, others: readonly ServiceOff
   if (named) problems.push({ file: SERVICE_FILE, field: 'name', message: `${JSON.stringify(service.name)} is the name of ${named}` });
   for (const p of service.plans) {
     const taken = ids.get(p.id);
-    if (taken) problems.push({ file: `${relative(p.dir)}/${PLAN_FILE}`, field: 'id', message: `${JSON.stringify(p.id)} is taken by ${taken}` });
+    if (taken) problems.push({ file: `${sentPath(p.dir)}/${PLAN_FILE}`, field: 'id', message: `${JSON.stringify(p.id)} is taken by ${taken}` });
   }
   return problems;
 }
 
-const relative = (dir: string) => (dir.startsWith(`${FOLDER}/`) ? dir.slice(FOLDER.length + 1) : dir);
+/** A path of a loaded offering (`offering/small`) as it was sent (`small`). */
+export const sentPath = (dir: string) => (dir.startsWith(`${FOLDER}/`) ? dir.slice(FOLDER.length + 1) : dir);

@@ -1,12 +1,11 @@
 // Admin routes for offerings added at runtime (admin credentials): list, add (a template folder
 // as files, or the old broker's dynamicservice body), remove. Validation is the catalog loader's.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { OfferingRejected } from '../../offerings/files.js';
 import { addOffering, listOfferings, removeOffering, type OfferingDeps } from '../../offerings/manage.js';
 import type { AppEnv } from '../env.js';
-import { tooLarge } from '../errors.js';
+import { limitBody } from '../middleware/body-limit.js';
 import { adminRoute, errorBody, jsonBody as bodySchema, ok } from '../openapi.js';
 import { jsonBody } from '../requests.js';
 
@@ -51,10 +50,7 @@ async function orRejected<T>(c: Context<AppEnv>, run: () => Promise<T>): Promise
 
 export function offeringRoutes(deps: OfferingDeps, maxBodyBytes: number) {
   return new Hono<AppEnv>()
-    .use(bodyLimit({ maxSize: maxBodyBytes, onError: (c) => {
-      c.header('Connection', 'close');
-      throw tooLarge(maxBodyBytes);
-    } }))
+    .use(limitBody(maxBodyBytes))
     .get('/', adminRoute('Offerings added at runtime', { 200: ok(z.object({ offerings: z.array(summary) }), 'The offerings') }), (c) =>
       c.json({ offerings: listOfferings(deps.catalog) }),
     )
