@@ -71,10 +71,15 @@ export function kindsToRelist(all: KindRef[], left: KindRef[]): KindRef[] {
 }
 
 export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps) {
-  const kinds = sweptKinds(catalog, settings.perInstanceNamespaces);
+  // Offerings added at runtime may bring kinds: the catalog as it is now, cached per version.
+  let swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
+  const currentKinds = () => {
+    if (swept.of !== catalog.osbCatalog) swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
+    return swept.kinds;
+  };
 
   /** Lists the instance's objects of every kind the cluster serves (or of `only`). */
-  async function listInstanceObjects(instanceId: string, namespace: string, only: KindRef[] = kinds) {
+  async function listInstanceObjects(instanceId: string, namespace: string, only: KindRef[] = currentKinds()) {
     const lists = await Promise.all(
       only.map(async (k) => {
         try {
@@ -93,7 +98,7 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
     /** Asks Kubernetes to delete everything labelled with the instance: one request per kind. */
     async deleteInstanceObjects(input: { instanceId: string; namespace: string }): Promise<void> {
       await step(`delete the objects of instance ${input.instanceId}`, () =>
-        Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+        Promise.all(currentKinds().map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
       );
     },
 
@@ -102,6 +107,7 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
       const ctx = Context.current();
       // Every kind the first time; then only the kinds still there and what their controllers make
       // (a second round of 13 lists per deprovision was most of its requests).
+      const kinds = currentKinds();
       let listed = kinds;
       for (;;) {
         const only = listed;

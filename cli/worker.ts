@@ -11,7 +11,7 @@ import { connectKube } from '../kube/connect.js';
 import { KubeApiError } from '../kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
-import { loadCatalogOrExit } from './load-catalog.js';
+import { loadLiveCatalog } from './load-catalog.js';
 
 /** workflows/index, as source (tsx, vitest) or built (dist). */
 export function workflowsPath(): string {
@@ -62,8 +62,8 @@ function installTemporalRuntime(logger: Logger, metricsAddress: string | undefin
 
 export async function startWorker(config: Config, logger: Logger) {
   installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
-  const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
   const kube = connectKube(config);
+  const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   await ensureNamespaces(kube, [config.BROKER_NAMESPACE, ...(config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE])]);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -101,6 +101,7 @@ export async function startWorker(config: Config, logger: Logger) {
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, kubernetes: kube.serverUrl }, 'worker started');
   const running = worker.run().finally(async () => {
     await connection.close();
+    await catalog.close();
     kube.close();
   });
   return {
