@@ -27,7 +27,12 @@ export class BrokerProcesses {
   api?: ChildProcess;
   private output: string[] = [];
 
-  private constructor(port: number, overrides: Record<string, string>) {
+  private constructor(
+    port: number,
+    overrides: Record<string, string>,
+    /** The program and its first arguments: the sources through tsx, or a build's bin/. */
+    private readonly entry: string[],
+  ) {
     const id = suffix();
     this.env = {
       ...(process.env as Record<string, string>),
@@ -49,8 +54,8 @@ export class BrokerProcesses {
     this.osb = new Osb(`http://127.0.0.1:${port}`, 'platform', 'test-password');
   }
 
-  static async create(overrides: Record<string, string> = {}): Promise<BrokerProcesses> {
-    return new BrokerProcesses(await freePort(), overrides);
+  static async create(overrides: Record<string, string> = {}, entry: string[] = ['--import', 'tsx', MAIN]): Promise<BrokerProcesses> {
+    return new BrokerProcesses(await freePort(), overrides, entry);
   }
 
   /** Everything the processes printed (for assertions on logs and for failure messages). */
@@ -59,7 +64,7 @@ export class BrokerProcesses {
   }
 
   private spawn(command: 'worker' | 'serve'): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...this.entry, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => this.output.push(d.toString()));
     child.stderr!.on('data', (d) => this.output.push(d.toString()));
     return child;
