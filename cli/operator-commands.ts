@@ -7,7 +7,8 @@ import { retryOperation, RetryError } from '../admin/retry.js';
 import type { AdminDeps } from '../admin/deps.js';
 import { loadCatalog } from '../catalog/load.js';
 import { loadConfig } from '../config/config.js';
-import { connectKube } from '../kube/connect.js';
+import { loadClusters } from '../config/clusters.js';
+import { KubeClusters } from '../kube/clusters.js';
 import { RecordStore } from '../kube/records.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { adminDepsFor } from './admin-deps.js';
@@ -26,10 +27,10 @@ function table(rows: Record<string, unknown>[], columns: string[]): string {
 
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
   const config = loadConfig(process.env, { api: false });
-  const kube = connectKube(config);
+  const clusters = KubeClusters.connect(loadClusters(config), config);
   const { client, connection } = createTemporalClient(config);
   const { catalog } = await loadCatalog(config.CATALOG_DIR);
-  const deps: AdminDeps = adminDepsFor(config, { client, kube, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
+  const deps: AdminDeps = adminDepsFor(config, { client, clusters, records: new RecordStore(clusters.home, config.BROKER_NAMESPACE), catalog });
   const print = (value: unknown, human: () => string) => out.log(flags.json ? JSON.stringify(value, null, 2) : human());
   try {
     const [command, sub, id] = args;
@@ -91,7 +92,7 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
     return fail(out, `unknown command: ${args.join(' ')}`);
   } finally {
     await connection.close();
-    kube.close();
+    clusters.close();
   }
 }
 

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app.js';
 import { TemporalBroker } from '../broker/temporal-broker.js';
 import type { Config } from '../config/config.js';
-import { connectKube } from '../kube/connect.js';
+import { loadClusters } from '../config/clusters.js';
+import { KubeClusters } from '../kube/clusters.js';
 import { RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
 import { createTemporalClient } from '../temporal/client.js';
@@ -15,8 +16,9 @@ import { loadCatalogOrExit } from './load-catalog.js';
 
 export async function startServer(config: Config, logger: Logger) {
   const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
-  const kube = connectKube(config);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+  const clustersConfig = loadClusters(config);
+  const clusters = KubeClusters.connect(clustersConfig, config);
+  const records = new RecordStore(clusters.home, config.BROKER_NAMESPACE);
   const { client, connection } = createTemporalClient(config);
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({
@@ -30,6 +32,7 @@ export async function startServer(config: Config, logger: Logger) {
       instanceNamespace: config.INSTANCE_NAMESPACE,
       defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
       syncBindTimeoutMs: config.SYNC_BIND_TIMEOUT * 1000,
+      clusters: clustersConfig,
     },
   });
   const app = createApp({
@@ -43,7 +46,7 @@ export async function startServer(config: Config, logger: Logger) {
     codec: dataConverterFor(config)?.payloadCodecs[0],
     codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    adminDeps: adminDepsFor(config, { client, kube, records, catalog }),
+    adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
     metrics,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -61,7 +64,7 @@ export async function startServer(config: Config, logger: Logger) {
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
-      kube.close();
+      clusters.close();
     },
   };
 }
