@@ -20,8 +20,18 @@ function kubeConfigOf(target: ClusterTarget, env: KubeSettings): KubeConfig {
         kc.loadFromCluster();
         return kc;
       }
-      case 'kubeconfig':
-        return loadKubeConfig({ KUBECONFIG: target.kubeconfig, KUBE_CONTEXT: target.context });
+      case 'kubeconfig': {
+        const kc = new KubeConfig();
+        kc.loadFromFile(target.kubeconfig);
+        if (target.context) {
+          if (!kc.getContextObject(target.context)) {
+            const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+            throw new Error(`context "${target.context}" is not in ${target.kubeconfig} (contexts: ${known})`);
+          }
+          kc.setCurrentContext(target.context);
+        }
+        return kc;
+      }
     }
   } catch (err) {
     throw new Error(`cluster ${target.name}: ${(err as Error).message}`);
