@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instanceSelector } from '../../catalog/labels.js';
+import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import { RecordStore } from '../../kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
@@ -16,6 +16,7 @@ import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
+const HOOKS = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0107';
 const ADMIN = { user: 'admin', pass: 'admin-password' };
 
 type Obj = KubernetesObject & { spec?: any; status?: any; data?: Record<string, string> };
@@ -145,6 +146,50 @@ describe('several clusters', () => {
     expect(pods[0]).toMatchObject({ cluster: 'b', ready: true, podIP: expect.stringMatching(/^10\.245\./) });
     expect((await admin(`/pods?org=${ORG_B}`)).pods.map((p: any) => p.instanceId)).toEqual([instance]);
     expect((await admin('/orphans')).orphans.filter((o: any) => o.instanceId === instance)).toEqual([]);
+  });
+
+  it('lifecycle hook Jobs run on the instance\'s cluster, and the bind hook\'s Secret is read there', async () => {
+    const hooked = `cl-h-${id}`;
+    const binding = `bh-${id}`;
+    const seen: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    const abort = new AbortController();
+    const watchJobs = (cluster: 'a' | 'b', kube: typeof kubeA) =>
+      kube
+        .watch('batch/v1', 'Job', ns(), { labelSelector: instanceSelector(hooked) }, (type, job) => {
+          if (type !== 'ADDED') return;
+          const event = job.metadata.labels?.[HOOK_LABEL] ?? '';
+          seen[cluster].push(event);
+          // The test plays the bind Job: it writes the binding's Secret where the Job runs.
+          if (event !== 'onBindInstance') return;
+          void kube
+            .create(
+              {
+                apiVersion: 'v1',
+                kind: 'Secret',
+                metadata: { name: `creds-${binding}`, namespace: ns(), labels: { [BINDING_ID_LABEL]: binding, [INSTANCE_ID_LABEL]: hooked } },
+                stringData: { password: `pw-on-${cluster}` },
+              } as KubernetesObject,
+              { fieldManager: 'clusters-test' },
+            )
+            .catch(() => undefined);
+        }, abort.signal)
+        .catch(() => undefined);
+    const watches = [watchJobs('a', kubeA), watchJobs('b', kubeB)];
+    try {
+      const res = await broker.osb.provision(hooked, { service_id: SERVICE, plan_id: HOOKS, organization_guid: ORG_B, space_guid: 'space' });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      expect((await broker.osb.waitForOperation(hooked, res.body.operation)).body).toEqual({ state: 'succeeded' });
+      const bound = await broker.osb.bind(hooked, binding, { service_id: SERVICE, plan_id: HOOKS });
+      expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+      expect(bound.body.credentials.password).toBe('pw-on-b');
+      expect((await broker.osb.unbind(hooked, binding, SERVICE, HOOKS)).status).toBe(200);
+      const gone = await broker.osb.deprovision(hooked, SERVICE, HOOKS);
+      expect((await broker.osb.waitForOperation(hooked, gone.body.operation)).status).toBe(410);
+    } finally {
+      abort.abort();
+      await Promise.all(watches);
+    }
+    expect(seen).toEqual({ a: [], b: ['onCreateInstance', 'onBindInstance', 'onUnbindInstance', 'onDeleteInstance'] });
   });
 
   it('after the routing changed and the broker restarted, update, bind, unbind and deprovision stay on cluster b', async () => {
