@@ -116,7 +116,8 @@ control_plane() {
   "${kubectl[@]}" apply --server-side --field-manager kb-stack -f "$STACK_SCRIPTS/cluster.yaml" >/dev/null
   wait_healthy "kwok$sfx" 60 "${kubectl[@]}" wait --for condition=Ready node --all --timeout 1s
   wait_healthy "kube-controller-manager$sfx" 60 "${kubectl[@]}" get serviceaccount default -n default
-  step "cluster${sfx:- a}: nodes Ready, default ServiceAccount and StorageClass present"
+  local label=${sfx#-}
+  step "cluster ${label:-a}: nodes Ready, default ServiceAccount and StorageClass present"
 }
 
 control_plane "" "$APISERVER_PORT" "$CONTROLLER_MANAGER_PORT" "$SCHEDULER_PORT" "$KWOK_PORT" 10.244.0.0/16 10.240.0.1 \
