@@ -131,6 +131,11 @@ describe.each([
     });
     expect(job.status.succeeded).toBe(1);
   });
+
+  it('deletes the namespace with all it holds, bound PVCs included (their protection finalizer is lifted)', async () => {
+    await kube.delete('v1', 'Namespace', undefined, ns);
+    await eventually('namespace gone', async () => ((await kube.get('v1', 'Namespace', undefined, ns)) ? undefined : true), 90_000);
+  });
 });
 
 describe('Temporal dev server', () => {
