@@ -125,12 +125,12 @@ control_plane "" "$APISERVER_PORT" "$CONTROLLER_MANAGER_PORT" "$SCHEDULER_PORT" 
   --audit-log-maxsize 200 --audit-log-maxbackup 1
 
 # The second cluster: its own key prefix in the same etcd (one etcd less to run on a small
-# machine), no audit log, and only the controllers the broker's objects need: workloads, garbage
-# collection, Jobs (lifecycle hooks), namespaces, service accounts, PV binding and protection (its
-# controllers let a deleted PVC go) and node lifecycle (it lifts the not-ready taint new nodes
-# get). Its pods get addresses of another range, so a test can tell which cluster an address
-# came from.
-CM_CONTROLLERS=deployment-controller,replicaset-controller,statefulset-controller,job-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,persistentvolume-binder-controller,pod-garbage-collector-controller,endpointslice-controller,node-lifecycle-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller \
+# machine), no audit log, and the controller-manager without the controllers no catalog object
+# needs here (autoscaling, certificate signing, cloud, volume attach/expand, API housekeeping).
+# Every controller a template's kind may rely on stays on: an allow-list once left out PVC
+# protection, and a deleted namespace with bound claims never went away. Its pods get addresses
+# of another range, so a test can tell which cluster an address came from.
+CM_CONTROLLERS='*',-horizontal-pod-autoscaler-controller,-certificatesigningrequest-approving-controller,-certificatesigningrequest-cleaner-controller,-certificatesigningrequest-signing-controller,-podcertificaterequest-cleaner-controller,-kube-apiserver-serving-clustertrustbundle-publisher-controller,-service-lb-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ephemeral-volume-controller,-resourceclaim-controller,-device-taint-eviction-controller,-storage-version-migrator-controller,-storageversion-garbage-collector-controller,-validatingadmissionpolicy-status-controller,-legacy-serviceaccount-token-cleaner-controller,-ttl-controller \
   control_plane -b "$APISERVER_B_PORT" "$CONTROLLER_MANAGER_B_PORT" "$SCHEDULER_B_PORT" "$KWOK_B_PORT" 10.245.0.0/16 10.240.0.2 \
   --etcd-prefix /registry-b
 
