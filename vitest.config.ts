@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,admin,broker,catalog,workflows,activities,config,kube,temporal,observability,cli}/**/*.test.ts'],
+          include: ['{api,admin,broker,catalog,workflows,activities,config,kube,temporal,observability,cli,offerings}/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -13,6 +13,7 @@ import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
+import { findPlanNow } from './plans.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
 
@@ -32,7 +33,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       (await step('read the instance record', () => records.getInstance(input.instanceId)));
     if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no record`, NON_RETRYABLE.missingInstance);
     const { record, randoms } = stored;
-    const found = catalog.findPlan(record.serviceId, input.planId);
+    const found = await findPlanNow(catalog, record.serviceId, input.planId);
     if (!found) {
       throw ApplicationFailure.nonRetryable(
         `plan ${input.planId} of service ${record.serviceId} is not in the broker's catalog; restore it in the catalog to operate this instance`,

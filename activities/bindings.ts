@@ -8,6 +8,7 @@ import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { readInstanceFacts } from './instance-facts.js';
 import { readBindingHookSecret } from './lifecycle-hooks.js';
+import { findPlanNow } from './plans.js';
 
 export function createBindingActivities({ clusters, records, catalog, settings }: ActivityDeps) {
   return {
@@ -16,7 +17,7 @@ export function createBindingActivities({ clusters, records, catalog, settings }
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} does not exist`, NON_RETRYABLE.missingInstance);
       const { record, randoms } = stored;
-      const found = catalog.findPlan(record.serviceId, record.planId);
+      const found = await findPlanNow(catalog, record.serviceId, record.planId);
       if (!found) {
         throw ApplicationFailure.nonRetryable(`plan ${record.planId} of instance ${input.instanceId} is not in the catalog`, NON_RETRYABLE.invalidInput);
       }

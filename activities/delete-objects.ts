@@ -78,10 +78,15 @@ interface InstancePlace {
 }
 
 export function createDeleteActivities({ clusters, catalog, settings }: ActivityDeps) {
-  const kinds = sweptKinds(catalog, settings.perInstanceNamespaces);
+  // Offerings added at runtime may bring kinds: the catalog as it is now, cached per version.
+  let swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
+  const currentKinds = () => {
+    if (swept.of !== catalog.osbCatalog) swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
+    return swept.kinds;
+  };
 
   /** Lists the instance's objects of every kind the cluster serves (or of `only`). */
-  async function listInstanceObjects(kube: KubeApi, instanceId: string, namespace: string, only: KindRef[] = kinds) {
+  async function listInstanceObjects(kube: KubeApi, instanceId: string, namespace: string, only: KindRef[] = currentKinds()) {
     const lists = await Promise.all(
       only.map(async (k) => {
         try {
@@ -101,7 +106,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
     async deleteInstanceObjects(input: InstancePlace): Promise<void> {
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
       await step(`delete the objects of instance ${input.instanceId}`, () =>
-        Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+        Promise.all(currentKinds().map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
       );
     },
 
@@ -111,6 +116,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
       // Every kind the first time; then only the kinds still there and what their controllers make
       // (a second round of 13 lists per deprovision was most of its requests).
+      const kinds = currentKinds();
       let listed = kinds;
       for (;;) {
         const only = listed;

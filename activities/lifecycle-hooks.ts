@@ -16,6 +16,7 @@ import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from './readiness.js';
 import { HEARTBEAT_MS } from './wait-ready.js';
+import { findPlanNow } from './plans.js';
 
 export interface HookInput {
   instanceId: string;
@@ -51,12 +52,16 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
     /** Runs the hook's Jobs of the event; a no-op when the plan has none. */
     async runHookJobs(input: HookInput): Promise<HookResult> {
       const ctx = Context.current();
-      if (input.planId !== undefined && !planById(catalog, input.planId)?.hooks?.[input.event]) return { jobs: [] };
+      if (input.planId !== undefined) {
+        // A plan of an offering added at runtime that this worker has not seen yet: look again.
+        if (!planById(catalog, input.planId) && catalog.refresh) await catalog.refresh();
+        if (!planById(catalog, input.planId)?.hooks?.[input.event]) return { jobs: [] };
+      }
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       // Deleted meanwhile: there is nothing to run the hook against.
       if (!stored) return { jobs: [] };
       const { record, randoms } = stored;
-      const found = catalog.findPlan(record.serviceId, record.planId);
+      const found = await findPlanNow(catalog, record.serviceId, record.planId);
       if (!found) {
         throw ApplicationFailure.nonRetryable(
           `plan ${record.planId} of instance ${input.instanceId} is not in the broker's catalog; restore it in the catalog to operate this instance`,

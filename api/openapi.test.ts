@@ -17,6 +17,7 @@ const app = createApp({
   pollIntervalSeconds: 5,
   admin: { username: 'admin', password: 'admin-password' },
   adminDeps: {} as never, // routes are only described here, never called
+  offerings: {} as never,
 });
 
 describe('GET /openapi.json', () => {

@@ -38,8 +38,8 @@ export function osbRoute(summary: string, responses: DescribeRouteOptions['respo
   return describeRoute({ tags: ['OSB'], summary, security: [{ platform: [] }], responses: { ...responses, ...osbFailures }, ...extra });
 }
 
-export function adminRoute(summary: string, responses: DescribeRouteOptions['responses']) {
-  return describeRoute({ tags: ['Admin'], summary, security: [{ admin: [] }], responses: { ...responses, 401: failure('Missing or wrong admin credentials') } });
+export function adminRoute(summary: string, responses: DescribeRouteOptions['responses'], extra: Partial<DescribeRouteOptions> = {}) {
+  return describeRoute({ tags: ['Admin'], summary, security: [{ admin: [] }], responses: { ...responses, 401: failure('Missing or wrong admin credentials') }, ...extra });
 }
 
 export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: resolver(schema) } } });

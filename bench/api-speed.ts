@@ -17,6 +17,7 @@ import { fmt, LOG_DIR, machine, printMachine, printTable, round, saveResult, sta
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { waitForOperation } from './lib/osb.js';
 import { BrokerProcesses, freePort } from './lib/processes.js';
+import { staggered } from './lib/staggered.js';
 
 const CONNECTIONS = 50;
 const ROUNDS = 3;
@@ -24,7 +25,8 @@ const SEED_CATALOG = process.env['SEED_CATALOG_DIR'] ?? '/work/shared/seed/catal
 const FIXTURES = fileURLToPath(new URL('../test/integration/fixtures/catalog', import.meta.url));
 const TESTAPP = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const STUCK = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0103';
-const IN_FLIGHT = 20;
+// One operation per connection, on both sides: no two concurrent polls of one operation.
+const IN_FLIGHT = CONNECTIONS;
 
 /** A bare node:http server in its own process answering every request with the file's bytes. */
 async function bareServer(file: string, contentType: string) {
@@ -42,7 +44,7 @@ async function bareServer(file: string, contentType: string) {
 
 async function load(url: string, seconds: number, headers: Record<string, string>, paths: string[]) {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error('load only against 127.0.0.1');
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, requests: paths.map((p) => ({ method: 'GET', path: p })) });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, requests: staggered(paths) });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, bytesPerSecond: r.throughput.average };
 }
 
@@ -107,7 +109,7 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONNECTIONS }, async (_, c) => {
-          for (let i = c; performance.now() < end; i += CONNECTIONS) {
+          for (let i = c; performance.now() < end; i++) {
             await client.workflow.getHandle(instanceWorkflowId(ops[i % ops.length]!.id)).describe();
             n++;
           }

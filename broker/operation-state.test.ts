@@ -1,9 +1,10 @@
-// lastOperationOf: the OSB answer from one workflow description. (findOperationRun needs a
+// lastOperationOf: the OSB answer from one workflow description; SharedDescribes: coalescing. (findOperationRun against Temporal needs a
 // Temporal client; the integration tests cover it.)
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../api/errors.js';
 import type { OperationMemo } from '../workflows/types.js';
-import { isRunning, lastOperationOf, memoOf } from './operation-state.js';
+import type { Client } from '@temporalio/client';
+import { findOperationRun, isRunning, lastOperationOf, memoOf, SharedDescribes } from './operation-state.js';
 
 type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT';
 type Run = Parameters<typeof lastOperationOf>[0] & {};
@@ -152,5 +153,42 @@ describe('memoOf and isRunning', () => {
     expect(isRunning(undefined)).toBe(false);
     expect(isRunning(run(TYPES.bind, 'RUNNING'))).toBe(true);
     for (const status of ['COMPLETED', 'FAILED', 'CONTINUED_AS_NEW'] as const) expect(isRunning(run(TYPES.bind, status))).toBe(false);
+  });
+});
+
+describe('SharedDescribes', () => {
+  // Only the coalescing is under test here: a counting stand-in for client.workflow.getHandle().describe().
+  function countingClient(memo: Partial<OperationMemo>) {
+    const calls = { n: 0 };
+    const client = {
+      workflow: {
+        getHandle: () => ({
+          describe: async () => {
+            calls.n++;
+            await new Promise((r) => setTimeout(r, 20));
+            return run('provisionInstance', 'RUNNING', memo);
+          },
+        }),
+      },
+    } as unknown as Client;
+    return { client, calls };
+  }
+
+  it('concurrent polls of one operation share one describe; the next poll asks again', async () => {
+    const { client, calls } = countingClient({ operation: 'provision-1' });
+    const shared = new SharedDescribes(client);
+    const runs = await Promise.all(Array.from({ length: 10 }, () => findOperationRun(client, 'instance:a', 'provision-1', shared)));
+    expect(runs.every((r) => memoOf(r!).operation === 'provision-1')).toBe(true);
+    expect(calls.n).toBe(1);
+    await findOperationRun(client, 'instance:a', 'provision-1', shared);
+    expect(calls.n).toBe(2);
+  });
+
+  it('a shared answer that does not carry the operation is not trusted: asked again', async () => {
+    const { client, calls } = countingClient({ operation: 'provision-1' });
+    const shared = new SharedDescribes(client);
+    await expect(findOperationRun(client, 'instance:a', 'update-2', shared).catch((e: unknown) => e)).resolves.toBeDefined();
+    // One shared describe, one fresh describe (and then the visibility list, absent here).
+    expect(calls.n).toBe(2);
   });
 });

@@ -24,12 +24,41 @@ export async function describeLatest(client: Client, workflowId: string): Promis
 
 export const isRunning = (run: Run | undefined) => run?.status.name === 'RUNNING';
 
+const carries = (run: Run, operation: string) => {
+  const memo = memoOf(run);
+  return memo.operation === operation || memo.pendingOperation === operation;
+};
+
+/**
+ * Concurrent describes of one workflow id share one call, so that many pollers of one operation
+ * cost Temporal one request at a time. A shared answer may predate the caller's request: it is
+ * used only when it already carries the operation asked about (then at worst it says `in
+ * progress` a moment longer); anything else is asked again.
+ */
+export class SharedDescribes {
+  private readonly inFlight = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();
+  constructor(private readonly client: Client) {}
+
+  describe(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+    let pending = this.inFlight.get(workflowId);
+    if (!pending) {
+      pending = describeLatest(this.client, workflowId).finally(() => this.inFlight.delete(workflowId));
+      this.inFlight.set(workflowId, pending);
+    }
+    return pending;
+  }
+}
+
 /** Finds the run of `workflowId` that carried `operation` (the latest first, then older ones). */
-export async function findOperationRun(client: Client, workflowId: string, operation: string | undefined): Promise<Run | undefined> {
+export async function findOperationRun(client: Client, workflowId: string, operation: string | undefined, shared?: SharedDescribes): Promise<Run | undefined> {
+  if (operation && shared) {
+    const joined = await shared.describe(workflowId);
+    if (joined && carries(joined, operation)) return joined;
+  }
   const latest = await describeLatest(client, workflowId);
   if (!latest || !operation) return latest;
   const memo = memoOf(latest);
-  if (memo.operation === operation || memo.pendingOperation === operation) return latest;
+  if (carries(latest, operation)) return latest;
   // A DELETE signalled to a running provision that has not recorded it yet.
   if (isRunning(latest) && latest.type === 'provisionInstance' && operationType(operation) === 'deprovision') {
     return { ...latest, memo: { ...memo, pendingOperation: operation } };

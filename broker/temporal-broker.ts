@@ -47,7 +47,7 @@ import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionI
 import type { ApiMetrics } from '../observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
-import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf } from './operation-state.js';
+import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedDescribes } from './operation-state.js';
 
 export interface BrokerSettings {
   taskQueue: string;
@@ -79,7 +79,12 @@ const bindingDigest = (r: { instanceId: string; planId: string; parameters: Reco
   digest({ instanceId: r.instanceId, planId: r.planId, parameters: r.parameters, bindResource: r.bindResource ?? {} });
 
 export class TemporalBroker implements Broker {
-  constructor(private readonly deps: BrokerDeps) {}
+  /** last_operation polls of one operation share their describe. */
+  private readonly polls: SharedDescribes;
+
+  constructor(private readonly deps: BrokerDeps) {
+    this.polls = new SharedDescribes(deps.client);
+  }
 
   private get client() {
     return this.deps.client;
@@ -346,7 +351,7 @@ export class TemporalBroker implements Broker {
   }
 
   async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
-    const run = await findOperationRun(this.client, instanceWorkflowId(instanceId), operation);
+    const run = await findOperationRun(this.client, instanceWorkflowId(instanceId), operation, this.polls);
     if (!run) {
       // Temporal forgot the operation (history retention); the record still knows the outcome.
       const stored = await this.deps.records.getInstance(instanceId);
@@ -494,7 +499,7 @@ export class TemporalBroker implements Broker {
   }
 
   async bindingLastOperation(instanceId: string, bindingId: string, operation: string | undefined): Promise<LastOperation> {
-    const run = await findOperationRun(this.client, bindingWorkflowId(bindingId), operation);
+    const run = await findOperationRun(this.client, bindingWorkflowId(bindingId), operation, this.polls);
     if (!run) {
       const stored = await this.deps.records.getBinding(bindingId);
       if (!stored || stored.record.instanceId !== instanceId) throw notFound(`binding ${bindingId} does not exist`);

@@ -12,7 +12,7 @@ import { upgradeLegacy } from './legacy.js';
 import { checkPlanJson, checkServiceJson, isObject, SCHEMA_PATHS, schemaAt } from './osb.js';
 import { declaredParameters } from './parameters.js';
 import { jsonPlaceholders, lexJsonTemplate, lineOf, placeholdersOf, tokenize, type Scope } from './placeholders.js';
-import { isTemplateFile, listDir, parseDocuments, parseJson, readFileText, type FileText } from './read.js';
+import { directorySource, isTemplateFile, parseDocuments, parseJson, type CatalogSource, type FileText } from './read.js';
 import { compileSchema } from './schemas.js';
 import type { Catalog, CatalogProblem, CredentialsTemplates, HookEvent, KubernetesObject, Plan, PlanSchemas, ServiceOffering, Template } from './types.js';
 
@@ -30,10 +30,18 @@ export interface LoadResult {
 
 export async function loadCatalog(dir: string): Promise<LoadResult> {
   const root = path.resolve(dir);
+  return loadFrom(directorySource(root), root);
+}
+
+/**
+ * Loads a catalog from any source with exactly the checks of a catalog directory; `root` names
+ * it in messages and becomes `Catalog.root`.
+ */
+export function loadFrom(source: CatalogSource, root: string): LoadResult {
   const problems = new Problems();
   let raw: RawService[] = [];
   try {
-    raw = gather(root);
+    raw = gather(source);
     if (raw.length === 0) problems.error({ file: '.', message: `${root} holds no service (a folder with a ${SERVICE_FILE})` });
   } catch (err) {
     problems.error({ file: '.', message: `cannot read catalog directory ${root}: ${(err as Error).message}` });
@@ -88,45 +96,45 @@ interface RawPlan {
   hooks: { name: string; files?: FileText[] }[];
 }
 
-function gather(root: string): RawService[] {
-  return listDir(root).flatMap((e) => (e.isDirectory ? (gatherService(root, e.name) ?? []) : []));
+function gather(source: CatalogSource): RawService[] {
+  return source.list('').flatMap((e) => (e.isDirectory ? (gatherService(source, e.name) ?? []) : []));
 }
 
-function gatherService(root: string, dir: string): RawService | undefined {
-  const entries = listDir(path.join(root, dir));
+function gatherService(source: CatalogSource, dir: string): RawService | undefined {
+  const entries = source.list(dir);
   if (!entries.some((e) => e.name === SERVICE_FILE && !e.isDirectory)) return undefined;
   return {
     dir,
-    serviceJson: readFileText(root, `${dir}/${SERVICE_FILE}`),
-    sharedSecrets: readTemplateFiles(root, `${dir}/${SHARED_SECRETS_DIR}`, (name) => name.toLowerCase().startsWith('secret')),
-    plans: entries.flatMap((e) => (e.isDirectory ? (gatherPlan(root, `${dir}/${e.name}`) ?? []) : [])),
+    serviceJson: source.read(`${dir}/${SERVICE_FILE}`),
+    sharedSecrets: readTemplateFiles(source, `${dir}/${SHARED_SECRETS_DIR}`, (name) => name.toLowerCase().startsWith('secret')),
+    plans: entries.flatMap((e) => (e.isDirectory ? (gatherPlan(source, `${dir}/${e.name}`) ?? []) : [])),
   };
 }
 
-function gatherPlan(root: string, dir: string): RawPlan | undefined {
-  const names = listDir(path.join(root, dir)).filter((e) => !e.isDirectory).map((e) => e.name);
+function gatherPlan(source: CatalogSource, dir: string): RawPlan | undefined {
+  const names = source.list(dir).filter((e) => !e.isDirectory).map((e) => e.name);
   if (!names.includes(PLAN_FILE)) return undefined;
   const mappingNames = names.filter((n) => MAPPING_FILE.test(n));
-  const optional = (name: string | undefined) => (name && names.includes(name) ? { [key(name)]: readFileText(root, `${dir}/${name}`) } : {});
+  const optional = (name: string | undefined) => (name && names.includes(name) ? { [key(name)]: source.read(`${dir}/${name}`) } : {});
   const key = (name: string) => (name === NODE_TEMPLATE_FILE ? 'nodeTemplate' : name === URI_CLUSTER_TEMPLATE_FILE ? 'uriClusterTemplate' : 'mapping');
   return {
     dir,
-    planJson: readFileText(root, `${dir}/${PLAN_FILE}`),
-    templates: readTemplateFiles(root, `${dir}/${TEMPLATES_DIR}`, () => true),
+    planJson: source.read(`${dir}/${PLAN_FILE}`),
+    templates: readTemplateFiles(source, `${dir}/${TEMPLATES_DIR}`, () => true),
     mappingNames,
     ...optional(mappingNames[0]),
     ...optional(NODE_TEMPLATE_FILE),
     ...optional(URI_CLUSTER_TEMPLATE_FILE),
-    hooks: listDir(path.join(root, dir, HOOKS_DIR)).map((e) =>
-      e.isDirectory ? { name: e.name, files: readTemplateFiles(root, `${dir}/${HOOKS_DIR}/${e.name}`, () => true) } : { name: e.name },
+    hooks: source.list(`${dir}/${HOOKS_DIR}`).map((e) =>
+      e.isDirectory ? { name: e.name, files: readTemplateFiles(source, `${dir}/${HOOKS_DIR}/${e.name}`, () => true) } : { name: e.name },
     ),
   };
 }
 
-function readTemplateFiles(root: string, dir: string, accept: (name: string) => boolean): FileText[] {
-  return listDir(path.join(root, dir))
+function readTemplateFiles(source: CatalogSource, dir: string, accept: (name: string) => boolean): FileText[] {
+  return source.list(dir)
     .filter((e) => !e.isDirectory && isTemplateFile(e.name) && accept(e.name))
-    .map((e) => readFileText(root, `${dir}/${e.name}`));
+    .map((e) => source.read(`${dir}/${e.name}`));
 }
 
 // ---- Checking, in catalog order ----

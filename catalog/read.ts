@@ -85,3 +85,38 @@ export function readFileText(root: string, file: string): FileText {
     return { file, name, error: (err as Error).message };
   }
 }
+
+/**
+ * Where the loader reads a catalog from: a directory, or files held in memory (an offering sent
+ * to the admin API). Paths are relative to the catalog root, `/`-separated.
+ */
+export interface CatalogSource {
+  list(dir: string): Entry[];
+  read(file: string): FileText;
+}
+
+export function directorySource(root: string): CatalogSource {
+  return { list: (dir) => listDir(path.join(root, dir)), read: (file) => readFileText(root, file) };
+}
+
+/** Files by relative path; directories are the paths' prefixes. Listed like `listDir`: byte order, dot names skipped. */
+export function memorySource(files: Readonly<Record<string, string>>): CatalogSource {
+  return {
+    list(dir) {
+      const prefix = dir === '' || dir === '.' ? '' : `${dir.replace(/\/+$/, '')}/`;
+      const entries = new Map<string, boolean>();
+      for (const file of Object.keys(files)) {
+        if (!file.startsWith(prefix)) continue;
+        const [name, ...rest] = file.slice(prefix.length).split('/');
+        if (!name || name.startsWith('.')) continue;
+        entries.set(name, (entries.get(name) ?? false) || rest.length > 0);
+      }
+      return [...entries].map(([name, isDirectory]) => ({ name, isDirectory })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+    read(file) {
+      const name = path.posix.basename(file);
+      const text = files[file];
+      return text === undefined ? { file, name, error: 'no such file' } : { file, name, text: text.replace(/^\uFEFF/, '') };
+    },
+  };
+}

@@ -113,8 +113,13 @@ export interface Catalog {
   services: ServiceOffering[];
   findService(serviceId: string): ServiceOffering | undefined;
   findPlan(serviceId: string, planId: string): { service: ServiceOffering; plan: Plan } | undefined;
-  /** The body of `GET /v2/catalog`, built once at load. */
+  /** The body of `GET /v2/catalog`, built once at load (a new object whenever the catalog changes). */
   osbCatalog: { services: Record<string, unknown>[] };
+  /**
+   * Catalogs that change at runtime (offerings added through the admin API): read the current
+   * state from where it is stored now, e.g. before giving up on an id not seen yet.
+   */
+  refresh?(): Promise<void>;
 }
 
 /** One problem found while loading a catalog. */

@@ -21,6 +21,12 @@ operators (configuration from the environment, as the worker's; add --json for J
   pods [<instance-id>] [--org GUID]        pod status of one instance, or of all (of an organization)
   retry <instance-id> | --binding <id>     run the last failed operation again from its start (Temporal reset)
   orphans [--delete]                       objects labelled as the broker's without an instance record
+
+offerings added at runtime, through the broker API (--url, BROKER_URL; ADMIN_USER, ADMIN_PASS; --json):
+  offerings list                           the offerings added at runtime
+  offerings add <dir> | <file.json>        add (or update) one: a service folder of the catalog format, or a JSON body
+                                           (the old broker's dynamicservice body, or {"files": {...}})
+  offerings remove <service-id>            remove one that has no instances
 `;
 
 const out = { log: (s: string) => console.log(s), error: (s: string) => console.error(s) };
@@ -74,6 +80,11 @@ async function main(argv: string[]): Promise<number> {
       });
       const { operatorCommand } = await import('./operator-commands.js');
       return operatorCommand([command, ...positionals], values, out);
+    }
+    case 'offerings': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, url: { type: 'string' } } });
+      const { offeringsCommand } = await import('./offerings-commands.js');
+      return offeringsCommand(positionals, values, out);
     }
     case undefined:
     case 'help':

@@ -11,26 +11,26 @@ import { loadClusters } from '../config/clusters.js';
 import { KubeClusters } from '../kube/clusters.js';
 import { RecordStore } from '../kube/records.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { LiveCatalog } from '../offerings/live-catalog.js';
+import { OfferingStore } from '../offerings/store.js';
+import { createLogger } from '../observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';
+import { table } from './table.js';
 
 interface Out {
   log(s: string): void;
   error(s: string): void;
 }
 
-/** Fixed-width columns for a terminal. */
-function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cells = [columns, ...rows.map((r) => columns.map((c) => String(r[c] ?? '')))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
-
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
   const config = loadConfig(process.env, { api: false });
   const clusters = KubeClusters.connect(loadClusters(config), config);
+  const kube = clusters.home;
   const { client, connection } = createTemporalClient(config);
-  const { catalog } = await loadCatalog(config.CATALOG_DIR);
-  const deps: AdminDeps = adminDepsFor(config, { client, clusters, records: new RecordStore(clusters.home, config.BROKER_NAMESPACE), catalog });
+  // The file catalog and the offerings added at runtime, as they are stored now (no watch).
+  const catalog = new LiveCatalog((await loadCatalog(config.CATALOG_DIR)).catalog, new OfferingStore(kube, config.BROKER_NAMESPACE), createLogger('silent'));
+  await catalog.refresh();
+  const deps: AdminDeps = adminDepsFor(config, { client, clusters, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
   const print = (value: unknown, human: () => string) => out.log(flags.json ? JSON.stringify(value, null, 2) : human());
   try {
     const [command, sub, id] = args;

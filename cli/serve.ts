@@ -12,13 +12,14 @@ import { createTemporalClient } from '../temporal/client.js';
 import { dataConverterFor } from '../temporal/codec.js';
 import { ApiMetrics } from '../observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
-import { loadCatalogOrExit } from './load-catalog.js';
+import { loadLiveCatalog } from './load-catalog.js';
 
 export async function startServer(config: Config, logger: Logger) {
-  const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
   const clustersConfig = loadClusters(config);
   const clusters = KubeClusters.connect(clustersConfig, config);
-  const records = new RecordStore(clusters.home, config.BROKER_NAMESPACE);
+  const kube = clusters.home;
+  const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   const { client, connection } = createTemporalClient(config);
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({
@@ -47,6 +48,7 @@ export async function startServer(config: Config, logger: Logger) {
     codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
+    offerings: { catalog, store: catalog.store, records },
     metrics,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -64,6 +66,7 @@ export async function startServer(config: Config, logger: Logger) {
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
+      await catalog.close();
       clusters.close();
     },
   };

@@ -12,7 +12,7 @@ import { KubeClusters } from '../kube/clusters.js';
 import { KubeApiError } from '../kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
-import { loadCatalogOrExit } from './load-catalog.js';
+import { loadLiveCatalog } from './load-catalog.js';
 
 /** workflows/index, as source (tsx, vitest) or built (dist). */
 export function workflowsPath(): string {
@@ -63,9 +63,9 @@ function installTemporalRuntime(logger: Logger, metricsAddress: string | undefin
 
 export async function startWorker(config: Config, logger: Logger) {
   installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
-  const catalog = await loadCatalogOrExit(config.CATALOG_DIR, logger);
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
+  const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   // Records in the default cluster; instances' fixed namespace on every cluster.
   for (const [name, api] of clusters.entries()) {
@@ -112,6 +112,7 @@ export async function startWorker(config: Config, logger: Logger) {
   );
   const running = worker.run().finally(async () => {
     await connection.close();
+    await catalog.close();
     clusters.close();
   });
   return {

@@ -3,6 +3,7 @@
 // `{ payloads: [{ metadata: { k: base64 }, data: base64 }] }` both ways.
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
+import { credentialsVerifier } from '../middleware/credentials.js';
 import { cors } from 'hono/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { AppEnv } from '../env.js';
@@ -28,7 +29,7 @@ export function codecRoutes(codec: PayloadCodec, admin: { username: string; pass
   const app = new Hono<AppEnv>();
   app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
   if (admin) {
-    app.use(basicAuth({ ...admin, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
+    app.use(basicAuth({ verifyUser: credentialsVerifier(admin), realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
   }
   for (const action of ['encode', 'decode'] as const) {
     app.post(`/${action}`, async (c) => {

@@ -23,7 +23,13 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     headers?: Record<string, string>;
-    requests?: { method?: string; path?: string; headers?: Record<string, string> }[];
+    requests?: {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      /** Per request; `context` is per connection and outlives its requests. */
+      setupRequest?: (req: { method?: string; path?: string }, context: Record<string, unknown>) => { method?: string; path?: string };
+    }[];
     timeout?: number;
   }
   function autocannon(options: Options): Promise<Result>;

@@ -148,10 +148,14 @@ describe('dependency outages', () => {
     const ids = Array.from({ length: 5 }, () => `tmp-${suffix()}`);
     const ops = await Promise.all(ids.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })));
     let down = true;
-    await stopComponent('temporal');
-    await sleep(3000);
-    restartStack();
-    down = false;
+    try {
+      await stopComponent('temporal');
+      await sleep(3000);
+    } finally {
+      // Always bring the stack back: the next test files need it.
+      restartStack();
+      down = false;
+    }
     await settle(ops, 'succeeded', 180_000, () => down);
     const dels = await Promise.all(ids.map(async (id) => ({ id, operation: (await broker.osb.deprovision(id, SERVICE, SLOW)).body.operation })));
     await settle(dels, 410, 120_000);
@@ -167,10 +171,13 @@ describe('dependency outages', () => {
     const provisions = await Promise.all(second.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })));
     const deprovisions = await Promise.all(first.map(async (id) => ({ id, operation: (await broker.osb.deprovision(id, SERVICE, READY)).body.operation })));
     let down = true;
-    await stopComponent('kube-apiserver');
-    await sleep(30_000);
-    restartStack();
-    down = false;
+    try {
+      await stopComponent('kube-apiserver');
+      await sleep(30_000);
+    } finally {
+      restartStack();
+      down = false;
+    }
     await Promise.all([settle(provisions, 'succeeded', 240_000, () => down), settle(deprovisions, 410, 240_000, () => down)]);
     await exactlyOnce(second, 1);
     const dels = await Promise.all(second.map(async (id) => ({ id, operation: (await broker.osb.deprovision(id, SERVICE, SLOW)).body.operation })));

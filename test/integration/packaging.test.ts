@@ -611,13 +611,19 @@ describe('RBAC of deploy/base, for real', () => {
         rules: [],
       }),
     ).toBe(403);
+    // Offerings: read, never written.
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/configmaps`)).toBe(200);
+    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } })).toBe(403);
     // The sweep-only kinds cannot be created.
     expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/pods?dryRun=All`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no' }, spec: { containers: [{ name: 'c', image: 'x' }] } })).toBe(403);
   });
 
-  it('the API token reads records and instance objects, and creates nothing', async () => {
+  it('the API token reads records and instance objects, and creates nothing but offerings (ConfigMaps of the broker namespace)', async () => {
     const t = d.tokens.api;
     expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/secrets`)).toBe(200);
+    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'offering' } })).toBe(200);
+    expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/configmaps?watch=true&timeoutSeconds=1`)).toBe(200);
+    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } })).toBe(403);
     expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/secrets?dryRun=All`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'no' } })).toBe(403);
     expect(await statusAs(t, 'POST', `/apis/apps/v1/namespaces/${d.instanceNs}/deployments?dryRun=All`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'no' } })).toBe(403);
     expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(403);

@@ -62,12 +62,16 @@ export class Osb {
     private readonly pass: string,
   ) {}
 
+  /** What every request carries: the platform's credentials and the API version. */
+  get headers(): Record<string, string> {
+    return { Authorization: `Basic ${Buffer.from(`${this.user}:${this.pass}`).toString('base64')}`, 'X-Broker-API-Version': '2.17' };
+  }
+
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<OsbResponse> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: {
-        Authorization: `Basic ${Buffer.from(`${this.user}:${this.pass}`).toString('base64')}`,
-        'X-Broker-API-Version': '2.17',
+        ...this.headers,
         ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         ...headers,
       },

@@ -9,20 +9,28 @@ import type { KubeApi } from '../../../kube/api.js';
 import { RecordStore } from '../../../kube/records.js';
 import { stackEnv } from './stack.js';
 
-/** SIGTERM (or SIGKILL) to one component of the stack; resolves when it has exited. */
-export async function stopComponent(name: 'kube-apiserver' | 'temporal', signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/**
+ * Stops one component of the stack: SIGTERM, then SIGKILL if it has not exited within 15 s
+ * (kube-apiserver drains in-flight requests on SIGTERM and may take up to its request timeout).
+ * Resolves when the process is gone.
+ */
+export async function stopComponent(name: 'kube-apiserver' | 'temporal'): Promise<void> {
   const pidFile = path.join(stackEnv()['KB_STACK_PIDS']!, `${name}.pid`);
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-  process.kill(pid, signal);
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
+  const gone = async (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} (pid ${pid}) did not exit`);
+    return false;
+  };
+  process.kill(pid, 'SIGTERM');
+  if (await gone(15_000)) return;
+  process.kill(pid, 'SIGKILL');
+  if (!(await gone(10_000))) throw new Error(`${name} (pid ${pid}) did not exit after SIGKILL`);
 }
 
 /** Starts whatever component of the stack is not running (scripts/stack/up.sh is idempotent). */

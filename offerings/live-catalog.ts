@@ -1,0 +1,182 @@
+// The catalog every API replica and worker serves: the file catalog (CATALOG_DIR) plus the
+// offerings added at runtime, kept current by listing and watching their ConfigMaps. A change made
+// through any replica reaches the others with the watch event (well under a second when the API
+// server is healthy; after a lost watch, with the next list a second later).
+import type { Catalog, Plan, ServiceOffering } from '../catalog/types.js';
+import type { Logger } from '../observability/logger.js';
+import { OfferingRejected } from './files.js';
+import type { OfferingStore, StoredOffering } from './store.js';
+import { collisions, loadOffering } from './validate.js';
+
+interface Snapshot {
+  services: ServiceOffering[];
+  byId: Map<string, ServiceOffering>;
+  osbCatalog: { services: Record<string, unknown>[] };
+}
+
+export interface DynamicOffering {
+  stored: StoredOffering;
+  service: ServiceOffering;
+}
+
+const RETRY_MS = 1000;
+
+export class LiveCatalog implements Catalog {
+  private readonly dynamic = new Map<string, DynamicOffering>();
+  /** Parsed offerings by digest: a relist or a replica's own change does not load them again. */
+  private readonly parsed = new Map<string, ServiceOffering>();
+  private snapshot: Snapshot;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly base: Catalog,
+    readonly store: OfferingStore,
+    private readonly logger: Logger,
+  ) {
+    this.snapshot = this.build();
+  }
+
+  get root(): string {
+    return this.base.root;
+  }
+  get services(): ServiceOffering[] {
+    return this.snapshot.services;
+  }
+  get osbCatalog(): { services: Record<string, unknown>[] } {
+    return this.snapshot.osbCatalog;
+  }
+  findService(serviceId: string): ServiceOffering | undefined {
+    return this.snapshot.byId.get(serviceId);
+  }
+  findPlan(serviceId: string, planId: string): { service: ServiceOffering; plan: Plan } | undefined {
+    const service = this.snapshot.byId.get(serviceId);
+    const plan = service?.plans.find((p) => p.id === planId);
+    return service && plan ? { service, plan } : undefined;
+  }
+
+  /** The offerings added at runtime, by name. */
+  offerings(): DynamicOffering[] {
+    return [...this.dynamic.values()].sort((a, b) => a.service.name.localeCompare(b.service.name));
+  }
+  offering(serviceId: string): DynamicOffering | undefined {
+    return this.dynamic.get(serviceId);
+  }
+  /** The services an offering must not collide with: all but the offering of that id. */
+  othersThan(serviceId: string): ServiceOffering[] {
+    return this.services.filter((s) => !(s.id === serviceId && this.dynamic.has(s.id)));
+  }
+  isFileService(serviceId: string): boolean {
+    return this.base.findService(serviceId) !== undefined;
+  }
+
+  /** Reads every stored offering now and serves exactly those. */
+  async refresh(): Promise<void> {
+    const { offerings } = await this.store.list();
+    this.replaceAll(offerings);
+  }
+
+  /** First list (its failure is the caller's: a process must not serve without its offerings), then list+watch in the background. */
+  async start(): Promise<void> {
+    const { offerings, resourceVersion } = await this.store.list();
+    this.replaceAll(offerings);
+    this.logger.info({ offerings: this.dynamic.size }, 'offerings added at runtime loaded');
+    this.loop = this.watchLoop(resourceVersion);
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+  }
+
+  private async watchLoop(resourceVersion: string | undefined): Promise<void> {
+    let from = resourceVersion;
+    while (!this.stop.signal.aborted) {
+      try {
+        if (from === undefined) {
+          const listed = await this.store.list();
+          this.replaceAll(listed.offerings);
+          from = listed.resourceVersion;
+        }
+        await this.store.watch(
+          from,
+          (type, serviceId, offering) => {
+            if (type === 'DELETED' && serviceId) this.remove(serviceId);
+            else if ((type === 'ADDED' || type === 'MODIFIED') && offering) this.put(offering);
+            if (offering?.resourceVersion) from = offering.resourceVersion;
+          },
+          this.stop.signal,
+        );
+        // The server ended the watch (timeout): go on from where it was.
+      } catch (err) {
+        if (this.stop.signal.aborted) break;
+        // Expired resourceVersion (410) or a lost connection: list again, after a pause.
+        this.logger.warn({ err: (err as Error).message }, 'watch of offerings failed; listing them again');
+        from = undefined;
+        await new Promise((r) => setTimeout(r, RETRY_MS).unref?.());
+      }
+    }
+  }
+
+  /** Serves a stored offering (added or changed). False when it cannot be served here (logged). */
+  put(stored: StoredOffering): boolean {
+    const current = this.dynamic.get(stored.serviceId);
+    if (current?.stored.digest === stored.digest) {
+      current.stored = stored;
+      return true;
+    }
+    const service = this.load(stored);
+    if (!service) return false;
+    this.dynamic.set(stored.serviceId, { stored, service });
+    this.snapshot = this.build();
+    return true;
+  }
+
+  remove(serviceId: string): void {
+    if (!this.dynamic.delete(serviceId)) return;
+    this.snapshot = this.build();
+  }
+
+  private replaceAll(offerings: StoredOffering[]): void {
+    const before = new Map(this.dynamic);
+    this.dynamic.clear();
+    // Oldest first: when two replicas raced to add colliding offerings, the first one added stays.
+    for (const stored of [...offerings].sort((a, b) => a.addedAt.localeCompare(b.addedAt))) {
+      const previous = before.get(stored.serviceId);
+      const service = previous?.stored.digest === stored.digest ? previous.service : this.load(stored);
+      if (!service) continue;
+      this.dynamic.set(stored.serviceId, { stored, service });
+    }
+    this.snapshot = this.build();
+  }
+
+  /** Loads a stored offering as it was checked when added; problems now (another file catalog, a race) are logged, and it is not served. */
+  private load(stored: StoredOffering): ServiceOffering | undefined {
+    let service = this.parsed.get(stored.digest);
+    try {
+      service ??= loadOffering(stored.files).service;
+    } catch (err) {
+      this.logger.error({ serviceId: stored.serviceId, err: (err as Error).message }, 'stored offering does not load; not served');
+      return undefined;
+    }
+    this.parsed.set(stored.digest, service);
+    const problems = [
+      ...(service.id !== stored.serviceId ? [{ file: 'service.json', field: 'id', message: `is not the id it is stored under (${stored.serviceId})` }] : []),
+      ...collisions(service, [...this.base.services, ...[...this.dynamic.values()].filter((d) => d.service.id !== service.id).map((d) => d.service)], (s) => (this.isFileService(s.id) ? 'file catalog' : 'added at runtime')),
+    ];
+    if (problems.length) {
+      this.logger.error({ serviceId: stored.serviceId, err: new OfferingRejected(409, problems).message }, 'stored offering collides with the catalog; not served');
+      return undefined;
+    }
+    return service;
+  }
+
+  private build(): Snapshot {
+    // Keep parsed offerings only while they are served.
+    const served = new Set([...this.dynamic.values()].map((d) => d.stored.digest));
+    for (const digest of this.parsed.keys()) if (!served.has(digest)) this.parsed.delete(digest);
+    const services = [...this.base.services, ...this.offerings().map((d) => d.service)];
+    const osbCatalog = Object.freeze({ services: Object.freeze(services.map((s) => s.osb)) as Record<string, unknown>[] });
+    return { services, byId: new Map(services.map((s) => [s.id, s])), osbCatalog };
+  }
+}
