@@ -6,10 +6,11 @@ import { RenderError } from '../catalog/errors.js';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import { renderPlan } from '../catalog/render.js';
 import type { KubernetesObject } from '../catalog/types.js';
+import type { KubeApi } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 import { findPlanNow } from './plans.js';
@@ -24,8 +25,8 @@ export interface ApplyInput {
   dryRun?: boolean;
 }
 
-export function createApplyActivities({ kube, records, catalog, settings }: ActivityDeps) {
-  /** The instance's objects as its plan renders them today, in creation order. */
+export function createApplyActivities({ clusters, records, catalog, settings }: ActivityDeps) {
+  /** The instance's objects as its plan renders them today, in creation order, and the client of its cluster. */
   async function renderInstance(input: { instanceId: string; planId: string; parameters: Record<string, unknown> }) {
     const stored =
       justCreated.take(Context.current().info.workflowExecution?.runId, input.instanceId) ??
@@ -55,10 +56,10 @@ export function createApplyActivities({ kube, records, catalog, settings }: Acti
       throw err;
     }
     if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
-    return objects;
+    return { objects, kube: clusterClient(clusters, record.cluster, record.instanceId) };
   }
 
-  async function applyOne(obj: KubernetesObject, instanceId: string, dryRun: boolean): Promise<void> {
+  async function applyOne(kube: KubeApi, obj: KubernetesObject, instanceId: string, dryRun: boolean): Promise<void> {
     try {
       await kube.apply(obj, { fieldManager: fieldManagerFor(instanceId), force: false, dryRun });
     } catch (err) {
@@ -75,11 +76,11 @@ export function createApplyActivities({ kube, records, catalog, settings }: Acti
 
   return {
     async applyInstanceObjects(input: ApplyInput): Promise<ObjectRef[]> {
-      const objects = await renderInstance(input);
+      const { objects, kube } = await renderInstance(input);
       // Objects of one kind go in parallel; kinds in creation order, so what a workload
       // references exists before it.
       for (const group of groupByKind(objects)) {
-        await Promise.all(group.map((o) => applyOne(o, input.instanceId, input.dryRun ?? false)));
+        await Promise.all(group.map((o) => applyOne(kube, o, input.instanceId, input.dryRun ?? false)));
       }
       return objects.map(refOf);
     },

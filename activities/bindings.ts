@@ -5,12 +5,12 @@ import { renderCredentials } from '../catalog/credentials.js';
 import { RenderError } from '../catalog/errors.js';
 import type { BindInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, step } from './failures.js';
+import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { readInstanceFacts } from './instance-facts.js';
 import { readBindingHookSecret } from './lifecycle-hooks.js';
 import { findPlanNow } from './plans.js';
 
-export function createBindingActivities({ kube, records, catalog, settings }: ActivityDeps) {
+export function createBindingActivities({ clusters, records, catalog, settings }: ActivityDeps) {
   return {
     async createBinding(input: BindInput): Promise<void> {
       if (await step('read the binding record', () => records.getBinding(input.bindingId))) return; // a retry
@@ -21,6 +21,8 @@ export function createBindingActivities({ kube, records, catalog, settings }: Ac
       if (!found) {
         throw ApplicationFailure.nonRetryable(`plan ${record.planId} of instance ${input.instanceId} is not in the catalog`, NON_RETRYABLE.invalidInput);
       }
+      // The instance's own cluster, as recorded at provision.
+      const kube = clusterClient(clusters, record.cluster, record.instanceId);
       const facts = await step(`read the environment and Services of instance ${input.instanceId}`, () =>
         readInstanceFacts(kube, record, found.plan, settings),
       );

@@ -8,7 +8,7 @@ import type { KubeApi } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, step } from './failures.js';
+import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { refKey, refOf } from './refs.js';
 
 interface KindRef {
@@ -70,7 +70,14 @@ export function kindsToRelist(all: KindRef[], left: KindRef[]): KindRef[] {
   return all.filter((k) => wanted.has(k.kind));
 }
 
-export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps) {
+/** Where an instance's objects are: its namespace on its cluster (absent: the default cluster). */
+interface InstancePlace {
+  instanceId: string;
+  namespace: string;
+  cluster?: string;
+}
+
+export function createDeleteActivities({ clusters, catalog, settings }: ActivityDeps) {
   // Offerings added at runtime may bring kinds: the catalog as it is now, cached per version.
   let swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
   const currentKinds = () => {
@@ -79,7 +86,7 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
   };
 
   /** Lists the instance's objects of every kind the cluster serves (or of `only`). */
-  async function listInstanceObjects(instanceId: string, namespace: string, only: KindRef[] = currentKinds()) {
+  async function listInstanceObjects(kube: KubeApi, instanceId: string, namespace: string, only: KindRef[] = currentKinds()) {
     const lists = await Promise.all(
       only.map(async (k) => {
         try {
@@ -96,15 +103,17 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
 
   return {
     /** Asks Kubernetes to delete everything labelled with the instance: one request per kind. */
-    async deleteInstanceObjects(input: { instanceId: string; namespace: string }): Promise<void> {
+    async deleteInstanceObjects(input: InstancePlace): Promise<void> {
+      const kube = clusterClient(clusters, input.cluster, input.instanceId);
       await step(`delete the objects of instance ${input.instanceId}`, () =>
         Promise.all(currentKinds().map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
       );
     },
 
     /** Waits until no object of the instance is left; deletes again what reappears. */
-    async waitInstanceGone(input: { instanceId: string; namespace: string; deadline: number }): Promise<void> {
+    async waitInstanceGone(input: InstancePlace & { deadline: number }): Promise<void> {
       const ctx = Context.current();
+      const kube = clusterClient(clusters, input.cluster, input.instanceId);
       // Every kind the first time; then only the kinds still there and what their controllers make
       // (a second round of 13 lists per deprovision was most of its requests).
       const kinds = currentKinds();
@@ -112,7 +121,7 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
       for (;;) {
         const only = listed;
         const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
-          listInstanceObjects(input.instanceId, input.namespace, only),
+          listInstanceObjects(kube, input.instanceId, input.namespace, only),
         );
         if (remaining.length === 0) return;
         listed = kindsToRelist(kinds, remaining.map((l) => l.kind));
@@ -134,9 +143,10 @@ export function createDeleteActivities({ kube, catalog, settings }: ActivityDeps
     },
 
     /** After an update: deletes the instance's objects that the applied plan no longer has. */
-    async pruneInstanceObjects(input: { instanceId: string; namespace: string; keep: ObjectRef[] }): Promise<number> {
+    async pruneInstanceObjects(input: InstancePlace & { keep: ObjectRef[] }): Promise<number> {
+      const kube = clusterClient(clusters, input.cluster, input.instanceId);
       const keep = new Set(input.keep.map(refKey));
-      const lists = await step('list the objects of the instance', () => listInstanceObjects(input.instanceId, input.namespace));
+      const lists = await step('list the objects of the instance', () => listInstanceObjects(kube, input.instanceId, input.namespace));
       // Objects with an owner (ReplicaSets, Pods, ...) go with their owner; lifecycle hook Jobs
       // and what bind hooks wrote belong to no plan's templates and stay.
       const stale = lists

@@ -1,6 +1,6 @@
 // What activities need from the process that runs them; built once by the worker.
 import type { Catalog } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeClusters } from '../kube/clusters.js';
 import type { RecordStore } from '../kube/records.js';
 
 export interface ActivitySettings {
@@ -15,7 +15,9 @@ export interface ActivitySettings {
 }
 
 export interface ActivityDeps {
-  kube: KubeApi;
+  /** The target clusters; an activity uses the one the instance is recorded on. */
+  clusters: KubeClusters;
+  /** Records live in the default cluster. */
   records: RecordStore;
   catalog: Catalog;
   settings: ActivitySettings;

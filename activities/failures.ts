@@ -2,6 +2,8 @@
 // throttling and conflicts are retried with backoff; rejected objects, forbidden requests
 // and bad templates fail at once with a message a person can act on.
 import { ApplicationFailure } from '@temporalio/activity';
+import type { KubeApi } from '../kube/api.js';
+import { UnknownClusterError, type KubeClusters } from '../kube/clusters.js';
 import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
 
 export const NON_RETRYABLE = {
@@ -13,6 +15,8 @@ export const NON_RETRYABLE = {
   missingInstance: 'InstanceMissing',
   /** A lifecycle hook Job failed or did not finish by its deadline. */
   hookFailed: 'HookFailed',
+  /** The instance is recorded on a cluster this worker has no configuration for. */
+  unknownCluster: 'UnknownCluster',
 } as const;
 
 /** Wraps an error of step `what` into the failure Temporal should see. */
@@ -33,5 +37,17 @@ export async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     throw toActivityFailure(err, what);
+  }
+}
+
+/** The client of an instance's cluster; a cluster the worker does not know fails for good. */
+export function clusterClient(clusters: KubeClusters, cluster: string | undefined, instanceId: string): KubeApi {
+  try {
+    return clusters.get(cluster);
+  } catch (err) {
+    if (err instanceof UnknownClusterError) {
+      throw ApplicationFailure.nonRetryable(`instance ${instanceId}: ${err.message}`, NON_RETRYABLE.unknownCluster);
+    }
+    throw err;
   }
 }

@@ -5,10 +5,10 @@ import { generateRandoms } from '../catalog/randoms.js';
 import type { InstanceRecord, InstanceState } from '../kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, step } from './failures.js';
+import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';
 
-export function createInstanceRecordActivities({ records }: ActivityDeps) {
+export function createInstanceRecordActivities({ records, clusters }: ActivityDeps) {
   // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
   // missing is asked only when that fails, instead of with a read of its own before every update.
   const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
@@ -26,6 +26,8 @@ export function createInstanceRecordActivities({ records }: ActivityDeps) {
   return {
     /** Records a new instance, with the random values its templates share for its whole life. */
     async createInstanceRecord(input: ProvisionInput): Promise<void> {
+      // A cluster this worker cannot reach fails the provision before anything is written.
+      clusterClient(clusters, input.cluster, input.instanceId);
       const now = new Date().toISOString();
       const stored = await step('record the instance', () =>
         records.createInstance(
@@ -39,6 +41,8 @@ export function createInstanceRecordActivities({ records }: ActivityDeps) {
             space: input.space,
             namespace: input.namespace,
             ownsNamespace: input.ownsNamespace,
+            // Always explicit: the default cluster may be another one by the time it is read.
+            cluster: input.cluster ?? clusters.defaultName,
             state: 'provisioning',
             ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
             createdAt: now,
@@ -87,12 +91,12 @@ export function createInstanceRecordActivities({ records }: ActivityDeps) {
       await step('delete the instance record', () => records.deleteInstance(input.instanceId));
     },
 
-    /** Reads what the instance runs now (for workflows that need its plan or namespace). */
-    async readInstance(input: { instanceId: string }): Promise<Pick<InstanceRecord, 'planId' | 'namespace' | 'state'> | undefined> {
+    /** Reads what the instance runs now (for workflows that need its plan, namespace or cluster). */
+    async readInstance(input: { instanceId: string }): Promise<Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> | undefined> {
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) return undefined;
-      const { planId, namespace, state } = stored.record;
-      return { planId, namespace, state };
+      const { planId, namespace, state, cluster } = stored.record;
+      return { planId, namespace, state, ...(cluster ? { cluster } : {}) };
     },
   };
 }

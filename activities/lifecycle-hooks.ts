@@ -13,7 +13,7 @@ import type { KubeApi } from '../kube/api.js';
 import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
 import { fieldManagerFor } from './apply-objects.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from './readiness.js';
 import { HEARTBEAT_MS } from './wait-ready.js';
 import { findPlanNow } from './plans.js';
@@ -47,7 +47,7 @@ const JOB = { apiVersion: 'batch/v1', kind: 'Job' } as const;
 /** How long a replaced Job may take to disappear before the attempt is retried. */
 const GONE_WAIT_MS = 30_000;
 
-export function createLifecycleHookActivities({ kube, records, catalog, settings }: ActivityDeps) {
+export function createLifecycleHookActivities({ clusters, records, catalog, settings }: ActivityDeps) {
   return {
     /** Runs the hook's Jobs of the event; a no-op when the plan has none. */
     async runHookJobs(input: HookInput): Promise<HookResult> {
@@ -69,6 +69,7 @@ export function createLifecycleHookActivities({ kube, records, catalog, settings
         );
       }
       if (!found.plan.hooks?.[input.event]) return { jobs: [] };
+      const kube = clusterClient(clusters, record.cluster, record.instanceId);
       let jobs: KubernetesObject[];
       try {
         jobs = renderHookJobs(
@@ -125,6 +126,7 @@ export function createLifecycleHookActivities({ kube, records, catalog, settings
       if (!stored) return; // deprovision deleted everything of the instance
       const selector = bindingSelector(input.instanceId, input.bindingId);
       const ns = stored.record.namespace;
+      const kube = clusterClient(clusters, stored.record.cluster, input.instanceId);
       await step(`delete the hook Jobs and Secret of binding ${input.bindingId}`, () =>
         Promise.all([kube.deleteCollection(JOB.apiVersion, JOB.kind, ns, selector), kube.deleteCollection('v1', 'Secret', ns, selector)]),
       );

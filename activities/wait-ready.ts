@@ -8,7 +8,8 @@ import type { KubernetesObject } from '../catalog/types.js';
 import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { NON_RETRYABLE, toActivityFailure } from './failures.js';
+import type { KubeApi } from '../kube/api.js';
+import { clusterClient, NON_RETRYABLE, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from './readiness.js';
 import { refKey } from './refs.js';
 
@@ -19,6 +20,8 @@ export interface WaitReadyInput {
   objects: ObjectRef[];
   /** Epoch milliseconds: when the operation gives up. */
   deadline: number;
+  /** The instance's cluster (absent: the default). */
+  cluster?: string;
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Job', 'Pod']);
@@ -27,9 +30,9 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Repl
 // throttle is set to match).
 export const HEARTBEAT_MS = 2_000;
 
-export function createWaitReadyActivities({ kube }: ActivityDeps) {
+export function createWaitReadyActivities({ clusters }: ActivityDeps) {
   /** Why the instance is not ready, for the failure description: workloads, then their pods. */
-  async function diagnose(instanceId: string, namespace: string, pending: string[]): Promise<string> {
+  async function diagnose(kube: KubeApi, instanceId: string, namespace: string, pending: string[]): Promise<string> {
     let pods: string[] = [];
     try {
       const list = await kube.list('v1', 'Pod', namespace, { labelSelector: instanceSelector(instanceId) });
@@ -43,6 +46,7 @@ export function createWaitReadyActivities({ kube }: ActivityDeps) {
   return {
     async waitInstanceReady(input: WaitReadyInput): Promise<void> {
       const ctx = Context.current();
+      const kube = clusterClient(clusters, input.cluster, input.instanceId);
       const workloads = input.objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
       if (workloads.length === 0) return;
       const wanted = new Set(workloads.map(refKey));
@@ -79,7 +83,7 @@ export function createWaitReadyActivities({ kube }: ActivityDeps) {
         }
         const remaining = input.deadline - Date.now();
         deadlineTimer = setTimeout(() => {
-          void diagnose(input.instanceId, input.namespace, status().pending).then((why) =>
+          void diagnose(kube, input.instanceId, input.namespace, status().pending).then((why) =>
             reject(
               ApplicationFailure.nonRetryable(
                 `instance ${input.instanceId} was not ready within its deadline: ${why}`,

@@ -1,12 +1,13 @@
 // What the operator tools need: the same clients as the broker, plus where the Temporal UI is.
 import type { Client } from '@temporalio/client';
 import type { Catalog } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeClusters } from '../kube/clusters.js';
 import type { RecordStore } from '../kube/records.js';
 
 export interface AdminDeps {
   client: Client;
-  kube: KubeApi;
+  /** Every target cluster; an instance's objects are on the one its record names. */
+  clusters: KubeClusters;
   records: RecordStore;
   catalog: Catalog;
   settings: {

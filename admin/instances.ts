@@ -14,6 +14,8 @@ export interface InstanceSummary {
   plan: string;
   state: InstanceRecord['state'];
   namespace: string;
+  /** The target cluster its objects are on. */
+  cluster: string;
   org: string;
   space: string;
   createdAt: string;
@@ -24,10 +26,13 @@ function names(deps: AdminDeps, r: InstanceRecord) {
   return { service: service?.name ?? r.serviceId, plan: service?.plans.find((p) => p.id === r.planId)?.name ?? r.planId };
 }
 
+/** The recorded cluster; records from before several clusters existed: the default one. */
+export const clusterOf = (deps: AdminDeps, r: InstanceRecord) => r.cluster ?? deps.clusters.defaultName;
+
 export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
   const records = await deps.records.listInstances();
   return records
-    .map((r) => ({ instanceId: r.instanceId, ...names(deps, r), state: r.state, namespace: r.namespace, org: r.org, space: r.space, createdAt: r.createdAt }))
+    .map((r) => ({ instanceId: r.instanceId, ...names(deps, r), state: r.state, namespace: r.namespace, cluster: clusterOf(deps, r), org: r.org, space: r.space, createdAt: r.createdAt }))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
@@ -43,10 +48,11 @@ export async function showInstance(deps: AdminDeps, instanceId: string): Promise
   if (!stored) return undefined;
   const r = stored.record;
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces).filter((k) => k.kind !== 'Namespace');
+  const kube = deps.clusters.get(r.cluster);
   const lists = await Promise.all(
     kinds.map(async (k) => {
       try {
-        const list = await deps.kube.list(k.apiVersion, k.kind, r.namespace, { labelSelector: instanceSelector(instanceId) });
+        const list = await kube.list(k.apiVersion, k.kind, r.namespace, { labelSelector: instanceSelector(instanceId) });
         return list.items.map((o): KubernetesObject => ({ ...o, apiVersion: k.apiVersion, kind: k.kind }));
       } catch {
         return [];
@@ -60,6 +66,7 @@ export async function showInstance(deps: AdminDeps, instanceId: string): Promise
     ...names(deps, r),
     state: r.state,
     namespace: r.namespace,
+    cluster: clusterOf(deps, r),
     org: r.org,
     space: r.space,
     createdAt: r.createdAt,

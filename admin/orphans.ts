@@ -5,8 +5,11 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labe
 import { sweptKinds } from '../activities/delete-objects.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { AdminDeps } from './deps.js';
+import { clusterOf } from './instances.js';
 
 export interface Orphan {
+  /** The cluster it is on. */
+  cluster: string;
   apiVersion: string;
   kind: string;
   namespace?: string;
@@ -18,14 +21,16 @@ export interface Orphan {
 export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   const instances = await deps.records.listInstances();
   const live = new Set(instances.map((r) => r.instanceId));
+  // An object is live only on the cluster its instance is recorded on: a copy elsewhere is an orphan.
+  const liveOn = new Set(instances.map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
   const found: Orphan[] = [];
-  for (const ns of deps.settings.instanceNamespaces) {
+  for (const [cluster, kube] of deps.clusters.entries()) for (const ns of deps.settings.instanceNamespaces) {
     const lists = await Promise.all(
       kinds.map(async (k) => {
         try {
           const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
-          return { k, items: (await deps.kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items };
+          return { k, items: (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items };
         } catch (err) {
           if (err instanceof KubeApiError && err.status === 404) return { k, items: [] };
           throw err;
@@ -36,16 +41,16 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
       for (const o of items) {
         const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
         // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
-        if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
-        found.push({ apiVersion: k.apiVersion, kind: k.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, instanceId });
+        if (liveOn.has(`${cluster}/${instanceId}`) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
+        found.push({ cluster, apiVersion: k.apiVersion, kind: k.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, instanceId });
       }
     }
   }
   for (const b of await deps.records.listBindings()) {
-    if (!live.has(b.instanceId)) found.push({ apiVersion: 'v1', kind: 'Secret', namespace: deps.records.namespace, name: `binding ${b.bindingId}`, instanceId: b.instanceId });
+    if (!live.has(b.instanceId)) found.push({ cluster: deps.clusters.defaultName, apiVersion: 'v1', kind: 'Secret', namespace: deps.records.namespace, name: `binding ${b.bindingId}`, instanceId: b.instanceId });
   }
   // The same object is found once per namespace pass when listing cluster-wide kinds.
-  return [...new Map(found.map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
+  return [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
 }
 
 export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {
@@ -53,7 +58,7 @@ export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise
   for (const o of orphans) {
     const ok = o.name.startsWith('binding ')
       ? await deps.records.deleteBinding(o.name.slice('binding '.length))
-      : await deps.kube.delete(o.apiVersion, o.kind, o.namespace, o.name);
+      : await deps.clusters.get(o.cluster).delete(o.apiVersion, o.kind, o.namespace, o.name);
     if (ok) deleted++;
   }
   return deleted;

@@ -3,9 +3,11 @@
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
 import type { AdminDeps } from './deps.js';
+import { clusterOf } from './instances.js';
 
 export interface PodStatus {
   instanceId: string;
+  cluster: string;
   namespace: string;
   pod: string;
   phase: string;
@@ -17,10 +19,11 @@ export interface PodStatus {
 
 type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: any };
 
-function podStatus(p: Pod): PodStatus {
+function podStatus(p: Pod, cluster: string): PodStatus {
   const s = p.status ?? {};
   return {
     instanceId: p.metadata.labels?.[INSTANCE_ID_LABEL] ?? '',
+    cluster,
     namespace: p.metadata.namespace ?? '',
     pod: p.metadata.name,
     phase: s.phase ?? 'Pending',
@@ -39,21 +42,26 @@ function podStatus(p: Pod): PodStatus {
 export async function instancePods(deps: AdminDeps, instanceId: string): Promise<PodStatus[] | undefined> {
   const stored = await deps.records.getInstance(instanceId);
   if (!stored) return undefined;
-  const list = await deps.kube.list<Pod>('v1', 'Pod', stored.record.namespace, { labelSelector: instanceSelector(instanceId) });
-  return list.items.map(podStatus);
+  const kube = deps.clusters.get(stored.record.cluster);
+  const list = await kube.list<Pod>('v1', 'Pod', stored.record.namespace, { labelSelector: instanceSelector(instanceId) });
+  return list.items.map((p) => podStatus(p, clusterOf(deps, stored.record)));
 }
 
-/** Pods of every instance, or of the instances of one organization. */
+/** Pods of every instance, or of the instances of one organization, on every cluster. */
 export async function allPods(deps: AdminDeps, org?: string): Promise<PodStatus[]> {
   const records = await deps.records.listInstances();
-  const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => r.instanceId));
+  // An instance's pods count on the cluster it is recorded on only.
+  const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
   const lists = await Promise.all(
-    deps.settings.instanceNamespaces.map((ns) =>
-      deps.kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+    deps.clusters.entries().flatMap(([cluster, kube]) =>
+      deps.settings.instanceNamespaces.map(async (ns) => ({
+        cluster,
+        list: await kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+      })),
     ),
   );
   return lists
-    .flatMap((l) => l.items.map(podStatus))
-    .filter((p) => wanted.has(p.instanceId))
+    .flatMap(({ cluster, list }) => list.items.map((p) => podStatus(p, cluster)))
+    .filter((p) => wanted.has(`${p.cluster}/${p.instanceId}`))
     .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.pod.localeCompare(b.pod));
 }

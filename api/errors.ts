@@ -45,6 +45,8 @@ export const maintenanceInfoConflict = (expected: string | undefined) =>
       ? `The maintenance information for the requested plan has changed: its version is now ${expected}; fetch the catalog again.`
       : 'The requested plan has no maintenance information; fetch the catalog again.',
   );
+/** A quota of the clusters configuration: nothing was created. */
+export const quotaExceeded = (description: string) => new BrokerError(422, 'QuotaExceeded', description);
 export const unprocessable = (description: string, extra: BrokerError['extra'] = {}) =>
   new BrokerError(422, 'UnprocessableEntity', description, false, extra);
 

@@ -33,10 +33,12 @@ import {
   gone,
   maintenanceInfoConflict,
   notFound,
+  quotaExceeded,
   unprocessable,
 } from '../api/errors.js';
 import { validateRequestParameters } from '../api/parameters.js';
 import type { Catalog, Plan } from '../catalog/types.js';
+import { exceededQuota, quotasFor, routeCluster, type ClustersConfig } from '../config/clusters.js';
 import type { BindingRecord, RecordStore } from '../kube/records.js';
 import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../temporal/ids.js';
 import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../temporal/search-attributes.js';
@@ -55,6 +57,8 @@ export interface BrokerSettings {
   defaultTimeoutSeconds: number;
   /** How long a bind or unbind may take before the API answers 202 instead of waiting. */
   syncBindTimeoutMs: number;
+  /** Target clusters: routing of new instances and quotas (config/clusters.ts). */
+  clusters: ClustersConfig;
 }
 
 export interface BrokerDeps {
@@ -125,6 +129,9 @@ export class TemporalBroker implements Broker {
     }
     if (!req.acceptsIncomplete) throw asyncRequired();
 
+    // Decided once, here, and recorded: later operations follow the record, not the rules.
+    const cluster = routeCluster(this.deps.settings.clusters, req);
+    await this.checkQuota(req.org, cluster);
     const { namespace, ownsNamespace } = instanceNamespace(
       this.deps.settings.namespaceStrategy,
       this.deps.settings.instanceNamespace,
@@ -143,6 +150,7 @@ export class TemporalBroker implements Broker {
       space: req.space,
       namespace,
       ownsNamespace,
+      cluster,
       ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
       timeoutSeconds: this.timeoutOf(req.plan),
     };
@@ -169,6 +177,25 @@ export class TemporalBroker implements Broker {
       // Another request for this instance got there first: the same one, or a conflict.
       return this.runningOperation(instanceWorkflowId(req.instanceId), 'provisionInstance', requestDigest, req.instanceId);
     }
+  }
+
+  /**
+   * 422 QuotaExceeded when the organization has as many instances as a quota allows, counted from
+   * the records. Not exact at the edge: provisions running at the same moment each count the
+   * instances recorded before them (a record is written by the workflow's first step), so N
+   * concurrent requests for the last free place can all pass. README "Several clusters".
+   */
+  private async checkQuota(org: string, cluster: string): Promise<void> {
+    const config = this.deps.settings.clusters;
+    if (quotasFor(config, org, cluster).length === 0) return;
+    const exceeded = exceededQuota(config, { org, cluster }, await this.deps.records.listInstances());
+    if (!exceeded) return;
+    const { quota, count } = exceeded;
+    const where = quota.cluster ? ` on cluster ${quota.cluster}` : '';
+    throw quotaExceeded(
+      `organization ${org} has ${count} service instance${count === 1 ? '' : 's'}${where}, and its quota allows ${quota.maxInstances}; ` +
+        'delete an instance it no longer needs, or ask the broker\'s operator to raise the quota. Nothing was created.',
+    );
   }
 
   /** A request found a workflow running: identical → its operation; else conflict or concurrency. */
@@ -199,7 +226,7 @@ export class TemporalBroker implements Broker {
       plan_id: record.planId,
       parameters: record.parameters,
       ...(record.maintenanceInfo ? { maintenance_info: record.maintenanceInfo } : {}),
-      metadata: { labels: {}, attributes: { namespace: record.namespace } },
+      metadata: { labels: {}, attributes: { namespace: record.namespace, cluster: record.cluster ?? this.deps.settings.clusters.defaultCluster } },
     };
   }
 
@@ -292,7 +319,13 @@ export class TemporalBroker implements Broker {
 
     const namespace = stored?.record.namespace;
     if (!namespace) throw gone(); // the provision failed and cleaned up after itself
-    const input: DeprovisionInput = { instanceId: req.instanceId, operation, namespace, timeoutSeconds };
+    const input: DeprovisionInput = {
+      instanceId: req.instanceId,
+      operation,
+      namespace,
+      ...(stored!.record.cluster ? { cluster: stored!.record.cluster } : {}),
+      timeoutSeconds,
+    };
     const service = this.deps.catalog.findService(stored!.record.serviceId);
     try {
       await this.client.workflow.start('deprovisionInstance', {

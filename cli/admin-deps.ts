@@ -3,10 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { AdminDeps } from '../admin/deps.js';
 import type { Catalog } from '../catalog/types.js';
 import type { Config } from '../config/config.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeClusters } from '../kube/clusters.js';
 import type { RecordStore } from '../kube/records.js';
 
-export function adminDepsFor(config: Config, clients: { client: Client; kube: KubeApi; records: RecordStore; catalog: Catalog }): AdminDeps {
+export function adminDepsFor(config: Config, clients: { client: Client; clusters: KubeClusters; records: RecordStore; catalog: Catalog }): AdminDeps {
   return {
     ...clients,
     settings: {

@@ -7,7 +7,8 @@ import { retryOperation, RetryError } from '../admin/retry.js';
 import type { AdminDeps } from '../admin/deps.js';
 import { loadCatalog } from '../catalog/load.js';
 import { loadConfig } from '../config/config.js';
-import { connectKube } from '../kube/connect.js';
+import { loadClusters } from '../config/clusters.js';
+import { KubeClusters } from '../kube/clusters.js';
 import { RecordStore } from '../kube/records.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { LiveCatalog } from '../offerings/live-catalog.js';
@@ -23,18 +24,19 @@ interface Out {
 
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
   const config = loadConfig(process.env, { api: false });
-  const kube = connectKube(config);
+  const clusters = KubeClusters.connect(loadClusters(config), config);
+  const kube = clusters.home;
   const { client, connection } = createTemporalClient(config);
   // The file catalog and the offerings added at runtime, as they are stored now (no watch).
   const catalog = new LiveCatalog((await loadCatalog(config.CATALOG_DIR)).catalog, new OfferingStore(kube, config.BROKER_NAMESPACE), createLogger('silent'));
   await catalog.refresh();
-  const deps: AdminDeps = adminDepsFor(config, { client, kube, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
+  const deps: AdminDeps = adminDepsFor(config, { client, clusters, records: new RecordStore(kube, config.BROKER_NAMESPACE), catalog });
   const print = (value: unknown, human: () => string) => out.log(flags.json ? JSON.stringify(value, null, 2) : human());
   try {
     const [command, sub, id] = args;
     if (command === 'instances' && sub === 'list') {
       const instances = await listInstances(deps);
-      print(instances, () => (instances.length ? table(instances as unknown as Record<string, unknown>[], ['instanceId', 'service', 'plan', 'state', 'namespace', 'createdAt']) : 'no instances'));
+      print(instances, () => (instances.length ? table(instances as unknown as Record<string, unknown>[], ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances'));
       return 0;
     }
     if (command === 'instances' && sub === 'show' && id) {
@@ -83,14 +85,14 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
         const deleted = await deleteOrphans(deps, orphans);
         print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
       } else {
-        print(orphans, () => (orphans.length ? table(orphans as unknown as Record<string, unknown>[], ['kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
+        print(orphans, () => (orphans.length ? table(orphans as unknown as Record<string, unknown>[], ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
       }
       return 0;
     }
     return fail(out, `unknown command: ${args.join(' ')}`);
   } finally {
     await connection.close();
-    kube.close();
+    clusters.close();
   }
 }
 

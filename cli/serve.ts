@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app.js';
 import { TemporalBroker } from '../broker/temporal-broker.js';
 import type { Config } from '../config/config.js';
-import { connectKube } from '../kube/connect.js';
+import { loadClusters } from '../config/clusters.js';
+import { KubeClusters } from '../kube/clusters.js';
 import { RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
 import { createTemporalClient } from '../temporal/client.js';
@@ -14,7 +15,9 @@ import { adminDepsFor } from './admin-deps.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
 export async function startServer(config: Config, logger: Logger) {
-  const kube = connectKube(config);
+  const clustersConfig = loadClusters(config);
+  const clusters = KubeClusters.connect(clustersConfig, config);
+  const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
   const { client, connection } = createTemporalClient(config);
@@ -30,6 +33,7 @@ export async function startServer(config: Config, logger: Logger) {
       instanceNamespace: config.INSTANCE_NAMESPACE,
       defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
       syncBindTimeoutMs: config.SYNC_BIND_TIMEOUT * 1000,
+      clusters: clustersConfig,
     },
   });
   const app = createApp({
@@ -43,7 +47,7 @@ export async function startServer(config: Config, logger: Logger) {
     codec: dataConverterFor(config)?.payloadCodecs[0],
     codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    adminDeps: adminDepsFor(config, { client, kube, records, catalog }),
+    adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
     offerings: { catalog, store: catalog.store, records },
     metrics,
   });
@@ -63,7 +67,7 @@ export async function startServer(config: Config, logger: Logger) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await catalog.close();
-      kube.close();
+      clusters.close();
     },
   };
 }

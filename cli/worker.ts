@@ -7,7 +7,8 @@ import { HEARTBEAT_MS } from '../activities/wait-ready.js';
 import type { Config } from '../config/config.js';
 import { dataConverterFor } from '../temporal/codec.js';
 import type { KubeApi } from '../kube/api.js';
-import { connectKube } from '../kube/connect.js';
+import { loadClusters } from '../config/clusters.js';
+import { KubeClusters } from '../kube/clusters.js';
 import { KubeApiError } from '../kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../kube/records.js';
 import type { Logger } from '../observability/logger.js';
@@ -62,10 +63,17 @@ function installTemporalRuntime(logger: Logger, metricsAddress: string | undefin
 
 export async function startWorker(config: Config, logger: Logger) {
   installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
-  const kube = connectKube(config);
+  const clusters = KubeClusters.connect(loadClusters(config), config);
+  const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
-  await ensureNamespaces(kube, [config.BROKER_NAMESPACE, ...(config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE])]);
+  // Records in the default cluster; instances' fixed namespace on every cluster.
+  for (const [name, api] of clusters.entries()) {
+    const instances = config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE];
+    await ensureNamespaces(api, [...(name === clusters.defaultName ? [config.BROKER_NAMESPACE] : []), ...instances]).catch((err: Error) => {
+      throw new Error(`cluster ${name}: ${err.message}`);
+    });
+  }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFor(config);
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
@@ -87,7 +95,7 @@ export async function startWorker(config: Config, logger: Logger) {
     maxHeartbeatThrottleInterval: HEARTBEAT_MS,
     defaultHeartbeatThrottleInterval: HEARTBEAT_MS,
     activities: createActivities({
-      kube,
+      clusters,
       records,
       catalog,
       settings: {
@@ -98,11 +106,14 @@ export async function startWorker(config: Config, logger: Logger) {
       },
     }),
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, kubernetes: kube.serverUrl }, 'worker started');
+  logger.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, kubernetes: kube.serverUrl, clusters: clusters.names },
+    'worker started',
+  );
   const running = worker.run().finally(async () => {
     await connection.close();
     await catalog.close();
-    kube.close();
+    clusters.close();
   });
   return {
     running,

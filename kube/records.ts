@@ -27,6 +27,11 @@ export interface InstanceRecord {
   namespace: string;
   /** The namespace was made for this instance (per-instance strategy) and goes with it. */
   ownsNamespace: boolean;
+  /**
+   * The target cluster its objects are on, chosen at provision (config/clusters.ts). Absent in
+   * records written before several clusters existed: the default cluster.
+   */
+  cluster?: string;
   state: InstanceState;
   /** What the instance ran before the update in flight: the rollback target. */
   previous?: { planId: string; parameters: Record<string, unknown> };

@@ -39,8 +39,10 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
         throw err;
       }
     }
-    await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace });
-    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, deadline: Date.now() + input.timeoutSeconds * 1000 });
+    // The recorded cluster (the input's when the record is gone; neither: the default cluster).
+    const cluster = current?.cluster ?? input.cluster;
+    await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
+    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, deadline: Date.now() + input.timeoutSeconds * 1000 });
     await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
   } catch (err) {

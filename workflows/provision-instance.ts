@@ -26,7 +26,8 @@ const steps = proxyActivities<BrokerActivities>(kubernetesStep);
 const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
 
 export async function provisionInstance(input: ProvisionInput): Promise<void> {
-  const { instanceId, namespace } = input;
+  // The cluster travels in the activities' inputs (absent in older histories: the default cluster).
+  const { instanceId, namespace, cluster } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
   const deadline = Date.now() + input.timeoutSeconds * 1000;
 
@@ -49,6 +50,7 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
       await run(wait.waitInstanceReady, `wait until the workloads are ready (deadline ${input.timeoutSeconds}s)`, {
         instanceId,
         namespace,
+        cluster,
         objects,
         deadline,
       });
@@ -68,10 +70,11 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
     const cause = rootMessage(err);
     const cleanupFailure = await CancellationScope.nonCancellable(async () => {
       try {
-        await run(cleanup.deleteInstanceObjects, 'compensate: delete what the provision created', { instanceId, namespace });
+        await run(cleanup.deleteInstanceObjects, 'compensate: delete what the provision created', { instanceId, namespace, cluster });
         await run(cleanup.waitInstanceGone, 'compensate: wait until it is gone', {
           instanceId,
           namespace,
+          cluster,
           deadline: Date.now() + input.timeoutSeconds * 1000,
         });
         await run(cleanup.deleteInstanceRecord, 'compensate: delete the instance record', { instanceId });
@@ -105,6 +108,7 @@ function continueAsDeprovision(input: ProvisionInput, request: { operation: stri
   return next({
     instanceId: input.instanceId,
     namespace: input.namespace,
+    ...(input.cluster ? { cluster: input.cluster } : {}),
     operation: request.operation,
     timeoutSeconds: request.timeoutSeconds,
   });

@@ -25,6 +25,8 @@ export interface ProvisionInput extends InstanceOperation {
   namespace: string;
   /** The namespace is made for this instance (per-instance strategy) and deleted with it. */
   ownsNamespace: boolean;
+  /** The target cluster routing chose (absent in workflows started before clusters existed: the default). */
+  cluster?: string;
   maintenanceInfo?: { version: string };
   /** How long the instance may take to become ready. */
   timeoutSeconds: number;
@@ -40,6 +42,8 @@ export interface UpdateInput extends InstanceOperation {
 
 export interface DeprovisionInput extends InstanceOperation {
   namespace: string;
+  /** The instance's recorded cluster (absent: the default cluster). */
+  cluster?: string;
   timeoutSeconds: number;
 }
 

@@ -17,7 +17,7 @@ export async function updateInstance(input: UpdateInput): Promise<void> {
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
   const current = await run(steps.readInstance, 'read the instance record', { instanceId });
   if (!current) throw operationFailed({ description: `instance ${instanceId} does not exist`, instanceUsable: false });
-  const { namespace } = current;
+  const { namespace, cluster } = current;
   const previous = await run(steps.beginUpdate, `record the update to plan ${input.planId}`, input);
   const target = { instanceId, planId: input.planId, parameters: input.parameters };
 
@@ -27,8 +27,8 @@ export async function updateInstance(input: UpdateInput): Promise<void> {
     applied = true;
     const objects = await run(steps.applyInstanceObjects, `apply the objects of plan ${input.planId}`, target);
     const deadline = Date.now() + input.timeoutSeconds * 1000;
-    await run(wait.waitInstanceReady, 'wait until the workloads are ready', { instanceId, namespace, objects, deadline });
-    await run(steps.pruneInstanceObjects, 'delete objects the plan no longer has', { instanceId, namespace, keep: objects });
+    await run(wait.waitInstanceReady, 'wait until the workloads are ready', { instanceId, namespace, cluster, objects, deadline });
+    await run(steps.pruneInstanceObjects, 'delete objects the plan no longer has', { instanceId, namespace, cluster, keep: objects });
     await run(steps.finishUpdate, 'record the updated instance', input);
   } catch (err) {
     const cause = rootMessage(err);
@@ -37,8 +37,8 @@ export async function updateInstance(input: UpdateInput): Promise<void> {
         if (applied) {
           const objects = await run(cleanup.applyInstanceObjects, `roll back: apply plan ${previous.planId} again`, { instanceId, ...previous });
           const deadline = Date.now() + input.timeoutSeconds * 1000;
-          await run(wait.waitInstanceReady, 'roll back: wait until ready', { instanceId, namespace, objects, deadline });
-          await run(cleanup.pruneInstanceObjects, 'roll back: delete the new objects', { instanceId, namespace, keep: objects });
+          await run(wait.waitInstanceReady, 'roll back: wait until ready', { instanceId, namespace, cluster, objects, deadline });
+          await run(cleanup.pruneInstanceObjects, 'roll back: delete the new objects', { instanceId, namespace, cluster, keep: objects });
         }
         await run(cleanup.abandonUpdate, 'record the rolled back instance', { instanceId });
         return true;

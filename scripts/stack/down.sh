@@ -17,7 +17,7 @@ stop() {
 }
 
 # Reverse start order: clients before the servers they talk to.
-for name in temporal kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$name"; done
+for name in kwok-b kube-scheduler-b kube-controller-manager-b kube-apiserver-b temporal kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$name"; done
 rm -f "$ENV_FILE"
 if [[ ${1:-} == --purge ]]; then
   rm -rf "$STACK_DIR"

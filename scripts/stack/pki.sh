@@ -12,16 +12,17 @@ client_cert() {
   rm -f "$PKI_DIR/$stem.csr"
 }
 
-# kubeconfig <file stem>: a kubeconfig that authenticates with <stem>.crt.
+# kubeconfig <file stem> [port] [cluster name]: a kubeconfig that authenticates with <stem>.crt
+# at the API server on <port> (default: the first cluster's).
 kubeconfig() {
-  local stem=$1
+  local stem=$1 port=${2:-$APISERVER_PORT} cluster=${3:-kb-local}
   cat >"$PKI_DIR/$stem.kubeconfig" <<KUBECONFIG
 apiVersion: v1
 kind: Config
 clusters:
-- name: kb-local
+- name: $cluster
   cluster:
-    server: https://$STACK_HOST:$APISERVER_PORT
+    server: https://$STACK_HOST:$port
     certificate-authority: $PKI_DIR/ca.crt
 users:
 - name: $stem
@@ -29,9 +30,9 @@ users:
     client-certificate: $PKI_DIR/$stem.crt
     client-key: $PKI_DIR/$stem.key
 contexts:
-- name: kb-local
-  context: {cluster: kb-local, user: $stem, namespace: default}
-current-context: kb-local
+- name: $cluster
+  context: {cluster: $cluster, user: $stem, namespace: default}
+current-context: $cluster
 KUBECONFIG
 }
 
@@ -66,5 +67,14 @@ make_pki() {
     [[ -f $PKI_DIR/$stem.kubeconfig ]] && continue
     client_cert "$stem" "$cn" "${org:-}"
     kubeconfig "$stem"
+  done
+  # The second cluster trusts the same CA: the same identities, with kubeconfigs for its port
+  # (made again when that port changes).
+  for c in "${clients[@]}"; do
+    read -r stem _ <<<"$c"
+    local b=$PKI_DIR/$stem-b.kubeconfig
+    [[ -f $b ]] && grep -q ":$APISERVER_B_PORT\$" "$b" && continue
+    cp "$PKI_DIR/$stem.crt" "$PKI_DIR/$stem-b.crt" && cp "$PKI_DIR/$stem.key" "$PKI_DIR/$stem-b.key"
+    kubeconfig "$stem-b" "$APISERVER_B_PORT" kb-local-b
   done
 }

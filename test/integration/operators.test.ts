@@ -136,7 +136,7 @@ describe('admin routes and CLI', () => {
     });
     await kube.apply(orphan(`${ghost}-a`), { fieldManager: 'test' });
     const found = await admin('GET', '/orphans');
-    expect(found.body.orphans).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `${ghost}-a`, instanceId: ghost }]);
+    expect(found.body.orphans).toEqual([{ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `${ghost}-a`, instanceId: ghost }]);
     const deleted = await admin('DELETE', '/orphans');
     expect(deleted.body.deleted).toBe(1);
     expect((await admin('GET', '/orphans')).body.orphans).toEqual([]);

@@ -8,24 +8,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '../../catalog/types.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
-const kube = kubeApi();
-const ns = `stack-test-${suffix()}`;
 const fm = { fieldManager: 'stack-test' };
 
 type Obj = KubernetesObject & { spec?: any; status?: any };
 
-beforeAll(async () => {
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, fm);
-});
-afterAll(async () => {
-  await kube.delete('v1', 'Namespace', undefined, ns);
-  kube.close();
-});
-
-const podsOf = async (selector: string) => (await kube.list<Obj>('v1', 'Pod', ns, { labelSelector: selector })).items;
 const isReady = (p: Obj) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 
-describe('Kubernetes control plane with KWOK', () => {
+// The stack runs two clusters (the second on the same etcd under another key prefix, with its
+// own controllers and KWOK): both must do everything the broker relies on.
+describe.each([
+  { cluster: 'a' as const, podRange: /^10\.244\./ },
+  { cluster: 'b' as const, podRange: /^10\.245\./ },
+])('Kubernetes control plane with KWOK (cluster $cluster)', ({ cluster, podRange }) => {
+  const kube = kubeApi(cluster);
+  const ns = `stack-test-${suffix()}`;
+  const podsOf = async (selector: string) => (await kube.list<Obj>('v1', 'Pod', ns, { labelSelector: selector })).items;
+
+  beforeAll(async () => {
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, fm);
+  });
+  afterAll(async () => {
+    await kube.delete('v1', 'Namespace', undefined, ns);
+    kube.close();
+  });
+
+  it('is its own cluster: the other one does not see its namespace', async () => {
+    const other = kubeApi(cluster === 'a' ? 'b' : 'a');
+    try {
+      expect(await kube.get('v1', 'Namespace', undefined, ns)).toBeDefined();
+      expect(await other.get('v1', 'Namespace', undefined, ns)).toBeUndefined();
+    } finally {
+      other.close();
+    }
+  });
+
   it('schedules a 2-replica Deployment to Running, Ready pods with IPs that its Service lists, and garbage-collects them', async () => {
     const labels = { app: 'web' };
     await kube.apply(
@@ -50,6 +66,7 @@ describe('Kubernetes control plane with KWOK', () => {
       const p = await podsOf('app=web');
       return p.length === 2 && p.every((x) => x.status?.phase === 'Running' && isReady(x) && x.status?.podIP && x.spec?.nodeName) ? p : undefined;
     });
+    for (const p of pods) expect(p.status.podIP).toMatch(podRange);
     const deployment = await eventually('deployment available', async () => {
       const d = await kube.get<Obj>('apps/v1', 'Deployment', ns, 'web');
       return d?.status?.availableReplicas === 2 ? d : undefined;
@@ -113,6 +130,11 @@ describe('Kubernetes control plane with KWOK', () => {
       return j?.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
     });
     expect(job.status.succeeded).toBe(1);
+  });
+
+  it('deletes the namespace with all it holds, bound PVCs included (their protection finalizer is lifted)', async () => {
+    await kube.delete('v1', 'Namespace', undefined, ns);
+    await eventually('namespace gone', async () => ((await kube.get('v1', 'Namespace', undefined, ns)) ? undefined : true), 90_000);
   });
 });
 

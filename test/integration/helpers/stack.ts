@@ -6,8 +6,9 @@ import { loadKubeConfig } from '../../../kube/connect.js';
 
 export const stackEnv = () => inject('stackEnv');
 
-export function kubeApi(): KubeApi {
-  return new KubeApi(loadKubeConfig({ KUBECONFIG: stackEnv()['KUBECONFIG'] }));
+/** An admin client of the stack's first cluster, or of its second (`'b'`). */
+export function kubeApi(cluster: 'a' | 'b' = 'a'): KubeApi {
+  return new KubeApi(loadKubeConfig({ KUBECONFIG: stackEnv()[cluster === 'a' ? 'KUBECONFIG' : 'KUBECONFIG_B'] }));
 }
 
 /** A short random suffix: every test gets its own names, namespaces and task queues. */
