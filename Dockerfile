@@ -8,13 +8,13 @@
 # (advisory) and npm 12 (enforcing) run the same scripts as the npm 10 of this base image.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: TypeScript -> dist/ ---------------------------------------------------------
+# ---- build: TypeScript -> dist/, bundled by esbuild into dist/bundle/ (what bin/ runs) -----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# tsc fails the build on any type error.
+# tsc fails the build on any type error; then scripts/bundle.mjs (fast start, docs/performance.md).
 RUN npm run build
 
 # ---- runtime: production dependencies, dist/, bin/, the shipped catalog --------------------
