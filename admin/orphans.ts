@@ -5,7 +5,6 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labe
 import { sweptKinds } from '../activities/delete-objects.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { AdminDeps } from './deps.js';
-import { clusterOf } from './instances.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -20,9 +19,10 @@ export interface Orphan {
 
 export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   const instances = await deps.records.listInstances();
+  // An object whose instance has a record is never an orphan, whatever cluster it is seen on: two
+  // configured clusters may be one API server (in-cluster and a kubeconfig of the same cluster),
+  // and deleting "copies" there would delete live instances.
   const live = new Set(instances.map((r) => r.instanceId));
-  // An object is live only on the cluster its instance is recorded on: a copy elsewhere is an orphan.
-  const liveOn = new Set(instances.map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
   const found: Orphan[] = [];
   for (const [cluster, kube] of deps.clusters.entries()) for (const ns of deps.settings.instanceNamespaces) {
@@ -41,7 +41,7 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
       for (const o of items) {
         const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
         // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
-        if (liveOn.has(`${cluster}/${instanceId}`) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
+        if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
         found.push({ cluster, apiVersion: k.apiVersion, kind: k.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, instanceId });
       }
     }

@@ -67,11 +67,15 @@ export async function startWorker(config: Config, logger: Logger) {
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE);
-  // Records in the default cluster; instances' fixed namespace on every cluster.
+  // Records in the default cluster; instances' fixed namespace on every cluster. Only the default
+  // cluster is required to start: another one that is unreachable stalls its own instances'
+  // operations (their activities retry), not the whole broker.
+  const instanceNamespaces = config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE];
   for (const [name, api] of clusters.entries()) {
-    const instances = config.NAMESPACE_STRATEGY === 'per-instance' ? [] : [config.INSTANCE_NAMESPACE];
-    await ensureNamespaces(api, [...(name === clusters.defaultName ? [config.BROKER_NAMESPACE] : []), ...instances]).catch((err: Error) => {
-      throw new Error(`cluster ${name}: ${err.message}`);
+    const home = name === clusters.defaultName;
+    await ensureNamespaces(api, [...(home ? [config.BROKER_NAMESPACE] : []), ...instanceNamespaces]).catch((err: Error) => {
+      if (home) throw new Error(`cluster ${name}: ${err.message}`);
+      logger.warn({ cluster: name, err: err.message }, 'cluster not ready at start: its operations wait until it is');
     });
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

@@ -112,9 +112,14 @@ quotas:
   - {organization: o, maxInstances: 1, cluster: d}
 `);
     expect(message).toContain('clusters[1].name: cluster b is listed twice');
-    expect(message).toContain('default: no cluster is named nowhere (clusters: default, b)');
+    expect(message).toContain('default: no cluster is named nowhere (clusters: b)');
     expect(message).toContain('routing[0].cluster: no cluster is named c');
     expect(message).toContain('quotas[0].cluster: no cluster is named d');
+  });
+
+  it('keeps the cluster of KUBECONFIG as `default` only when the file names no other default', () => {
+    expect(parseClusters(TWO, FILE).clusters.map((c) => c.name)).toEqual(['default', 'b', 'c']);
+    expect(parseClusters(`default: b\n${TWO}`, FILE).clusters.map((c) => c.name)).toEqual(['b', 'c']);
   });
 
   it('refuses what is not YAML', () => {

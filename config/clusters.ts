@@ -130,8 +130,10 @@ export function parseClusters(source: string, file: string): ClustersConfig {
       ? { name: c.name, source: 'in-cluster' }
       : { name: c.name, source: 'kubeconfig', kubeconfig: path.resolve(path.dirname(file), c.kubeconfig!), context: c.context },
   );
-  // The cluster of KUBECONFIG/KUBE_CONTEXT stays, as `default`, unless the file defines its own.
-  if (!seen.has(DEFAULT_CLUSTER)) clusters.unshift({ name: DEFAULT_CLUSTER, source: 'env' });
+  // The cluster of KUBECONFIG/KUBE_CONTEXT stays, as `default`, unless the file defines its own
+  // or names another cluster the default (then nothing would use it, and the worker would still
+  // have to reach it).
+  if (!seen.has(DEFAULT_CLUSTER) && (f.default ?? DEFAULT_CLUSTER) === DEFAULT_CLUSTER) clusters.unshift({ name: DEFAULT_CLUSTER, source: 'env' });
   const known = new Set(clusters.map((c) => c.name));
   const unknown = (name: string) => `no cluster is named ${name} (clusters: ${[...known].join(', ')})`;
   const defaultCluster = f.default ?? DEFAULT_CLUSTER;

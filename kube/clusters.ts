@@ -58,11 +58,6 @@ export class KubeClusters {
     return new KubeClusters(apis, config.defaultCluster);
   }
 
-  /** One client as the only, default cluster (tests, tools). */
-  static single(kube: KubeApi, name = 'default'): KubeClusters {
-    return new KubeClusters(new Map([[name, kube]]), name);
-  }
-
   get names(): string[] {
     return [...this.apis.keys()];
   }

@@ -1,7 +1,6 @@
 // Builds the Kubernetes client from configuration: a kubeconfig file and context, or the
 // in-cluster service account when the broker runs inside Kubernetes.
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApi } from './api.js';
 
 export interface KubeSettings {
   KUBECONFIG?: string | undefined;
@@ -20,8 +19,4 @@ export function loadKubeConfig(settings: KubeSettings): KubeConfig {
     kc.setCurrentContext(settings.KUBE_CONTEXT);
   }
   return kc;
-}
-
-export function connectKube(settings: KubeSettings): KubeApi {
-  return new KubeApi(loadKubeConfig(settings));
 }

@@ -118,30 +118,6 @@ describe('replay of recorded histories', () => {
     await expect(replay(history, 'tampered')).rejects.toBeInstanceOf(DeterminismViolationError);
   }, 60_000);
 
-  it('the cluster histories carry the instance\'s cluster into the steps that touch its objects', () => {
-    /** The decoded inputs of the activities a history scheduled, by activity type. */
-    const inputs = (file: string) =>
-      load(file)
-        .events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')
-        .map((e) => e['activityTaskScheduledEventAttributes'] as { activityType: { name: string }; input: { payloads: { data: string }[] } })
-        .map((a) => [a.activityType.name, JSON.parse(Buffer.from(a.input.payloads[0]!.data, 'base64').toString('utf8')).cluster] as const);
-    expect(inputs('provision-on-cluster-b.json')).toEqual([
-      ['createInstanceRecord', 'b'],
-      ['applyInstanceObjects', undefined],
-      ['waitInstanceReady', 'b'],
-      ['runHookJobs', undefined],
-      ['setInstanceState', undefined],
-    ]);
-    expect(inputs('update-on-cluster-b.json').filter(([name]) => ['waitInstanceReady', 'pruneInstanceObjects'].includes(name))).toEqual([
-      ['waitInstanceReady', 'b'],
-      ['pruneInstanceObjects', 'b'],
-    ]);
-    expect(inputs('deprovision-on-cluster-b.json').filter(([name]) => ['deleteInstanceObjects', 'waitInstanceGone'].includes(name))).toEqual([
-      ['deleteInstanceObjects', 'b'],
-      ['waitInstanceGone', 'b'],
-    ]);
-  });
-
   it.each(files)('%s holds no binding credentials or secrets', (file) => {
     // Payload data is base64 JSON: decode every payload and look for what credentials look like.
     const payloads: string[] = [];
