@@ -700,7 +700,7 @@ describe('DELETE /v2/service_instances/:instance_id (deprovision)', () => {
     const res = await osbRequest(app, 'DELETE', instancePath('inst-4', query));
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ operation: 'deprovision-1' });
-    expect(broker.onlyCall('deprovision')).toEqual({ instanceId: 'inst-4', serviceId: SERVICE, planId: PLAN, acceptsIncomplete: true });
+    expect(broker.onlyCall('deprovision')).toEqual({ instanceId: 'inst-4', serviceId: SERVICE, planId: PLAN, serviceKnown: true, acceptsIncomplete: true });
   });
 
   it('200 {} when it is done at once', async () => {
@@ -719,10 +719,16 @@ describe('DELETE /v2/service_instances/:instance_id (deprovision)', () => {
     expect(res.body).toEqual({});
   });
 
+  it('a service_id the catalog does not serve goes to the broker as unknown (it may still have an instance to delete)', async () => {
+    const { app, broker } = setup();
+    const res = await osbRequest(app, 'DELETE', instancePath('inst-4', `?accepts_incomplete=true&service_id=nope&plan_id=${PLAN}`));
+    expect(res.status).toBe(202);
+    expect(broker.onlyCall('deprovision')).toMatchObject({ instanceId: 'inst-4', serviceId: 'nope', serviceKnown: false });
+  });
+
   it.each([
     ['service_id missing', `?accepts_incomplete=true&plan_id=${PLAN}`, 'service_id is required'],
     ['plan_id missing', `?accepts_incomplete=true&service_id=${SERVICE}`, 'plan_id is required'],
-    ['unknown service_id', `?accepts_incomplete=true&service_id=nope&plan_id=${PLAN}`, 'service_id nope is not in the catalog'],
   ])('%s: 400, broker not asked', async (_name, q, says) => {
     const { app, broker } = setup();
     const res = await osbRequest(app, 'DELETE', instancePath('inst-4', q));

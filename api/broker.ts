@@ -35,6 +35,12 @@ export interface DeprovisionRequest {
   instanceId: string;
   serviceId: string;
   planId: string;
+  /**
+   * The catalog serves `serviceId`. A DELETE naming a service the catalog no longer has (an
+   * offering removed meanwhile) still deprovisions an instance that exists: unknown services
+   * are a 400 only when there is nothing to delete.
+   */
+  serviceKnown: boolean;
   acceptsIncomplete: boolean;
 }
 

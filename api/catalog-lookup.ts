@@ -2,9 +2,11 @@
 import type { Catalog, Plan, ServiceOffering } from '../catalog/types.js';
 import { badRequest } from './errors.js';
 
+export const unknownService = (serviceId: string) => badRequest(`service_id ${serviceId} is not in the catalog (GET /v2/catalog lists the offerings)`);
+
 export function serviceById(catalog: Catalog, serviceId: string): ServiceOffering {
   const service = catalog.findService(serviceId);
-  if (!service) throw badRequest(`service_id ${serviceId} is not in the catalog (GET /v2/catalog lists the offerings)`);
+  if (!service) throw unknownService(serviceId);
   return service;
 }
 

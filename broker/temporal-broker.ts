@@ -36,6 +36,7 @@ import {
   quotaExceeded,
   unprocessable,
 } from '../api/errors.js';
+import { unknownService } from '../api/catalog-lookup.js';
 import { validateRequestParameters } from '../api/parameters.js';
 import type { Catalog, Plan } from '../catalog/types.js';
 import { exceededQuota, quotasFor, routeCluster, type ClustersConfig } from '../config/clusters.js';
@@ -294,7 +295,7 @@ export class TemporalBroker implements Broker {
     const stored = await this.deps.records.getInstance(req.instanceId);
     const run = await describeLatest(this.client, workflowId);
     const running = isRunning(run) ? run : undefined;
-    if (!stored && !running) throw gone();
+    if (!stored && !running) throw req.serviceKnown ? gone() : unknownService(req.serviceId);
     if (!req.acceptsIncomplete) throw asyncRequired();
 
     if (running?.type === 'deprovisionInstance') return { status: 'accepted', operation: memoOf(running).operation! };

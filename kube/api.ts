@@ -116,7 +116,13 @@ export class KubeApi {
         req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)),
       );
       req.on('error', (err) => reject(new KubeUnavailableError(method, path, this.serverUrl, err)));
-      opts.signal?.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      const signal = opts.signal;
+      if (signal) {
+        // A long-lived signal (a watch loop's) outlives many requests: unhook each when it is done.
+        const abort = () => req.destroy(new Error('aborted'));
+        signal.addEventListener('abort', abort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', abort));
+      }
       req.end(body);
     });
   }
@@ -267,14 +273,20 @@ export class KubeApi {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line) continue;
-          const event = JSON.parse(line) as { type: WatchEventType; object: KubernetesObject };
-          if (event.type === 'ERROR') {
-            const s = event.object as unknown as { code?: number; reason?: string; message?: string };
+          try {
+            const event = JSON.parse(line) as { type: WatchEventType; object: KubernetesObject };
+            if (event.type === 'ERROR') {
+              const s = event.object as unknown as { code?: number; reason?: string; message?: string };
+              throw new KubeApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch failed');
+            }
+            onEvent(event.type, event.object);
+          } catch (err) {
+            // A bad line or a handler that throws ends this watch (the caller decides what next),
+            // instead of escaping as an uncaught exception from a stream listener.
             res.destroy();
-            reject(new KubeApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch failed'));
+            reject(err);
             return;
           }
-          onEvent(event.type, event.object);
         }
       });
       res.on('end', resolve);

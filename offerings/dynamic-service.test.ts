@@ -5,6 +5,7 @@ import { sampleValues } from '../catalog/check.js';
 import { dynamicPlanId, dynamicServiceFiles, dynamicServiceId, isDynamicServiceBody, nameUuid } from './dynamic-service.js';
 import { OfferingRejected } from './files.js';
 import { MONGO_DYNAMIC_SERVICE } from './testing.js';
+import { offeringFiles } from './manage.js';
 import { loadOffering } from './validate.js';
 
 const parse = (files: Record<string, string>, name: string) => JSON.parse(files[name]!) as any;
@@ -110,5 +111,21 @@ describe('the old PUT /v2/dynamicservice body', () => {
     }
     expect(error).toBeInstanceOf(OfferingRejected);
     expect((error as OfferingRejected).problems).toEqual([expect.objectContaining({ file: 'plan/k8s/deployment.json', message: expect.stringContaining('$nonsense') })]);
+  });
+});
+
+describe('offeringFiles', () => {
+  it('refuses a dynamicservice body larger than one ConfigMap holds with a 400, before storing anything', () => {
+    const body = structuredClone(MONGO_DYNAMIC_SERVICE);
+    body.dynamicService.containers[0]!.env.push({ name: 'BLOB', value: 'x'.repeat(1024 * 1024) });
+    let rejected: unknown;
+    try {
+      offeringFiles(body);
+    } catch (err) {
+      rejected = err;
+    }
+    expect(rejected).toBeInstanceOf(OfferingRejected);
+    expect((rejected as OfferingRejected).status).toBe(400);
+    expect((rejected as OfferingRejected).problems[0]!.message).toMatch(/bytes as stored .* at most 921600/);
   });
 });

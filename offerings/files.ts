@@ -62,9 +62,15 @@ export function normalizeFiles(input: unknown): OfferingFiles {
       continue;
     }
   }
-  // As stored: one JSON text (escapes included).
-  const bytes = Buffer.byteLength(JSON.stringify(files));
-  if (bytes > MAX_TOTAL_BYTES) problems.push({ file: '.', field: 'files', message: `are ${bytes} bytes as stored (JSON); at most ${MAX_TOTAL_BYTES} (one ConfigMap holds an offering)` });
+  const tooLarge = storedSizeProblem(files);
+  if (tooLarge) problems.push(tooLarge);
   if (problems.length) throw new OfferingRejected(400, problems);
   return files;
+}
+
+/** An offering larger than one ConfigMap holds, as stored: one JSON text (escapes included). */
+export function storedSizeProblem(files: OfferingFiles): CatalogProblem | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(files));
+  if (bytes <= MAX_TOTAL_BYTES) return undefined;
+  return { file: '.', field: 'files', message: `are ${bytes} bytes as stored (JSON); at most ${MAX_TOTAL_BYTES} (one ConfigMap holds an offering)` };
 }

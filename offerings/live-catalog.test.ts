@@ -37,9 +37,23 @@ describe('LiveCatalog', () => {
     expect(withA.services.map((s) => s.id)).toEqual(['a']);
     expect(catalog.put({ ...a, resourceVersion: '7' })).toBe(true);
     expect(catalog.osbCatalog).toBe(withA);
-    // A colliding name is not served.
+    // A colliding name added later is not served while the first one is; then it is.
     expect(catalog.put(offering('b', 'kv', '2026-01-02T00:00:00Z'))).toBe(false);
+    expect(catalog.osbCatalog).toBe(withA);
     catalog.remove('a');
-    expect(catalog.osbCatalog.services).toEqual([]);
+    expect(catalog.osbCatalog.services.map((s) => s.id)).toEqual(['b']);
+  });
+
+  it('serves the same offerings whatever order two colliding ones arrive in (as two replicas would)', async () => {
+    const older = offering('a', 'kv', '2026-01-01T00:00:00Z');
+    const newer = offering('b', 'kv', '2026-01-02T00:00:00Z');
+    const first = live([]);
+    const second = live([]);
+    first.put(older);
+    first.put(newer);
+    second.put(newer); // this replica added the newer one itself, then saw the older one's event
+    second.put(older);
+    expect(first.osbCatalog.services.map((s) => s.id)).toEqual(['a']);
+    expect(second.osbCatalog.services.map((s) => s.id)).toEqual(['a']);
   });
 });

@@ -23,6 +23,8 @@ const RETRY_MS = 1000;
 
 export class LiveCatalog implements Catalog {
   private readonly dynamic = new Map<string, DynamicOffering>();
+  /** Every stored offering this process knows of, served or not: what the serving rule is applied to. */
+  private readonly stored = new Map<string, StoredOffering>();
   /** Parsed offerings by digest: a relist or a replica's own change does not load them again. */
   private readonly parsed = new Map<string, ServiceOffering>();
   private snapshot: Snapshot;
@@ -100,10 +102,10 @@ export class LiveCatalog implements Catalog {
         }
         await this.store.watch(
           from,
-          (type, serviceId, offering) => {
+          (type, serviceId, offering, resourceVersion) => {
             if (type === 'DELETED' && serviceId) this.remove(serviceId);
             else if ((type === 'ADDED' || type === 'MODIFIED') && offering) this.put(offering);
-            if (offering?.resourceVersion) from = offering.resourceVersion;
+            if (resourceVersion) from = resourceVersion;
           },
           this.stop.signal,
         );
@@ -118,36 +120,40 @@ export class LiveCatalog implements Catalog {
     }
   }
 
-  /** Serves a stored offering (added or changed). False when it cannot be served here (logged). */
+  /**
+   * A stored offering added or changed. False when it is not served here (logged): it does not
+   * load, or it collides with one added earlier. Every change re-applies the one rule to all
+   * stored offerings (`replaceAll`), so replicas that saw the same events serve the same catalog
+   * whatever order the events came in.
+   */
   put(stored: StoredOffering): boolean {
-    const current = this.dynamic.get(stored.serviceId);
-    if (current?.stored.digest === stored.digest) {
-      current.stored = stored;
-      return true;
-    }
-    const service = this.load(stored);
-    if (!service) return false;
-    this.dynamic.set(stored.serviceId, { stored, service });
-    this.snapshot = this.build();
-    return true;
+    this.stored.set(stored.serviceId, stored);
+    this.replaceAll([...this.stored.values()]);
+    return this.dynamic.get(stored.serviceId)?.stored.digest === stored.digest;
   }
 
   remove(serviceId: string): void {
-    if (!this.dynamic.delete(serviceId)) return;
-    this.snapshot = this.build();
+    if (!this.stored.delete(serviceId)) return;
+    this.replaceAll([...this.stored.values()]);
   }
 
   private replaceAll(offerings: StoredOffering[]): void {
     const before = new Map(this.dynamic);
+    this.stored.clear();
     this.dynamic.clear();
-    // Oldest first: when two replicas raced to add colliding offerings, the first one added stays.
-    for (const stored of [...offerings].sort((a, b) => a.addedAt.localeCompare(b.addedAt))) {
-      const previous = before.get(stored.serviceId);
-      const service = previous?.stored.digest === stored.digest ? previous.service : this.load(stored);
+    // Oldest first (then by id, so that every replica orders alike): of two colliding offerings
+    // the one added first is served.
+    const ordered = [...offerings].sort((a, b) => a.addedAt.localeCompare(b.addedAt) || a.serviceId.localeCompare(b.serviceId));
+    for (const stored of ordered) {
+      this.stored.set(stored.serviceId, stored);
+      const service = this.load(stored); // parsed once per digest; collisions checked every time
       if (!service) continue;
       this.dynamic.set(stored.serviceId, { stored, service });
     }
-    this.snapshot = this.build();
+    // The same offerings as before (a relist, a replica's own change coming back): keep the
+    // snapshot, so the API does not encode the catalog again.
+    const same = before.size === this.dynamic.size && [...this.dynamic].every(([id, d]) => before.get(id)?.stored.digest === d.stored.digest);
+    if (!same) this.snapshot = this.build();
   }
 
   /** Loads a stored offering as it was checked when added; problems now (another file catalog, a race) are logged, and it is not served. */

@@ -6,7 +6,7 @@
 import type { CatalogProblem } from '../catalog/types.js';
 import type { RecordStore } from '../kube/records.js';
 import { dynamicServiceFiles, isDynamicServiceBody } from './dynamic-service.js';
-import { normalizeFiles, OfferingRejected, type OfferingFiles } from './files.js';
+import { normalizeFiles, OfferingRejected, storedSizeProblem, type OfferingFiles } from './files.js';
 import type { LiveCatalog } from './live-catalog.js';
 import { storedOffering, type OfferingSource, type OfferingStore, type StoredOffering } from './store.js';
 import { collisions, loadOffering, sentPath } from './validate.js';
@@ -37,7 +37,12 @@ export interface AddResult {
 
 /** The files of either input form. */
 export function offeringFiles(body: unknown): { files: OfferingFiles; source: OfferingSource } {
-  if (isDynamicServiceBody(body)) return { files: dynamicServiceFiles(body), source: 'dynamicservice' };
+  if (isDynamicServiceBody(body)) {
+    const files = dynamicServiceFiles(body);
+    const tooLarge = storedSizeProblem(files);
+    if (tooLarge) throw new OfferingRejected(400, [tooLarge]);
+    return { files, source: 'dynamicservice' };
+  }
   if (isObject(body) && 'files' in body) return { files: normalizeFiles(body.files), source: 'files' };
   throw new OfferingRejected(400, [
     { file: '.', message: 'send {"files": {"service.json": ..., "<plan>/plan.json": ..., "<plan>/k8s/...": ...}} or the old broker\'s {"dynamicService": {...}} body' },
@@ -56,7 +61,11 @@ export async function addOffering(deps: OfferingDeps, body: unknown): Promise<Ad
     const existing = await deps.store.get(service.id);
     if (!existing) {
       if (!(await deps.store.create(wanted))) continue; // added meanwhile: judge it as a re-add
-      deps.catalog.put(wanted);
+      if (!deps.catalog.put(wanted)) {
+        // An offering it collides with was added meanwhile through another replica, and is older.
+        await deps.store.delete(service.id);
+        throw new OfferingRejected(409, collisions(service, deps.catalog.othersThan(service.id), (s) => origin(s.id)), 'the offering collides with the catalog');
+      }
       return { result: 'created', offering: summary(wanted, service), warnings };
     }
     if (existing.digest === wanted.digest) {

@@ -2,6 +2,7 @@
 // labelled, its files as one JSON text. ConfigMaps, not Secrets: an offering is a catalog entry
 // (like the files of CATALOG_DIR), and the API, which writes offerings, must not be able to write
 // Secrets there (the instance and binding records). Passwords belong in `$random<N>` placeholders.
+import { isObject } from '../catalog/osb.js';
 import { createHash } from 'node:crypto';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
@@ -100,13 +101,24 @@ export class OfferingStore {
   }
 
   /** Watch events of the stored offerings from a resourceVersion on; ends when the server ends it. */
-  watch(resourceVersion: string | undefined, onEvent: (type: WatchEventType, serviceId: string | undefined, offering: StoredOffering | undefined) => void, signal: AbortSignal): Promise<void> {
+  watch(
+    resourceVersion: string | undefined,
+    onEvent: (type: WatchEventType, serviceId: string | undefined, offering: StoredOffering | undefined, resourceVersion: string | undefined) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.kube.watch(
       'v1',
       'ConfigMap',
       this.namespace,
       { labelSelector: OFFERING_SELECTOR, ...(resourceVersion ? { resourceVersion } : {}), timeoutSeconds: 300 },
-      (type, object) => onEvent(type, object.metadata.annotations?.[SERVICE_ID_ANNOTATION], type === 'BOOKMARK' ? undefined : decode(object as ConfigMap)),
+      // Bookmarks carry only a resourceVersion: where to resume, so a long quiet watch need not relist.
+      (type, object) =>
+        onEvent(
+          type,
+          object.metadata.annotations?.[SERVICE_ID_ANNOTATION],
+          type === 'BOOKMARK' ? undefined : decode(object as ConfigMap),
+          typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
+        ),
       signal,
     );
   }
@@ -136,6 +148,8 @@ function decode(o: ConfigMap): StoredOffering | undefined {
   } catch {
     return undefined;
   }
+  // Edited by hand or by another version: anything but { path: text } is not an offering.
+  if (!isObject(files) || !Object.values(files).every((v) => typeof v === 'string')) return undefined;
   return {
     serviceId,
     files,

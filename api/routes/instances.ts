@@ -106,8 +106,8 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
         const instanceId = pathId(c, 'instance_id');
         const serviceId = requiredQuery(c, 'service_id');
         const planId = requiredQuery(c, 'plan_id');
-        serviceById(catalog, serviceId);
-        const result = await broker.deprovision({ instanceId, serviceId, planId, acceptsIncomplete: acceptsIncomplete(c) });
+        const serviceKnown = catalog.findService(serviceId) !== undefined;
+        const result = await broker.deprovision({ instanceId, serviceId, planId, serviceKnown, acceptsIncomplete: acceptsIncomplete(c) });
         c.var.log.info({ instanceId, result: result.status }, 'deprovision');
         return result.status === 'accepted' ? c.json({ operation: result.operation }, 202) : c.json({}, 200);
       },

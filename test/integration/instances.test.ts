@@ -217,6 +217,20 @@ describe('OSB status codes', () => {
     expect((await broker.osb.lastOperation(id)).status).toBe(404);
   });
 
+  it('DELETE naming a service the catalog does not serve: 400 when there is no instance, deprovisions one that exists', async () => {
+    const missing = await broker.osb.deprovision(newId(), 'no-such-service', READY);
+    expect(missing.status).toBe(400);
+    expect(missing.body.description).toMatch(/service_id no-such-service is not in the catalog/);
+    // An instance whose offering left the catalog (removed at runtime meanwhile) is still deleted.
+    const id = newId();
+    const put = await broker.osb.provision(id, provisionBody(READY));
+    expect((await broker.osb.waitForOperation(id, put.body.operation)).body.state).toBe('succeeded');
+    const del = await broker.osb.deprovision(id, 'no-such-service', READY);
+    expect(del.status).toBe(202);
+    expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
+    expect(await objectsOf(id)).toEqual([]);
+  });
+
   it('410 for last_operation after an asynchronous delete; last_operation of the earlier provision still answers', async () => {
     const id = newId();
     const provision = await provisioned(id);
