@@ -103,7 +103,13 @@ export async function removeOffering(deps: OfferingDeps, serviceId: string): Pro
       { file: '.', message: `offering ${serviceId} has ${live.length} live instance${live.length === 1 ? '' : 's'} (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}): deprovision them first` },
     ]);
   }
-  const service = deps.catalog.offering(serviceId)?.service ?? loadOffering(stored.files).service;
+  let service: Parameters<typeof summary>[1] | undefined = deps.catalog.offering(serviceId)?.service;
+  try {
+    service ??= loadOffering(stored.files).service;
+  } catch {
+    // Does not load any more (edited by hand, a stricter loader): it can be removed all the same.
+    service = { id: serviceId, name: serviceId, description: 'stored offering that does not load', plans: [] };
+  }
   await deps.store.delete(serviceId);
   deps.catalog.remove(serviceId);
   return summary(stored, service);

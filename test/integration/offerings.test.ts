@@ -17,7 +17,7 @@ import { SHIPPED_CATALOG_DIR } from '../../config/config.js';
 import { PROJECT_ROOT } from '../../config/paths.js';
 import type { KubeApi } from '../../kube/api.js';
 import { dynamicPlanId, dynamicServiceId } from '../../offerings/dynamic-service.js';
-import { OFFERING_SELECTOR } from '../../offerings/store.js';
+import { OFFERING_SELECTOR, OfferingStore, storedOffering } from '../../offerings/store.js';
 import { MONGO_DYNAMIC_SERVICE, templateFolder } from '../../offerings/testing.js';
 import { Osb } from './helpers/broker.js';
 import { BrokerProcesses } from './helpers/processes.js';
@@ -191,6 +191,19 @@ describe('offerings added at runtime', () => {
     expect(await storedOfferings()).toEqual([]);
     expect((await kube.list('v1', 'Pod', ns, { labelSelector: instanceSelector(id) })).items).toEqual([]);
   }, 300_000);
+
+  it('a stored offering that does not load is not served, and can still be removed', async () => {
+    const id = `broken-${suffix()}`;
+    // As if edited by hand: valid storage, a service.json that is not JSON.
+    const store = new OfferingStore(kube, one.env['BROKER_NAMESPACE']!);
+    expect(await store.create(storedOffering(id, { 'service.json': '{ not json' }, 'files'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await catalogIds(one)).not.toContain(id);
+    const removed = await admin1.request('DELETE', `/admin/offerings/${id}`);
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect(await store.get(id)).toBeUndefined();
+    expect((await admin1.request('DELETE', `/admin/offerings/${id}`)).status).toBe(404);
+  });
 
   it('the CLI lists, adds and removes offerings through the API', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-offering-'));
