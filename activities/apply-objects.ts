@@ -9,7 +9,7 @@ import type { KubernetesObject } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
-import type { ActivityDeps } from './deps.js';
+import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
@@ -32,7 +32,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       justCreated.take(Context.current().info.workflowExecution?.runId, input.instanceId) ??
       (await step('read the instance record', () => records.getInstance(input.instanceId)));
     if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no record`, NON_RETRYABLE.missingInstance);
-    const { record, randoms } = stored;
+    const { record } = stored;
     const found = await findPlanNow(catalog, record.serviceId, input.planId);
     if (!found) {
       throw ApplicationFailure.nonRetryable(
@@ -42,15 +42,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
     }
     let objects: KubernetesObject[];
     try {
-      objects = renderPlan(found.service, found.plan, {
-        instanceId: record.instanceId,
-        org: record.org,
-        space: record.space,
-        namespace: record.namespace,
-        storageClass: settings.storageClass,
-        parameters: input.parameters,
-        randoms,
-      });
+      objects = renderPlan(found.service, found.plan, instanceValues(stored, settings, { parameters: input.parameters }));
     } catch (err) {
       if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
       throw err;

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { renderCredentials } from '../catalog/credentials.js';
 import { RenderError } from '../catalog/errors.js';
 import type { BindInput } from '../workflows/types.js';
-import type { ActivityDeps } from './deps.js';
+import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { readInstanceFacts } from './instance-facts.js';
 import { readBindingHookSecret } from './lifecycle-hooks.js';
@@ -16,7 +16,7 @@ export function createBindingActivities({ clusters, records, catalog, settings }
       if (await step('read the binding record', () => records.getBinding(input.bindingId))) return; // a retry
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} does not exist`, NON_RETRYABLE.missingInstance);
-      const { record, randoms } = stored;
+      const { record } = stored;
       const found = await findPlanNow(catalog, record.serviceId, record.planId);
       if (!found) {
         throw ApplicationFailure.nonRetryable(`plan ${record.planId} of instance ${input.instanceId} is not in the catalog`, NON_RETRYABLE.invalidInput);
@@ -35,21 +35,7 @@ export function createBindingActivities({ clusters, records, catalog, settings }
       }
       let credentials: Record<string, unknown>;
       try {
-        credentials = renderCredentials(
-          found.service,
-          found.plan,
-          {
-            instanceId: record.instanceId,
-            org: record.org,
-            space: record.space,
-            namespace: record.namespace,
-            storageClass: settings.storageClass,
-            parameters: record.parameters,
-            randoms,
-            bindingId: input.bindingId,
-          },
-          facts,
-        );
+        credentials = renderCredentials(found.service, found.plan, instanceValues(stored, settings, { bindingId: input.bindingId }), facts);
       } catch (err) {
         if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
         throw err;

@@ -1,7 +1,7 @@
 // What activities need from the process that runs them; built once by the worker.
-import type { Catalog } from '../catalog/types.js';
+import type { Catalog, InstanceValues } from '../catalog/types.js';
 import type { KubeClusters } from '../kube/clusters.js';
-import type { RecordStore } from '../kube/records.js';
+import type { RecordStore, StoredInstance } from '../kube/records.js';
 
 export interface ActivitySettings {
   /** `$storage_class` of templates; '' for the cluster's default class. */
@@ -21,4 +21,22 @@ export interface ActivityDeps {
   records: RecordStore;
   catalog: Catalog;
   settings: ActivitySettings;
+}
+
+/** What a stored instance gives its templates (objects, hooks, credentials mappings). */
+export function instanceValues(
+  { record, randoms }: StoredInstance,
+  settings: ActivitySettings,
+  overrides: Partial<Pick<InstanceValues, 'parameters' | 'bindingId'>> = {},
+): InstanceValues {
+  return {
+    instanceId: record.instanceId,
+    org: record.org,
+    space: record.space,
+    namespace: record.namespace,
+    storageClass: settings.storageClass,
+    parameters: record.parameters,
+    randoms,
+    ...overrides,
+  };
 }

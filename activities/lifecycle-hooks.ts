@@ -12,7 +12,7 @@ import type { Catalog, HookEvent, KubernetesObject, Plan } from '../catalog/type
 import type { KubeApi } from '../kube/api.js';
 import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
 import { fieldManagerFor } from './apply-objects.js';
-import type { ActivityDeps } from './deps.js';
+import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from './readiness.js';
 import { HEARTBEAT_MS } from './wait-ready.js';
@@ -60,7 +60,7 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       // Deleted meanwhile: there is nothing to run the hook against.
       if (!stored) return { jobs: [] };
-      const { record, randoms } = stored;
+      const { record } = stored;
       const found = await findPlanNow(catalog, record.serviceId, record.planId);
       if (!found) {
         throw ApplicationFailure.nonRetryable(
@@ -72,21 +72,7 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
       const kube = clusterClient(clusters, record.cluster, record.instanceId);
       let jobs: KubernetesObject[];
       try {
-        jobs = renderHookJobs(
-          found.service,
-          found.plan,
-          input.event,
-          {
-            instanceId: record.instanceId,
-            org: record.org,
-            space: record.space,
-            namespace: record.namespace,
-            storageClass: settings.storageClass,
-            parameters: record.parameters,
-            randoms,
-          },
-          input.bindingId,
-        );
+        jobs = renderHookJobs(found.service, found.plan, input.event, instanceValues(stored, settings), input.bindingId);
       } catch (err) {
         if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(`${input.event} hook: ${err.message}`, NON_RETRYABLE.invalidInput);
         throw err;
