@@ -1,22 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderCredentials } from './credentials.js';
 import { RenderError } from './errors.js';
-import { loadCatalog } from './load.js';
 import { renderPlan } from './render.js';
-import { baseCatalog, deployment, removeCatalog, service, writeCatalog, type FileContent } from './testing.js';
+import { baseCatalog, deployment, service, temporaryCatalogs } from './testing.js';
 import type { InstanceFacts, InstanceValues, Randoms, ServiceFacts } from './types.js';
 
 const ID = 'a33b4370-50ee-4c1d-9e2f-123456789abc';
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeCatalog));
-
-async function load(files: Record<string, FileContent>) {
-  const dir = writeCatalog(files);
-  dirs.push(dir);
-  const { catalog, warnings } = await loadCatalog(dir);
-  const svc = catalog.services[0]!;
-  return { warnings, service: svc, plan: svc.plans[0]! };
-}
+const { load } = temporaryCatalogs();
 
 const randoms = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`random${i}`, `Rnd${i}abcdef`])) as Randoms;
 const values: InstanceValues = { instanceId: ID, org: 'o', space: 's', namespace: 'ns', storageClass: '', parameters: {}, randoms };

@@ -1,31 +1,20 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderCredentials } from './credentials.js';
 import { CatalogLoadError, formatProblem, RenderError } from './errors.js';
 import { renderHookJobs } from './hooks.js';
 import { loadCatalog } from './load.js';
 import { tokenize } from './placeholders.js';
-import { baseCatalog, removeCatalog, writeCatalog, type FileContent } from './testing.js';
+import { baseCatalog, temporaryCatalogs, type FileContent } from './testing.js';
 import type { InstanceValues, Randoms } from './types.js';
 
 const ID = 'a33b4370-50ee-4c1d-9e2f-123456789abc';
 const BINDING = 'b1b2b3b4-0000-4000-8000-000000000001';
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeCatalog));
-
-async function load(files: Record<string, FileContent>) {
-  const dir = writeCatalog(files);
-  dirs.push(dir);
-  const { catalog, warnings } = await loadCatalog(dir);
-  const svc = catalog.services[0]!;
-  return { warnings, service: svc, plan: svc.plans[0]! };
-}
+const { dir, load } = temporaryCatalogs();
 
 /** The problems of a catalog that must not load, one line each. */
 async function problems(files: Record<string, FileContent>): Promise<string[]> {
-  const dir = writeCatalog(files);
-  dirs.push(dir);
   try {
-    await loadCatalog(dir);
+    await loadCatalog(dir(files));
   } catch (err) {
     expect(err).toBeInstanceOf(CatalogLoadError);
     return (err as CatalogLoadError).problems.map(formatProblem);

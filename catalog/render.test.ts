@@ -1,23 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RenderError } from './errors.js';
-import { loadCatalog } from './load.js';
 import { renderPlan } from './render.js';
-import { baseCatalog, deployment, removeCatalog, writeCatalog, type FileContent } from './testing.js';
+import { baseCatalog, deployment, temporaryCatalogs } from './testing.js';
 import type { InstanceValues, KubernetesObject, Randoms } from './types.js';
 
 const ID = 'a33b4370-50ee-4c1d-9e2f-123456789abc';
 const SHORT = 'xa33b437050ee4';
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeCatalog));
-
-async function load(files: Record<string, FileContent>) {
-  const dir = writeCatalog(files);
-  dirs.push(dir);
-  const { catalog, warnings } = await loadCatalog(dir);
-  const service = catalog.services[0]!;
-  return { catalog, warnings, service, plan: service.plans[0]! };
-}
+const { load } = temporaryCatalogs();
 
 const randoms = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`random${i}`, `Rnd${i}abcdef`])) as Randoms;
 const values = (over: Partial<InstanceValues> = {}): InstanceValues => ({

@@ -3,6 +3,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+import { loadCatalog } from './load.js';
 
 /** A file's content: text as is, anything else as JSON. */
 export type FileContent = string | Record<string, unknown> | unknown[];
@@ -20,6 +22,26 @@ export function writeCatalog(files: Record<string, FileContent>): string {
 
 export function removeCatalog(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a test file: `dir(files)` writes a catalog, `load(files)` writes and loads one and gives its
+ * first service and plan; every directory is removed after the file's tests.
+ */
+export function temporaryCatalogs() {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(removeCatalog));
+  const dir = (files: Record<string, FileContent>) => {
+    const written = writeCatalog(files);
+    dirs.push(written);
+    return written;
+  };
+  const load = async (files: Record<string, FileContent>) => {
+    const { catalog, warnings } = await loadCatalog(dir(files));
+    const service = catalog.services[0]!;
+    return { catalog, warnings, service, plan: service.plans[0]! };
+  };
+  return { dir, load };
 }
 
 /** A Deployment template whose pods carry `service_id` and `component`. */

@@ -25,6 +25,7 @@ import { RECORD_INSTANCE_LABEL } from '../../kube/records.js';
 import { createLogger } from '../../observability/logger.js';
 import { Osb } from './helpers/broker.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
+import { MANAGED_KINDS } from './helpers/faults.js';
 
 type Obj = KubernetesObject & Record<string, any>;
 
@@ -495,18 +496,6 @@ function writeTokenKubeconfig(token: string): string {
   return file;
 }
 
-const KINDS_LEFT: [string, string][] = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'StatefulSet'],
-  ['apps/v1', 'ReplicaSet'],
-  ['v1', 'Pod'],
-  ['v1', 'Service'],
-  ['v1', 'Secret'],
-  ['v1', 'ConfigMap'],
-  ['v1', 'PersistentVolumeClaim'],
-  ['policy/v1', 'PodDisruptionBudget'],
-];
-
 /** provision -> succeeded, bind -> 201 with credentials, unbind, deprovision -> 410; nothing left. */
 async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: Deployed, serviceName: string, planName: string, perInstance: boolean) {
   const catalog = (await broker.osb.request('GET', '/v2/catalog')).body as { services: { id: string; name: string; plans: { id: string; name: string }[] }[] };
@@ -547,7 +536,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   expect((await osb.deprovision(id, service.id, plan.id)).status).toBe(410);
 
   const left: string[] = [];
-  for (const [v, k] of KINDS_LEFT) {
+  for (const [v, k] of MANAGED_KINDS) {
     const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then((l) => l.items, () => []);
     left.push(...items.map((o) => `${k}/${o.metadata.name}`));
   }

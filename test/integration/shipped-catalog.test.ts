@@ -10,6 +10,7 @@ import { SHIPPED_CATALOG_DIR } from '../../config/config.js';
 import { RECORD_INSTANCE_LABEL, RECORD_LABEL } from '../../kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
+import { MANAGED_KINDS } from './helpers/faults.js';
 
 const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
 const plans = catalog.services.flatMap((service) => service.plans.map((plan) => ({ service, plan })));
@@ -25,23 +26,11 @@ afterAll(async () => {
   kube.close();
 });
 
-const KINDS: [string, string][] = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'StatefulSet'],
-  ['apps/v1', 'ReplicaSet'],
-  ['v1', 'Pod'],
-  ['v1', 'Service'],
-  ['v1', 'Secret'],
-  ['v1', 'ConfigMap'],
-  ['v1', 'PersistentVolumeClaim'],
-  ['policy/v1', 'PodDisruptionBudget'],
-];
-
 async function leftovers(instanceId: string): Promise<string[]> {
   const ns = broker.config.INSTANCE_NAMESPACE;
-  const lists = await Promise.all(KINDS.map(([v, k]) => kube.list(v, k, ns, { labelSelector: instanceSelector(instanceId) })));
+  const lists = await Promise.all(MANAGED_KINDS.map(([v, k]) => kube.list(v, k, ns, { labelSelector: instanceSelector(instanceId) })));
   const records = await kube.list('v1', 'Secret', broker.config.BROKER_NAMESPACE, { labelSelector: `${RECORD_INSTANCE_LABEL}=${instanceId}` });
-  return [...lists.flatMap((l, i) => l.items.map((o) => `${KINDS[i]![1]}/${o.metadata.name}`)), ...records.items.map((r) => `record/${r.metadata.name}`)];
+  return [...lists.flatMap((l, i) => l.items.map((o) => `${MANAGED_KINDS[i]![1]}/${o.metadata.name}`)), ...records.items.map((r) => `record/${r.metadata.name}`)];
 }
 
 /** Another allowed value of the `memory` parameter: every shipped plan has one. */

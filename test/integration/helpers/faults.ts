@@ -39,7 +39,8 @@ export function restartStack(): void {
   if (up.status !== 0) throw new Error(`scripts/stack/up.sh failed:\n${up.stdout}\n${up.stderr}`);
 }
 
-const MANAGED_KINDS: [string, string][] = [
+/** The kinds the broker's objects (and what controllers make of them) come in: where leftovers would be. */
+export const MANAGED_KINDS: [string, string][] = [
   ['apps/v1', 'Deployment'],
   ['apps/v1', 'StatefulSet'],
   ['apps/v1', 'ReplicaSet'],
@@ -49,8 +50,8 @@ const MANAGED_KINDS: [string, string][] = [
   ['v1', 'ConfigMap'],
   ['v1', 'ServiceAccount'],
   ['v1', 'PersistentVolumeClaim'],
+  ['policy/v1', 'PodDisruptionBudget'],
 ];
-
 /** Objects labelled as managed by the broker whose instance has no record: must be none. */
 export async function orphans(kube: KubeApi, instanceNamespace: string, brokerNamespace: string): Promise<string[]> {
   const live = new Set((await new RecordStore(kube, brokerNamespace).listInstances()).map((r) => r.instanceId));
