@@ -172,7 +172,9 @@ describe('dependency outages', () => {
     const deprovisions = await Promise.all(first.map(async (id) => ({ id, operation: (await broker.osb.deprovision(id, SERVICE, READY)).body.operation })));
     let down = true;
     try {
-      await stopComponent('kube-apiserver');
+      // Killed, not drained: a graceful stop can take 15 s more, and an outage much longer than
+      // 30 s outlives KWOK's 40 s node leases (nodes NotReady, new pods Pending past the deadline).
+      await stopComponent('kube-apiserver', 'SIGKILL');
       await sleep(30_000);
     } finally {
       restartStack();

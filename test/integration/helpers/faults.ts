@@ -10,11 +10,11 @@ import { RecordStore } from '../../../kube/records.js';
 import { stackEnv } from './stack.js';
 
 /**
- * Stops one component of the stack: SIGTERM, then SIGKILL if it has not exited within 15 s
+ * Stops one component of the stack: `signal` (SIGTERM), then SIGKILL if it has not exited within 15 s
  * (kube-apiserver drains in-flight requests on SIGTERM and may take up to its request timeout).
  * Resolves when the process is gone.
  */
-export async function stopComponent(name: 'kube-apiserver' | 'temporal'): Promise<void> {
+export async function stopComponent(name: 'kube-apiserver' | 'temporal', signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   const pidFile = path.join(stackEnv()['KB_STACK_PIDS']!, `${name}.pid`);
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
   const gone = async (ms: number) => {
@@ -27,7 +27,7 @@ export async function stopComponent(name: 'kube-apiserver' | 'temporal'): Promis
     }
     return false;
   };
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   if (await gone(15_000)) return;
   process.kill(pid, 'SIGKILL');
   if (!(await gone(10_000))) throw new Error(`${name} (pid ${pid}) did not exit after SIGKILL`);
