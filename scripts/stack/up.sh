@@ -138,7 +138,7 @@ ensure temporal 120 "$TEMPORAL_DIR/bin/temporal" operator cluster health --addre
   "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_METRICS_PORT" -- \
   "$TEMPORAL_DIR/bin/temporal" server start-dev --ip "$STACK_HOST" --port "$TEMPORAL_PORT" \
   --ui-port "$TEMPORAL_UI_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
-  --db-filename "$STACK_DIR/temporal.db" --log-level warn --ui-disable-news-fetch \
+  --db-filename "$STACK_DIR/temporal.db" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --log-level warn --ui-disable-news-fetch \
   --ui-codec-endpoint "http://$STACK_HOST:$BROKER_PORT/codec" \
   --search-attribute KbInstanceId=Keyword --search-attribute KbBindingId=Keyword \
   --search-attribute KbService=Keyword --search-attribute KbPlan=Keyword \
