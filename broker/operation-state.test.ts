@@ -1,17 +1,17 @@
-// lastOperationOf: the OSB answer from one workflow description; SharedDescribes: coalescing. (findOperationRun against Temporal needs a
+// lastOperationOf: the OSB answer from one workflow description; SharedPolls: coalescing. (findOperationRun against Temporal needs a
 // Temporal client; the integration tests cover it.)
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../api/errors.js';
 import type { OperationMemo } from '../workflows/types.js';
 import type { Client } from '@temporalio/client';
-import { findOperationRun, isRunning, lastOperationOf, memoOf, SharedDescribes } from './operation-state.js';
+import { findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
 
 type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT';
 type Run = Parameters<typeof lastOperationOf>[0] & {};
 
 /** A described run: what lastOperationOf reads of a WorkflowExecutionDescription. */
 function run(type: string, status: Status, memo: Partial<OperationMemo> = {}): Run {
-  return { type, status: { name: status, code: 0 } as Run['status'], memo: memo as Record<string, unknown> };
+  return { type, status: { name: status, code: 0 } as Run['status'], memo: memo as Record<string, unknown>, runId: 'run-1', startTime: new Date(0) };
 }
 
 const TYPES = {
@@ -156,7 +156,7 @@ describe('memoOf and isRunning', () => {
   });
 });
 
-describe('SharedDescribes', () => {
+describe('SharedPolls', () => {
   // Only the coalescing is under test here: a counting stand-in for client.workflow.getHandle().describe().
   function countingClient(memo: Partial<OperationMemo>) {
     const calls = { n: 0 };
@@ -176,7 +176,7 @@ describe('SharedDescribes', () => {
 
   it('concurrent polls of one operation share one describe; the next poll asks again', async () => {
     const { client, calls } = countingClient({ operation: 'provision-1' });
-    const shared = new SharedDescribes(client);
+    const shared = new SharedPolls(client);
     const runs = await Promise.all(Array.from({ length: 10 }, () => findOperationRun(client, 'instance:a', 'provision-1', shared)));
     expect(runs.every((r) => memoOf(r!).operation === 'provision-1')).toBe(true);
     expect(calls.n).toBe(1);
@@ -186,9 +186,34 @@ describe('SharedDescribes', () => {
 
   it('a shared answer that does not carry the operation is not trusted: asked again', async () => {
     const { client, calls } = countingClient({ operation: 'provision-1' });
-    const shared = new SharedDescribes(client);
+    const shared = new SharedPolls(client);
     await expect(findOperationRun(client, 'instance:a', 'update-2', shared).catch((e: unknown) => e)).resolves.toBeDefined();
     // One shared describe, one fresh describe (and then the visibility list, absent here).
+    expect(calls.n).toBe(2);
+  });
+
+  it('concurrent waits for one run share one long poll; later waits start another', async () => {
+    const calls = { n: 0 };
+    const client = {
+      connection: { withDeadline: (_deadline: Date, fn: () => Promise<unknown>) => fn() },
+      workflow: {
+        getHandle: () => ({
+          result: async () => {
+            calls.n++;
+            await new Promise((r) => setTimeout(r, 20));
+          },
+        }),
+      },
+    } as unknown as Client;
+    const shared = new SharedPolls(client);
+    const until = new Date(Date.now() + 60_000);
+    const closed = await Promise.all(Array.from({ length: 10 }, () => shared.waitForClose('instance:a', 'run-1', until)));
+    expect(closed.every(Boolean)).toBe(true);
+    expect(calls.n).toBe(1);
+    await shared.waitForClose('instance:a', 'run-1', until);
+    expect(calls.n).toBe(2);
+    // A moment already past costs no call at all.
+    expect(await shared.waitForClose('instance:a', 'run-2', new Date(Date.now() - 1))).toBe(false);
     expect(calls.n).toBe(2);
   });
 });

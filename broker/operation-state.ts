@@ -1,13 +1,20 @@
 // last_operation from workflow state: one describe of the instance's (or binding's) workflow,
 // whose memo names the operation and, on failure, what went wrong. No worker needed, so it
 // answers through worker restarts.
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  WorkflowContinuedAsNewError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import { badRequest, gone, notFound } from '../api/errors.js';
 import type { LastOperation } from '../api/broker.js';
 import { operationType } from '../temporal/ids.js';
 import type { OperationMemo } from '../workflows/types.js';
 
-type Run = Pick<WorkflowExecutionDescription, 'type' | 'status' | 'memo'>;
+type Run = Pick<WorkflowExecutionDescription, 'type' | 'status' | 'memo' | 'runId' | 'startTime'>;
 
 /** The operation memo a broker workflow carries (see workflows/types.ts). */
 export const memoOf = (run: Pick<Run, 'memo'>) => (run.memo ?? {}) as Partial<OperationMemo>;
@@ -30,27 +37,57 @@ const carries = (run: Run, operation: string) => {
 };
 
 /**
- * Concurrent describes of one workflow id share one call, so that many pollers of one operation
- * cost Temporal one request at a time. A shared answer may predate the caller's request: it is
- * used only when it already carries the operation asked about (then at worst it says `in
- * progress` a moment longer); anything else is asked again.
+ * Waits until one run of a workflow closes, at most until `until`: true when it closed (in any
+ * way: completed, failed, continued as new...), false when the time ran out first. One long poll
+ * of the run's history for its close event (the client's `result()`, bounded by a deadline), so
+ * nothing keeps polling after the caller has its answer.
  */
-export class SharedDescribes {
-  private readonly inFlight = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();
-  constructor(private readonly client: Client) {}
-
-  describe(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
-    let pending = this.inFlight.get(workflowId);
-    if (!pending) {
-      pending = describeLatest(this.client, workflowId).finally(() => this.inFlight.delete(workflowId));
-      this.inFlight.set(workflowId, pending);
-    }
-    return pending;
+export async function waitForClose(client: Client, workflowId: string, runId: string, until: Date): Promise<boolean> {
+  if (until.getTime() <= Date.now()) return false;
+  try {
+    await client.connection.withDeadline(until, () => client.workflow.getHandle(workflowId, runId, { followRuns: false }).result());
+    return true;
+  } catch (err) {
+    if (isGrpcDeadlineError(err)) return false;
+    if (err instanceof WorkflowFailedError || err instanceof WorkflowContinuedAsNewError || err instanceof WorkflowNotFoundError) return true;
+    throw err;
   }
 }
 
+/**
+ * Concurrent polls of one operation share their Temporal calls, so that many pollers of one
+ * operation cost Temporal one request at a time.
+ * - Describes of one workflow id: a shared answer may predate the caller's request, so it is used
+ *   only when it already carries the operation asked about (then at worst it says `in progress` a
+ *   moment longer); anything else is asked again.
+ * - Waits for one run to close: every poller of a run waits until the same moment (see
+ *   TemporalBroker.lastOperation), so they share one long poll.
+ */
+export class SharedPolls {
+  private readonly describes = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();
+  private readonly waits = new Map<string, Promise<boolean>>();
+  constructor(private readonly client: Client) {}
+
+  describe(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+    return share(this.describes, workflowId, () => describeLatest(this.client, workflowId));
+  }
+
+  waitForClose(workflowId: string, runId: string, until: Date): Promise<boolean> {
+    return share(this.waits, runId, () => waitForClose(this.client, workflowId, runId, until));
+  }
+}
+
+function share<T>(inFlight: Map<string, Promise<T>>, key: string, call: () => Promise<T>): Promise<T> {
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = call().finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
+
 /** Finds the run of `workflowId` that carried `operation` (the latest first, then older ones). */
-export async function findOperationRun(client: Client, workflowId: string, operation: string | undefined, shared?: SharedDescribes): Promise<Run | undefined> {
+export async function findOperationRun(client: Client, workflowId: string, operation: string | undefined, shared?: SharedPolls): Promise<Run | undefined> {
   if (operation && shared) {
     const joined = await shared.describe(workflowId);
     if (joined && carries(joined, operation)) return joined;

@@ -3,6 +3,7 @@
 // start or signal the workflow. Never touches the instance's Kubernetes objects itself.
 import { randomBytes } from 'node:crypto';
 import {
+  isGrpcDeadlineError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type Client,
@@ -48,7 +49,7 @@ import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionI
 import type { ApiMetrics } from '../observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
-import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedDescribes } from './operation-state.js';
+import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
 
 export interface BrokerSettings {
   taskQueue: string;
@@ -58,6 +59,11 @@ export interface BrokerSettings {
   defaultTimeoutSeconds: number;
   /** How long a bind or unbind may take before the API answers 202 instead of waiting. */
   syncBindTimeoutMs: number;
+  /**
+   * last_operation on an operation younger than this holds its answer until the operation
+   * finishes or is this old (a bounded long poll); 0 answers at once. See lastOperation below.
+   */
+  lastOperationWaitMs: number;
   /** Target clusters: routing of new instances and quotas (config/clusters.ts). */
   clusters: ClustersConfig;
 }
@@ -80,11 +86,11 @@ const bindingDigest = (r: { instanceId: string; planId: string; parameters: Reco
   digest({ instanceId: r.instanceId, planId: r.planId, parameters: r.parameters, bindResource: r.bindResource ?? {} });
 
 export class TemporalBroker implements Broker {
-  /** last_operation polls of one operation share their describe. */
-  private readonly polls: SharedDescribes;
+  /** last_operation polls of one operation share their Temporal calls. */
+  private readonly polls: SharedPolls;
 
   constructor(private readonly deps: BrokerDeps) {
-    this.polls = new SharedDescribes(deps.client);
+    this.polls = new SharedPolls(deps.client);
   }
 
   private get client() {
@@ -352,7 +358,7 @@ export class TemporalBroker implements Broker {
   }
 
   async lastOperation(instanceId: string, operation: string | undefined): Promise<LastOperation> {
-    const run = await findOperationRun(this.client, instanceWorkflowId(instanceId), operation, this.polls);
+    const run = await this.operationRun(instanceWorkflowId(instanceId), operation);
     if (!run) {
       // Temporal forgot the operation (history retention); the record still knows the outcome.
       const stored = await this.deps.records.getInstance(instanceId);
@@ -360,6 +366,24 @@ export class TemporalBroker implements Broker {
       return stored.record.state === 'ready' ? { state: 'succeeded' } : { state: 'in progress' };
     }
     return lastOperationOf(run, operation);
+  }
+
+  /**
+   * The run that carries the operation, for last_operation. While the operation is young (it
+   * started less than lastOperationWaitMs ago) and running, the answer waits until it finishes or
+   * is that old: a platform that polls right after the 202 (as Cloud Foundry does) then reads
+   * `succeeded` as soon as a fast operation is done, instead of one Retry-After later. Every poll
+   * of one run waits until the same moment, so they share one long poll (bounded: never longer
+   * than lastOperationWaitMs from now, whatever the clocks say).
+   */
+  private async operationRun(workflowId: string, operation: string | undefined) {
+    const run = await findOperationRun(this.client, workflowId, operation, this.polls);
+    const waitMs = this.deps.settings.lastOperationWaitMs;
+    if (!run || !isRunning(run) || waitMs <= 0) return run;
+    const until = Math.min(run.startTime.getTime() + waitMs, Date.now() + waitMs);
+    if (!(await this.polls.waitForClose(workflowId, run.runId, new Date(until)))) return run;
+    // Asked afresh: a shared describe in flight may predate the close.
+    return findOperationRun(this.client, workflowId, operation);
   }
 
   // ---- bindings ---------------------------------------------------------------------------
@@ -436,17 +460,18 @@ export class TemporalBroker implements Broker {
     return { status: 'created', ...bindingDetails(stored.record, stored.credentials) };
   }
 
-  /** Waits for a short workflow; false when it takes longer than a synchronous answer may. Failure → 422. */
+  /**
+   * Waits for a short workflow; false when it takes longer than a synchronous answer may (the
+   * long poll stops then too). Failure → 422.
+   */
   private async waitBriefly(handle: WorkflowHandle): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.deps.settings.syncBindTimeoutMs)));
     try {
-      return await Promise.race([handle.result().then(() => true), timeout]);
+      await this.client.connection.withDeadline(Date.now() + this.deps.settings.syncBindTimeoutMs, () => handle.result());
+      return true;
     } catch (err) {
+      if (isGrpcDeadlineError(err)) return false;
       const failure = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw unprocessable(failure);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -500,7 +525,7 @@ export class TemporalBroker implements Broker {
   }
 
   async bindingLastOperation(instanceId: string, bindingId: string, operation: string | undefined): Promise<LastOperation> {
-    const run = await findOperationRun(this.client, bindingWorkflowId(bindingId), operation, this.polls);
+    const run = await this.operationRun(bindingWorkflowId(bindingId), operation);
     if (!run) {
       const stored = await this.deps.records.getBinding(bindingId);
       if (!stored || stored.record.instanceId !== instanceId) throw notFound(`binding ${bindingId} does not exist`);

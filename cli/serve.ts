@@ -33,6 +33,7 @@ export async function startServer(config: Config, logger: Logger) {
       instanceNamespace: config.INSTANCE_NAMESPACE,
       defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
       syncBindTimeoutMs: config.SYNC_BIND_TIMEOUT * 1000,
+      lastOperationWaitMs: config.LAST_OPERATION_WAIT * 1000,
       clusters: clustersConfig,
     },
   });

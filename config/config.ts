@@ -82,6 +82,13 @@ const schema = z.object({
   SYNC_BIND_TIMEOUT: seconds('SYNC_BIND_TIMEOUT', 30),
   /** Retry-After on last_operation, in seconds. */
   POLL_INTERVAL: seconds('POLL_INTERVAL', 5),
+  /** last_operation of an operation younger than this waits until it finishes or is this old (seconds; 0: never waits). */
+  LAST_OPERATION_WAIT: z.coerce
+    .number({ error: 'LAST_OPERATION_WAIT must be a number of seconds' })
+    .int('LAST_OPERATION_WAIT must be a whole number of seconds')
+    .min(0, 'LAST_OPERATION_WAIT must be 0 or more')
+    .max(50, 'LAST_OPERATION_WAIT must be at most 50: platforms time out requests after 60 s')
+    .default(5),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** Payload encryption keys, `id:base64key,...`; unset: payloads are stored unencrypted. */
   CODEC_KEYS: z

@@ -180,6 +180,27 @@ describe('OSB status codes', () => {
     expect(res.body.error).toBe('MaintenanceInfoConflict');
   });
 
+  it('last_operation right after the 202 answers when a young operation finishes (a bounded long poll), a stuck one when the wait ends', async () => {
+    // Cloud Foundry polls once right after the 202, then every Retry-After: the first poll of a
+    // fast provision already reads `succeeded` (without the wait it reads `in progress`).
+    const id = newId();
+    const res = await broker.osb.provision(id, provisionBody(READY));
+    expect(res.status).toBe(202);
+    const first = await broker.osb.lastOperation(id, res.body.operation);
+    expect(first.body).toEqual({ state: 'succeeded' });
+    expect(first.headers.get('Retry-After')).toBeNull();
+    await deprovisioned(id);
+
+    // A stuck operation: the wait ends when it is LAST_OPERATION_WAIT old, then `in progress`
+    // with Retry-After; once older, polls answer without waiting for it.
+    const stuck = newId();
+    const put = await broker.osb.provision(stuck, provisionBody(STUCK));
+    const held = await broker.osb.lastOperation(stuck, put.body.operation);
+    expect(held.body.state).toBe('in progress');
+    expect(held.headers.get('Retry-After')).toBe('1');
+    await deprovisioned(stuck, STUCK);
+  });
+
   it('identical PUT while in progress: 202 with the same operation; conflicting: 409; PATCH meanwhile: 422 ConcurrencyError; GET: 404', async () => {
     const id = newId();
     const first = await broker.osb.provision(id, provisionBody(STUCK));
