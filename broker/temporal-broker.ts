@@ -381,7 +381,9 @@ export class TemporalBroker implements Broker {
     const waitMs = this.deps.settings.lastOperationWaitMs;
     if (!run || !isRunning(run) || waitMs <= 0) return run;
     const until = Math.min(run.startTime.getTime() + waitMs, Date.now() + waitMs);
-    if (!(await this.polls.waitForClose(workflowId, run.runId, new Date(until)))) return run;
+    // The wait only improves an answer already in hand: if it breaks (Temporal restarting), that answer stands.
+    const closed = await this.polls.waitForClose(workflowId, run.runId, new Date(until)).catch(() => false);
+    if (!closed) return run;
     // Asked afresh: a shared describe in flight may predate the close.
     return findOperationRun(this.client, workflowId, operation);
   }
