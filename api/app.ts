@@ -105,10 +105,10 @@ export function createApp(options: AppOptions) {
     if (err instanceof HTTPException) return ((res) => c.newResponse(res.body, res))(err.getResponse());
     // Temporal or Kubernetes unreachable: nothing changed, the platform may retry.
     if (isUnavailable(err)) {
-      (c.var.log ?? logger).warn({ err: err.message }, 'dependency unavailable');
+      (c.get('log') ?? logger).warn({ err: err.message }, 'dependency unavailable');
       return renderError(unavailable(`the broker cannot reach its backends right now (${err.message}); retry later`), c);
     }
-    (c.var.log ?? logger).error({ err }, 'unexpected error');
+    (c.get('log') ?? logger).error({ err }, 'unexpected error');
     return c.json({ error: 'InternalError', description: `internal error: ${err.message}` }, 500);
   });
   return app;

@@ -13,6 +13,9 @@ describe('credentialsVerifier', () => {
     ['s3cret-pass', 'broker'],
     ['broker', 's3cret-pass '],
     ['broker', 's3cret-pass'.repeat(1000)],
+    // The same characters split elsewhere between user and password.
+    ['brokers', '3cret-pass'],
+    ['brok', 'ers3cret-pass'],
   ])('refuses %j / %j', (u, p) => {
     expect(verify(u, p)).toBe(false);
   });

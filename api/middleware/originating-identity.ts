@@ -17,7 +17,7 @@ export const originatingIdentity = createMiddleware<AppEnv>(async (c, next) => {
       throw badRequest('X-Broker-API-Originating-Identity must be "<platform> <base64-encoded JSON object>"');
     }
     c.set('originatingIdentity', { platform, value: value as Record<string, unknown> });
-    c.set('log', c.var.log.child({ origin: { platform, ...(value as Record<string, unknown>) } }));
+    c.set('log', c.get('log').child({ origin: { platform, ...(value as Record<string, unknown>) } }));
   }
   await next();
 });

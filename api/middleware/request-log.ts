@@ -6,9 +6,9 @@ import type { Logger } from '../../observability/logger.js';
 export const requestLog = (logger: Logger) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now();
-    c.set('log', logger.child({ requestId: c.var.requestId }));
+    c.set('log', logger.child({ requestId: c.get('requestId') }));
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const level = c.res.status >= 500 ? 'error' : 'info';
-    c.var.log[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
+    c.get('log')[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
   });

@@ -37,19 +37,19 @@ export function adminRoutes(deps: AdminDeps) {
     .get('/pods', adminRoute('Pod status of every instance, or of those of ?org=<GUID>', { 200: { description: 'The pods' } }), async (c) => c.json({ pods: await allPods(deps, c.req.query('org') || undefined) }))
     .post('/instances/:instance_id/retry', adminRoute('Run the last failed operation of an instance again from its start (Temporal reset)', { 202: { description: 'The new run' }, 422: failure('Nothing to retry') }), async (c) => {
       const result = await retry({ instanceId: pathId(c, 'instance_id') });
-      c.var.log.info(result, 'operator retry');
+      c.get('log').info(result, 'operator retry');
       return c.json(result, 202);
     })
     .post('/bindings/:binding_id/retry', adminRoute('Run the last failed operation of a binding again from its start', { 202: { description: 'The new run' }, 422: failure('Nothing to retry') }), async (c) => {
       const result = await retry({ bindingId: pathId(c, 'binding_id') });
-      c.var.log.info(result, 'operator retry');
+      c.get('log').info(result, 'operator retry');
       return c.json(result, 202);
     })
     .get('/orphans', adminRoute('Objects labelled as the broker\'s without an instance record', { 200: { description: 'The orphans' } }), async (c) => c.json({ orphans: await findOrphans(deps) }))
     .delete('/orphans', adminRoute('Delete the orphans', { 200: { description: 'What was deleted' } }), async (c) => {
       const orphans = await findOrphans(deps);
       const deleted = await deleteOrphans(deps, orphans);
-      c.var.log.info({ deleted }, 'orphans deleted');
+      c.get('log').info({ deleted }, 'orphans deleted');
       return c.json({ deleted, orphans });
     });
 }

@@ -46,7 +46,7 @@ export function bindingRoutes(broker: Broker, catalog: Catalog, pollIntervalSeco
           ...(body.predecessor_binding_id ? { predecessorBindingId: body.predecessor_binding_id } : {}),
           acceptsIncomplete: acceptsIncomplete(c),
         });
-        c.var.log.info({ instanceId, bindingId, result: result.status }, 'bind');
+        c.get('log').info({ instanceId, bindingId, result: result.status }, 'bind');
         if (result.status === 'accepted') return c.json({ operation: result.operation }, 202);
         const { status, ...details } = result;
         return c.json(details, status === 'created' ? 201 : 200);
@@ -71,7 +71,7 @@ export function bindingRoutes(broker: Broker, catalog: Catalog, pollIntervalSeco
         requiredQuery(c, 'service_id');
         requiredQuery(c, 'plan_id');
         const result = await broker.unbind({ instanceId, bindingId, acceptsIncomplete: acceptsIncomplete(c) });
-        c.var.log.info({ instanceId, bindingId, result: result.status }, 'unbind');
+        c.get('log').info({ instanceId, bindingId, result: result.status }, 'unbind');
         return result.status === 'accepted' ? c.json({ operation: result.operation }, 202) : c.json({}, 200);
       },
     )

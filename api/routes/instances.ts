@@ -52,7 +52,7 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
           ...(body.maintenance_info ? { maintenanceInfo: { version: body.maintenance_info.version } } : {}),
           acceptsIncomplete: acceptsIncomplete(c),
         });
-        c.var.log.info({ instanceId, service: service.name, plan: plan.name, result: result.status }, 'provision');
+        c.get('log').info({ instanceId, service: service.name, plan: plan.name, result: result.status }, 'provision');
         return result.status === 'accepted' ? c.json({ operation: result.operation }, 202) : c.json({}, 200);
       },
     )
@@ -91,7 +91,7 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
           ...(body.maintenance_info ? { maintenanceInfo: { version: body.maintenance_info.version } } : {}),
           acceptsIncomplete: acceptsIncomplete(c),
         });
-        c.var.log.info({ instanceId, plan: plan?.name, result: result.status }, 'update');
+        c.get('log').info({ instanceId, plan: plan?.name, result: result.status }, 'update');
         return result.status === 'accepted' ? c.json({ operation: result.operation }, 202) : c.json({}, 200);
       },
     )
@@ -108,7 +108,7 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
         const planId = requiredQuery(c, 'plan_id');
         const serviceKnown = catalog.findService(serviceId) !== undefined;
         const result = await broker.deprovision({ instanceId, serviceId, planId, serviceKnown, acceptsIncomplete: acceptsIncomplete(c) });
-        c.var.log.info({ instanceId, result: result.status }, 'deprovision');
+        c.get('log').info({ instanceId, result: result.status }, 'deprovision');
         return result.status === 'accepted' ? c.json({ operation: result.operation }, 202) : c.json({}, 200);
       },
     )

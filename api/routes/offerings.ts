@@ -70,7 +70,7 @@ export function offeringRoutes(deps: OfferingDeps, maxBodyBytes: number) {
         const body = await jsonBody(c, z.record(z.string(), z.unknown()));
         const added = await orRejected(c, () => addOffering(deps, body));
         if (added instanceof Response) return added;
-        c.var.log.info({ serviceId: added.offering.id, name: added.offering.name, result: added.result }, 'offering added at runtime');
+        c.get('log').info({ serviceId: added.offering.id, name: added.offering.name, result: added.result }, 'offering added at runtime');
         return c.json(added, added.result === 'created' ? 201 : 200);
       },
     )
@@ -84,7 +84,7 @@ export function offeringRoutes(deps: OfferingDeps, maxBodyBytes: number) {
       async (c) => {
         const removed = await orRejected(c, () => removeOffering(deps, c.req.param('service_id')));
         if (removed instanceof Response) return removed;
-        c.var.log.info({ serviceId: removed.id, name: removed.name }, 'offering removed');
+        c.get('log').info({ serviceId: removed.id, name: removed.name }, 'offering removed');
         return c.json({ removed });
       },
     );
