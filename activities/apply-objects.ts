@@ -5,10 +5,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import { renderPlan } from '../catalog/render.js';
-import type { KubernetesObject } from '../catalog/types.js';
+import type { HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
-import type { ObjectRef } from '../workflows/types.js';
+import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
@@ -48,7 +48,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       throw err;
     }
     if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
-    return { objects, kube: clusterClient(clusters, record.cluster, record.instanceId) };
+    return { objects, plan: found.plan, kube: clusterClient(clusters, record.cluster, record.instanceId) };
   }
 
   async function applyOne(kube: KubeApi, obj: KubernetesObject, instanceId: string, dryRun: boolean): Promise<void> {
@@ -66,17 +66,32 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
     }
   }
 
+  async function apply(input: ApplyInput): Promise<{ refs: ObjectRef[]; plan: Plan }> {
+    const { objects, plan, kube } = await renderInstance(input);
+    // Objects of one kind go in parallel; kinds in creation order, so what a workload
+    // references exists before it.
+    for (const group of groupByKind(objects)) {
+      await Promise.all(group.map((o) => applyOne(kube, o, input.instanceId, input.dryRun ?? false)));
+    }
+    return { refs: objects.map(refOf), plan };
+  }
+
   return {
     async applyInstanceObjects(input: ApplyInput): Promise<ObjectRef[]> {
-      const { objects, kube } = await renderInstance(input);
-      // Objects of one kind go in parallel; kinds in creation order, so what a workload
-      // references exists before it.
-      for (const group of groupByKind(objects)) {
-        await Promise.all(group.map((o) => applyOne(kube, o, input.instanceId, input.dryRun ?? false)));
-      }
-      return objects.map(refOf);
+      return (await apply(input)).refs;
+    },
+
+    /** applyInstanceObjects, and which lifecycle hooks the plan has (provisions under the local-steps patch). */
+    async applyInstance(input: ApplyInput): Promise<AppliedInstance> {
+      const { refs, plan } = await apply(input);
+      return { objects: refs, hooks: hookEventsOf(plan) };
     },
   };
+}
+
+/** The events for which the plan has at least one hook Job. */
+export function hookEventsOf(plan: Plan): HookEvent[] {
+  return (Object.entries(plan.hooks ?? {}) as [HookEvent, unknown[] | undefined][]).filter(([, jobs]) => (jobs?.length ?? 0) > 0).map(([event]) => event);
 }
 
 function namespaceFor(name: string, instanceId: string): KubernetesObject {

@@ -4,11 +4,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { InstanceRecord, InstanceState } from '../kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
+import type { PlanHookEvent } from '../workflows/types.js';
+import { hookEventsOf } from './apply-objects.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';
+import { findPlanNow } from './plans.js';
 
-export function createInstanceRecordActivities({ records, clusters }: ActivityDeps) {
+export function createInstanceRecordActivities({ records, clusters, catalog }: ActivityDeps) {
   // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
   // missing is asked only when that fails, instead of with a read of its own before every update.
   const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
@@ -91,12 +94,19 @@ export function createInstanceRecordActivities({ records, clusters }: ActivityDe
       await step('delete the instance record', () => records.deleteInstance(input.instanceId));
     },
 
-    /** Reads what the instance runs now (for workflows that need its plan, namespace or cluster). */
-    async readInstance(input: { instanceId: string }): Promise<Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> | undefined> {
+    /**
+     * Reads what the instance runs now (for workflows that need its plan, namespace or cluster).
+     * With `hooks`, also the lifecycle hook events its plan has; absent when the plan is not in
+     * the catalog (the hook step then runs and says so).
+     */
+    async readInstance(input: { instanceId: string; hooks?: boolean }): Promise<
+      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> & { hooks?: PlanHookEvent[] }) | undefined
+    > {
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) return undefined;
-      const { planId, namespace, state, cluster } = stored.record;
-      return { planId, namespace, state, ...(cluster ? { cluster } : {}) };
+      const { serviceId, planId, namespace, state, cluster } = stored.record;
+      const found = input.hooks ? await findPlanNow(catalog, serviceId, planId) : undefined;
+      return { planId, namespace, state, ...(cluster ? { cluster } : {}), ...(found ? { hooks: hookEventsOf(found.plan) } : {}) };
     },
   };
 }

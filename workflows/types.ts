@@ -8,6 +8,15 @@ export interface ObjectRef {
   namespace?: string;
 }
 
+/** Events for which a plan has lifecycle hook Jobs (catalog/types.ts HookEvent). */
+export type PlanHookEvent = 'onCreateInstance' | 'onDeleteInstance' | 'onBindInstance' | 'onUnbindInstance';
+
+/** What applyInstance applied, and which hooks the plan has (a provision without a create hook skips that step). */
+export interface AppliedInstance {
+  objects: ObjectRef[];
+  hooks: PlanHookEvent[];
+}
+
 interface InstanceOperation {
   instanceId: string;
   /** The OSB operation token the API answered with. */
