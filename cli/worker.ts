@@ -38,6 +38,15 @@ async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
 /** Concurrent activities of one worker (see Worker.create below). */
 export const MAX_CONCURRENT_ACTIVITIES = 2000;
 
+/**
+ * Concurrent local activities of one worker: the short steps of provisions and deprovisions
+ * (workflows/local-steps.ts). Each operation runs at most one at a time, and each only waits on a
+ * few Kubernetes requests. With the SDK's default of 100, the 101st of 500 concurrent operations
+ * (the scale benchmark) would queue inside its workflow task, which then stays open and has to be
+ * kept alive; 1000 covers that with room, while Kubernetes' client limits pace the requests.
+ */
+export const MAX_CONCURRENT_LOCAL_ACTIVITIES = 1000;
+
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
   DEBUG: 'debug',
@@ -92,6 +101,7 @@ export async function startWorker(config: Config, logger: Logger) {
     // could not even record itself until some instance turned ready. The activities only wait on
     // I/O (one watch per kind), so allow many; Kubernetes' own limits pace them.
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
     // On shutdown, running activities get this long to finish, then they are cancelled (the
     // waits heartbeat, so they stop at once) and Temporal runs them again on another worker.
     shutdownGraceTime: '10 seconds',

@@ -1,5 +1,5 @@
 // Named activity option profiles: durations and retry policies live here, not at call sites.
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 
 /** Short Kubernetes and record writes. Retried with backoff through API server outages. */
 export const kubernetesStep: ActivityOptions = {
@@ -16,6 +16,29 @@ export const kubernetesStep: ActivityOptions = {
 export const cleanupStep: ActivityOptions = {
   ...kubernetesStep,
   scheduleToCloseTimeout: '2 hours',
+};
+
+/**
+ * kubernetesStep as a local activity (workflows/local-steps.ts): the worker that runs the workflow
+ * task runs the step itself, with the same timeouts and retries. Retries whose backoff is below
+ * localRetryThreshold happen inside the worker (1, 2, 4, 8 s: the SDK keeps the workflow task
+ * alive meanwhile); longer ones (16 s, then every 20 s) wait on a durable timer, so an API server
+ * outage of minutes is ridden out as before and a worker that dies meanwhile loses nothing.
+ * A worker that dies during a local step: its workflow task times out (10 s) and another worker
+ * runs the step again from its first attempt (every step is idempotent).
+ */
+export const kubernetesLocalStep: LocalActivityOptions = {
+  startToCloseTimeout: kubernetesStep.startToCloseTimeout!,
+  scheduleToCloseTimeout: kubernetesStep.scheduleToCloseTimeout!,
+  retry: kubernetesStep.retry!,
+  localRetryThreshold: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/** cleanupStep as a local activity: retried as long. */
+export const cleanupLocalStep: LocalActivityOptions = {
+  ...kubernetesLocalStep,
+  scheduleToCloseTimeout: cleanupStep.scheduleToCloseTimeout!,
 };
 
 /** Waiting on Kubernetes (ready, gone): heartbeats, so a dead worker is noticed within 15 s. */

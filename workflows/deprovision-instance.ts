@@ -1,28 +1,40 @@
 // Deprovision: run the plan's onDeleteInstance hook while the instance still runs, then delete
 // every object labelled with the instance (also what its plan no longer has), wait until it is
 // gone, then remove its bindings and its record.
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+// Under the local-steps patch (workflows/local-steps.ts) the record reads and writes and the
+// deletes are local activities (run by the worker inside the workflow task), the hook step runs
+// only when the plan has a delete hook, and the wait until gone and the hook Jobs stay regular
+// (heartbeating) activities. Older histories replay the regular steps.
+import { CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupStep, waitStep } from './activity-options.js';
+import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
 import { DELETE_HOOK_STATES, runsLifecycleHooks } from './lifecycle-hooks.js';
+import { runsLocalSteps } from './local-steps.js';
 import { operationFinished, run } from './observe.js';
 import type { DeprovisionInput } from './types.js';
 
-const steps = proxyActivities<BrokerActivities>(cleanupStep);
+const regularSteps = proxyActivities<BrokerActivities>(cleanupStep);
+const localSteps = proxyLocalActivities<BrokerActivities>(cleanupLocalStep);
 
 export async function deprovisionInstance(input: DeprovisionInput): Promise<void> {
   const { instanceId, namespace } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  const local = runsLocalSteps();
+  // The same steps either way; only how they run differs (and what the record read says of hooks).
+  const steps = local ? localSteps : regularSteps;
   let hookFailed = false;
   try {
-    const current = await run(steps.readInstance, 'read the instance record', { instanceId });
+    const current = await run(steps.readInstance, 'read the instance record', local ? { instanceId, hooks: true } : { instanceId });
     if (current) {
       await run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
     }
     // Only for an instance that became ready: a provision that never finished ran no create
     // hook to undo, and a deprovision retried after its hook succeeded does not run it twice.
-    if (current && DELETE_HOOK_STATES.includes(current.state) && runsLifecycleHooks()) {
+    // Local steps: only when the plan has a delete hook (unknown when its plan left the catalog: ask the hook step).
+    // (Without: asked last, as before the patch, so that older histories replay the same markers.)
+    const runsHook = () => (local ? (current?.hooks?.includes('onDeleteInstance') ?? true) : runsLifecycleHooks());
+    if (current && DELETE_HOOK_STATES.includes(current.state) && runsHook()) {
       try {
         await run(wait.runHookJobs, 'run the onDeleteInstance hook Jobs, if the plan has any', {
           instanceId,
