@@ -100,6 +100,16 @@ describe('replay of recorded histories', () => {
         'provision-on-cluster-b.json',
         'update-on-cluster-b.json',
         'deprovision-on-cluster-b.json',
+        // Local steps (patched: every history above predates them).
+        'provision-succeeded-local-steps.json',
+        'deprovision-succeeded-local-steps.json',
+        'provision-failed-never-ready-local-steps.json',
+        'provision-continued-as-deprovision-local-steps.json',
+        'deprovision-after-continue-as-new-local-steps.json',
+        'provision-create-hook-succeeded-local-steps.json',
+        'deprovision-delete-hook-succeeded-local-steps.json',
+        'provision-create-hook-failed-local-steps.json',
+        'deprovision-delete-hook-failed-local-steps.json',
       ]),
     );
   });
@@ -116,6 +126,19 @@ describe('replay of recorded histories', () => {
     expect(attributes.activityType.name).toBe('createInstanceRecord');
     attributes.activityType.name = 'someOtherActivity';
     await expect(replay(history, 'tampered')).rejects.toBeInstanceOf(DeterminismViolationError);
+  }, 60_000);
+
+  it('would notice nondeterminism in local steps: a history whose first local activity the code does not run fails', async () => {
+    // A local activity is a marker whose data names its type: the same history with that renamed must be refused.
+    const history = load('provision-succeeded-local-steps.json');
+    const marker = history.events.find(
+      (e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED' && (e['markerRecordedEventAttributes'] as { markerName: string }).markerName === 'core_local_activity',
+    )!;
+    const payload = (marker['markerRecordedEventAttributes'] as { details: { data: { payloads: { data: string }[] } } }).details.data.payloads[0]!;
+    const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { activity_type: string };
+    expect(data.activity_type).toBe('createInstanceRecord');
+    payload.data = Buffer.from(JSON.stringify({ ...data, activity_type: 'someOtherActivity' })).toString('base64');
+    await expect(replay(history, 'tampered-local')).rejects.toBeInstanceOf(DeterminismViolationError);
   }, 60_000);
 
   it.each(files)('%s holds no binding credentials or secrets', (file) => {
