@@ -146,6 +146,10 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
     ),
     pollLag: sum((b) => b.pollLag),
     total: sum((b) => b.total),
+    workflowTaskCount: sum((b) => b.workflowTaskCount),
+    activityCount: sum((b) => b.activities.length),
+    localActivityCount: sum((b) => b.localActivities.length),
+    localActivities: [...new Set(breakdowns.flatMap((b) => b.localActivities))],
   };
   const result = {
     machine: m,
@@ -196,6 +200,9 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
       ['  of which started → completed', ms(breakdown.workflowTaskRun)],
       ['completed → platform saw it (poll lag)', ms(breakdown.pollLag)],
       ['total', ms(breakdown.total)],
+      ['workflow tasks per provision (count)', ms(breakdown.workflowTaskCount)],
+      ['activities per provision (count)', ms(breakdown.activityCount)],
+      [`local activities per provision (count; ${breakdown.localActivities.join(', ') || 'none'}: their time is in started → completed)`, ms(breakdown.localActivityCount)],
     ],
   );
   saveResult('provision-overhead', result);

@@ -36,6 +36,8 @@ async function phases(histories: Histories, ops: { id: string; seenAt?: number }
     '  of which started → completed': stats(ok.map((b) => b.workflowTaskRun)),
     'completed → seen by poller': stats(ok.map((b) => b.pollLag)),
     total: stats(ok.map((b) => b.total)),
+    'workflow tasks (count)': stats(ok.map((b) => b.workflowTaskCount)),
+    'local activities (count; their time is in started → completed)': stats(ok.map((b) => b.localActivities.length)),
   };
   for (const name of [...new Set(ok.flatMap((b) => b.activities.map((a) => a.name)))]) {
     out[`${name} schedule-to-start`] = stats(ok.map((b) => b.activities.filter((a) => a.name === name).reduce((s, a) => s + a.queue, 0)));

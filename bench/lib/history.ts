@@ -1,6 +1,8 @@
 // Where an operation's time goes, from its Temporal history: the API until the workflow starts,
 // each activity's schedule-to-start (queueing in the task queue) and run time, the workflow
-// tasks between activities, and the poll lag until the platform saw the result.
+// tasks between activities, and the poll lag until the platform saw the result. Local activities
+// (markers in the history) run inside a workflow task: their time is in the task's started →
+// completed; they are counted by name.
 import { Client, Connection } from '@temporalio/client';
 import { stackEnv } from './common.js';
 
@@ -18,6 +20,10 @@ export interface Breakdown {
   workflowTaskRun: number;
   /** Per activity type: schedule-to-start and start-to-close, ms. */
   activities: { name: string; queue: number; run: number }[];
+  /** How many workflow tasks completed. */
+  workflowTaskCount: number;
+  /** Local activities by type, in history order (their run time is inside workflowTaskRun). */
+  localActivities: string[];
   /** WorkflowExecutionCompleted → the platform's last_operation saw it. */
   pollLag: number;
   total: number;
@@ -44,14 +50,20 @@ export class Histories {
     const completed = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED')[0]?.eventTime as Ts);
     const byId = new Map<number, { name: string; scheduled: number; started?: number; closed?: number }>();
     const wftAt = new Map<number, number>();
-    let workflowTaskQueue = 0, workflowTaskRun = 0;
+    let workflowTaskQueue = 0, workflowTaskRun = 0, workflowTaskCount = 0;
+    const localActivities: string[] = [];
     for (const e of events) {
       const t = ms(e.eventTime as Ts);
       if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) wftAt.set(Number(e.eventId), t);
       const ws = e.workflowTaskStartedEventAttributes;
       if (ws) workflowTaskQueue += t - (wftAt.get(Number(ws.scheduledEventId)) ?? t);
       const wc = e.workflowTaskCompletedEventAttributes;
-      if (wc) workflowTaskRun += t - (wftAt.get(Number(wc.startedEventId)) ?? t);
+      if (wc) {
+        workflowTaskRun += t - (wftAt.get(Number(wc.startedEventId)) ?? t);
+        workflowTaskCount++;
+      }
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_local_activity') localActivities.push(localActivityType(marker.details?.['data']?.payloads?.[0]?.data));
       const a = e.activityTaskScheduledEventAttributes;
       if (a) byId.set(Number(e.eventId), { name: a.activityType?.name ?? '?', scheduled: t });
       const s = e.activityTaskStartedEventAttributes;
@@ -67,6 +79,8 @@ export class Histories {
       workflowTaskQueue,
       workflowTaskRun,
       activities,
+      workflowTaskCount,
+      localActivities,
       pollLag: seenAt - completed,
       total: seenAt - putAt,
     };
@@ -74,6 +88,15 @@ export class Histories {
 
   async close(): Promise<void> {
     await this.connection.close();
+  }
+}
+
+/** The activity type in a local activity marker's data (JSON of the SDK core); '?' when unreadable. */
+function localActivityType(data: Uint8Array | null | undefined): string {
+  try {
+    return (JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type?: string }).activity_type ?? '?';
+  } catch {
+    return '?';
   }
 }
 
