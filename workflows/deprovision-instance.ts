@@ -4,7 +4,8 @@
 // Under the local-steps patch (workflows/local-steps.ts) the record reads and writes and the
 // deletes are local activities (run by the worker inside the workflow task), the hook step runs
 // only when the plan has a delete hook, and the wait until gone and the hook Jobs stay regular
-// (heartbeating) activities. Older histories replay the regular steps.
+// (heartbeating) activities: a deprovision is 2 workflow tasks and 1 activity instead of 8 and 7
+// (3 and 2 with a delete hook). Older histories replay the regular steps.
 import { CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';

@@ -3,10 +3,11 @@
 // Under the local-steps patch (workflows/local-steps.ts) the record, the apply and the final state
 // update are local activities (run by the worker inside the workflow task: no workflow task and no
 // persisted activity completion of their own), the hook step runs only when the plan has a create
-// hook, and the wait and the hook Jobs stay regular (heartbeating) activities: a provision is 3
-// workflow tasks and 1–2 activities instead of 6 and 5. Older histories replay the regular steps.
-// Any failure deletes everything the instance created (the compensation cannot be cancelled),
-// then fails with a description a person can act on. A DELETE that arrives meanwhile stops
+// hook, and the wait and the hook Jobs stay regular (heartbeating) activities: a provision is 2
+// workflow tasks and 1 activity instead of 6 and 5 (3 and 2 with a create hook). Older histories
+// replay the regular steps.
+// Any failure deletes everything the instance created (the compensation, regular activities as
+// before, retried for hours, cannot be cancelled), then fails with a description a person can act on. A DELETE that arrives meanwhile stops
 // the provision and continues as the deprovision the platform asked for.
 import {
   CancellationScope,
