@@ -40,10 +40,12 @@ export const MAX_CONCURRENT_ACTIVITIES = 2000;
 
 /**
  * Concurrent local activities of one worker: the short steps of provisions and deprovisions
- * (workflows/local-steps.ts). Each operation runs at most one at a time, and each only waits on a
- * few Kubernetes requests. With the SDK's default of 100, the 101st of 500 concurrent operations
- * (the scale benchmark) would queue inside its workflow task, which then stays open and has to be
- * kept alive; 1000 covers that with room, while Kubernetes' client limits pace the requests.
+ * (workflows/local-steps.ts), each a few Kubernetes requests. A local activity runs inside its
+ * workflow task, which keeps its workflow task slot (maxConcurrentWorkflowTaskExecutions, the
+ * SDK's 40) until its local activities are done; an operation runs one at a time, so today at
+ * most that many run at once. Set well above that (the SDK's default is 100) so that it never binds
+ * first, also if the workflow task slots are raised for the 500 operations of the scale benchmark:
+ * a local activity waiting for a slot of its own keeps its workflow task, and that task's slot, waiting too.
  */
 export const MAX_CONCURRENT_LOCAL_ACTIVITIES = 1000;
 
