@@ -2,9 +2,9 @@
 // worker crash finds the record in the state it left and does no harm.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { generateRandoms } from '../catalog/randoms.js';
+import type { HookEvent } from '../catalog/types.js';
 import type { InstanceRecord, InstanceState } from '../kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
-import type { PlanHookEvent } from '../workflows/types.js';
 import { hookEventsOf } from './apply-objects.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
@@ -100,7 +100,7 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
      * the catalog (the hook step then runs and says so).
      */
     async readInstance(input: { instanceId: string; hooks?: boolean }): Promise<
-      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> & { hooks?: PlanHookEvent[] }) | undefined
+      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> & { hooks?: HookEvent[] }) | undefined
     > {
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) return undefined;

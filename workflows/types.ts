@@ -1,4 +1,5 @@
 // Inputs and memo of the broker's workflows. Plain types: safe for workflow code and the API.
+import type { HookEvent } from '../catalog/types.js';
 
 /** An object the broker created, by reference: workflow history never holds object bodies. */
 export interface ObjectRef {
@@ -8,13 +9,10 @@ export interface ObjectRef {
   namespace?: string;
 }
 
-/** Events for which a plan has lifecycle hook Jobs (catalog/types.ts HookEvent). */
-export type PlanHookEvent = 'onCreateInstance' | 'onDeleteInstance' | 'onBindInstance' | 'onUnbindInstance';
-
 /** What applyInstance applied, and which hooks the plan has (a provision without a create hook skips that step). */
 export interface AppliedInstance {
   objects: ObjectRef[];
-  hooks: PlanHookEvent[];
+  hooks: HookEvent[];
 }
 
 interface InstanceOperation {
