@@ -158,6 +158,8 @@ describe('loadConfig', () => {
     ['DEFAULT_OPERATION_TIMEOUT', '1.5', 'DEFAULT_OPERATION_TIMEOUT must be a whole number of seconds'],
     ['SYNC_BIND_TIMEOUT', '-3', 'SYNC_BIND_TIMEOUT must be positive'],
     ['POLL_INTERVAL', 'x', 'POLL_INTERVAL must be a number of seconds'],
+    ['LAST_OPERATION_WAIT', '-1', 'LAST_OPERATION_WAIT must be 0 or more'],
+    ['LAST_OPERATION_WAIT', '51', 'LAST_OPERATION_WAIT must be at most 50: platforms time out requests after 60 s'],
     ['MAX_BODY_BYTES', '0'],
     ['MAX_BODY_BYTES', 'lots'],
   ];

@@ -21,12 +21,12 @@ const LOG_LEVELS: Record<string, string> = {
   silent: 'silent',
 };
 
-const seconds = (name: string, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number of seconds` })
-    .int(`${name} must be a whole number of seconds`)
-    .positive(`${name} must be positive`)
-    .default(fallback);
+/** A whole number of seconds, positive unless `orZero`, at most `max` (with why) when given. */
+const seconds = (name: string, fallback: number, bounds: { orZero?: boolean; max?: [number, string] } = {}) => {
+  const whole = z.coerce.number({ error: `${name} must be a number of seconds` }).int(`${name} must be a whole number of seconds`);
+  const low = bounds.orZero ? whole.min(0, `${name} must be 0 or more`) : whole.positive(`${name} must be positive`);
+  return (bounds.max ? low.max(bounds.max[0], `${name} must be at most ${bounds.max[0]}: ${bounds.max[1]}`) : low).default(fallback);
+};
 
 const flag = (fallback: boolean) =>
   z
@@ -83,12 +83,7 @@ const schema = z.object({
   /** Retry-After on last_operation, in seconds. */
   POLL_INTERVAL: seconds('POLL_INTERVAL', 5),
   /** last_operation of an operation younger than this waits until it finishes or is this old (seconds; 0: never waits). */
-  LAST_OPERATION_WAIT: z.coerce
-    .number({ error: 'LAST_OPERATION_WAIT must be a number of seconds' })
-    .int('LAST_OPERATION_WAIT must be a whole number of seconds')
-    .min(0, 'LAST_OPERATION_WAIT must be 0 or more')
-    .max(50, 'LAST_OPERATION_WAIT must be at most 50: platforms time out requests after 60 s')
-    .default(5),
+  LAST_OPERATION_WAIT: seconds('LAST_OPERATION_WAIT', 5, { orZero: true, max: [50, 'platforms time out requests after 60 s'] }),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** Payload encryption keys, `id:base64key,...`; unset: payloads are stored unencrypted. */
   CODEC_KEYS: z

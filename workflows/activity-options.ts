@@ -32,7 +32,7 @@ export const kubernetesLocalStep: LocalActivityOptions = {
   scheduleToCloseTimeout: kubernetesStep.scheduleToCloseTimeout!,
   retry: kubernetesStep.retry!,
   localRetryThreshold: '10 seconds',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  cancellationType: kubernetesStep.cancellationType!,
 };
 
 /** cleanupStep as a local activity: retried as long. */

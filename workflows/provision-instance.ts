@@ -7,8 +7,9 @@
 // workflow tasks and 1 activity instead of 6 and 5 (3 and 2 with a create hook). Older histories
 // replay the regular steps.
 // Any failure deletes everything the instance created (the compensation, regular activities as
-// before, retried for hours, cannot be cancelled), then fails with a description a person can act on. A DELETE that arrives meanwhile stops
-// the provision and continues as the deprovision the platform asked for.
+// before, retried for hours, cannot be cancelled), then fails with a description a person can
+// act on. A DELETE that arrives meanwhile stops the provision and continues as the deprovision
+// the platform asked for.
 import {
   CancellationScope,
   isCancellation,

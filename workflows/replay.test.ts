@@ -8,7 +8,9 @@
 //   temporal workflow show -w <workflow id> -r <run id> -o json > workflows/histories/<case>.json
 // Keep old histories when workflow code changes (patched() must replay them); add new ones for
 // new paths. The *-local-steps histories come from a broker on the same fixture catalog driven by
-// a script the way instances.test.ts and hooks.test.ts drive it (PUT, DELETE, last_operation). Record them from a broker started without CODEC_KEYS, so that payloads are in clear. They hold no credentials (the last test checks): bindings never put them in history.
+// a script the way instances.test.ts and hooks.test.ts drive it (PUT, DELETE, last_operation).
+// Record them from a broker started without CODEC_KEYS, so that payloads are in clear. They hold
+// no credentials (the last test checks): bindings never put them in history.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
