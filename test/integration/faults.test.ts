@@ -174,6 +174,9 @@ describe('dependency outages', () => {
     try {
       // Killed, not drained: a graceful stop can take 15 s more, and an outage much longer than
       // 30 s outlives KWOK's 40 s node leases (nodes NotReady, new pods Pending past the deadline).
+      // Even so, the controllers' watches back off (up to 30 s, with jitter) while the API server
+      // is down: a Deployment applied just after the restart waited 44 s for its ReplicaSet. The
+      // slow plan's 300 s deadline leaves room for that; 120 s failed all 5 provisions in CI.
       await stopComponent('kube-apiserver', 'SIGKILL');
       await sleep(30_000);
     } finally {
