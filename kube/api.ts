@@ -3,9 +3,11 @@
 // with one keep-alive connection pool, because the broker issues many small requests.
 import https from 'node:https';
 import http from 'node:http';
+import type { SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '../catalog/types.js';
 import { KubeApiError, KubeUnavailableError } from './errors.js';
+import { SecureContextCache } from './secure-context.js';
 
 export interface ResourceInfo {
   /** Plural resource name used in URLs (`deployments`). */
@@ -53,6 +55,7 @@ export class KubeApi {
    */
   private readonly watchAgent: http.Agent;
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+  private readonly secureContexts = new SecureContextCache();
 
   constructor(private readonly kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -93,9 +96,11 @@ export class KubeApi {
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
-    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+    // secureContext: not in https.RequestOptions' type, but the agent hands it to tls.connect.
+    const options: https.RequestOptions & { secureContext?: SecureContext } = { method, headers: { Accept: 'application/json' } };
     // KubeConfig fills in TLS material and credentials (tokens may rotate, so on every request).
     await this.kc.applyToHTTPSOptions(options);
+    if (url.protocol === 'https:') options.secureContext = this.secureContexts.for(options);
     // Our keep-alive agent instead of the one-shot agent KubeConfig makes; it pools
     // connections by the TLS material of the request options.
     options.agent = opts.watch ? this.watchAgent : this.agent;
