@@ -110,10 +110,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
       );
     },
 
-    /**
-     * Deletes every object of the instance not yet being deleted (all of them, when no delete step
-     * came first) and waits until none is left; deletes again what reappears.
-     */
+    /** Waits until no object of the instance is left; deletes again what reappears. */
     async waitInstanceGone(input: InstancePlace & { deadline: number }): Promise<void> {
       const ctx = Context.current();
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
@@ -130,18 +127,17 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
         listed = kindsToRelist(kinds, remaining.map((l) => l.kind));
         const left = remaining.flatMap((l) => l.objects);
         ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) });
-        // Not yet being deleted (never asked, or a controller made it since): delete its kind.
-        // Before the deadline check: an instance is never given up on without having been asked.
-        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-        await step(`delete the objects of instance ${input.instanceId}`, () =>
-          Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
-        );
         if (Date.now() >= input.deadline) {
           throw ApplicationFailure.nonRetryable(
             `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
             NON_RETRYABLE.notGone,
           );
         }
+        // Something new, not yet being deleted (a controller made it): delete its kind again.
+        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
+        await step('delete leftovers', () =>
+          Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
+        );
         await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), Math.min(POLL_CAP_MS, input.deadline - Date.now()), ctx.cancellationSignal);
       }
     },

@@ -6,14 +6,11 @@
 // only when the plan has a delete hook, and the wait until gone and the hook Jobs stay regular
 // (heartbeating) activities: a deprovision is 2 workflow tasks and 1 activity instead of 8 and 7
 // (3 and 2 with a delete hook). Older histories replay the regular steps.
-// Under the deletes-in-wait patch (workflows/deletes-in-wait.ts) the wait until gone also asks
-// for the deletes, and the separate delete step is skipped.
 import { CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
 import { DELETE_HOOK_STATES, runsLifecycleHooks } from './lifecycle-hooks.js';
-import { deletesInWait } from './deletes-in-wait.js';
 import { runsLocalSteps } from './local-steps.js';
 import { operationFinished, run } from './observe.js';
 import type { DeprovisionInput } from './types.js';
@@ -25,7 +22,6 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
   const { instanceId, namespace } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
   const local = runsLocalSteps();
-  const deleteInWait = deletesInWait();
   // The same steps either way; only how they run differs (and what the record read says of hooks).
   const steps = local ? localSteps : regularSteps;
   let hookFailed = false;
@@ -58,15 +54,8 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     }
     // The recorded cluster (the input's when the record is gone; neither: the default cluster).
     const cluster = current?.cluster ?? input.cluster;
-    if (!deleteInWait) {
-      await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
-    }
-    await run(wait.waitInstanceGone, deleteInWait ? `delete every object labelled with instance ${instanceId} and wait until they are gone` : 'wait until they are gone', {
-      instanceId,
-      namespace,
-      cluster,
-      deadline: Date.now() + input.timeoutSeconds * 1000,
-    });
+    await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
+    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, deadline: Date.now() + input.timeoutSeconds * 1000 });
     await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
   } catch (err) {
