@@ -56,14 +56,21 @@ async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?:
   const failed: string[] = [];
   const deadline = Date.now() + 30 * 60_000;
   let unfinished = 0, pollErrors = 0;
+  // What the errors were (error code or HTTP status), counted: printed with the results.
+  const pollErrorKinds: Record<string, number> = {};
   await Promise.all(
     ops.map(async (op) => {
       while (Date.now() < deadline) {
-        const res = await osb.lastOperation(op.id, op.operation).catch(() => ({ status: 0, body: undefined, headers: {} as Record<string, string> }));
+        const res = await osb.lastOperation(op.id, op.operation).catch((err: NodeJS.ErrnoException) => {
+          const kind = err.code ?? err.message;
+          pollErrorKinds[kind] = (pollErrorKinds[kind] ?? 0) + 1;
+          return { status: 0, body: undefined, headers: {} as Record<string, string> };
+        });
         if (res.status === 0 || res.status >= 500) {
           // No answer, or the broker could not reach its backends: a platform polls again later
           // (Cloud Controller logs the error and keeps the job).
           pollErrors++;
+          if (res.status) pollErrorKinds[`HTTP ${res.status}`] = (pollErrorKinds[`HTTP ${res.status}`] ?? 0) + 1;
           await sleep(PLATFORM_MIN_SECONDS * 1000);
           continue;
         }
@@ -79,6 +86,7 @@ async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?:
       unfinished++;
     }),
   );
+  if (pollErrors) console.error(`  poll errors: ${JSON.stringify(pollErrorKinds)}`);
   return { failed, unfinished, pollErrors };
 }
 
