@@ -58,19 +58,19 @@ async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?:
   let unfinished = 0, pollErrors = 0;
   // What the errors were (error code or HTTP status), counted: printed with the results.
   const pollErrorKinds: Record<string, number> = {};
+  const countError = (kind: string) => (pollErrorKinds[kind] = (pollErrorKinds[kind] ?? 0) + 1);
   await Promise.all(
     ops.map(async (op) => {
       while (Date.now() < deadline) {
         const res = await osb.lastOperation(op.id, op.operation).catch((err: NodeJS.ErrnoException) => {
-          const kind = err.code ?? err.message;
-          pollErrorKinds[kind] = (pollErrorKinds[kind] ?? 0) + 1;
+          countError(err.code ?? err.message);
           return { status: 0, body: undefined, headers: {} as Record<string, string> };
         });
         if (res.status === 0 || res.status >= 500) {
           // No answer, or the broker could not reach its backends: a platform polls again later
           // (Cloud Controller logs the error and keeps the job).
           pollErrors++;
-          if (res.status) pollErrorKinds[`HTTP ${res.status}`] = (pollErrorKinds[`HTTP ${res.status}`] ?? 0) + 1;
+          if (res.status) countError(`HTTP ${res.status}`);
           await sleep(PLATFORM_MIN_SECONDS * 1000);
           continue;
         }

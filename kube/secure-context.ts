@@ -1,8 +1,8 @@
 // One TLS SecureContext per set of TLS material, instead of one per connection. Node builds a
 // SecureContext for every new TLS socket from the request's ca, cert and key (parsing the key
-// and certificates each time): at 100 concurrent deprovisions, whose watches each take a new
-// connection, that was 3 s of the worker's 32 s of CPU. KubeConfig hands over the material
-// on every request (files may be rotated): a changed one builds a new context.
+// and certificates each time, 2.3 ms of CPU here), and every watch takes a new connection
+// (~450 in a run of 100 provisions and deprovisions). KubeConfig hands over the material on
+// every request (files may be rotated): a changed one builds a new context.
 import type https from 'node:https';
 import tls from 'node:tls';
 
