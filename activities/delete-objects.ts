@@ -4,14 +4,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { Catalog, KubernetesObject } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeApi, WatchEventType } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { refKey, refOf } from './refs.js';
 
-interface KindRef {
+export interface KindRef {
   apiVersion: string;
   kind: string;
 }
@@ -44,7 +44,14 @@ export function sweptKinds(catalog: Catalog, perInstanceNamespaces: boolean): Ki
   return [...kinds.values()];
 }
 
-const POLL_CAP_MS = 10_000;
+/**
+ * How long one watch for deletions runs before the objects are listed again: a safety net for a
+ * watch that stalls without ending. A watch ends earlier by itself when everything listed is
+ * deleted or something new appears.
+ */
+const WATCH_CAP_MS = 60_000;
+/** The wait heartbeats this often while it watches (its heartbeat timeout is 15 s). */
+const HEARTBEAT_MS = 10_000;
 
 /**
  * Kinds whose controllers make labelled objects of other kinds (the pod template's labels are the
@@ -102,22 +109,31 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
   }
 
   return {
-    /** Asks Kubernetes to delete everything labelled with the instance: one request per kind. */
-    async deleteInstanceObjects(input: InstancePlace): Promise<void> {
+    /**
+     * Asks Kubernetes to delete everything labelled with the instance: one request per kind.
+     * Returns the kinds it found objects of, for waitInstanceGone.
+     */
+    async deleteInstanceObjects(input: InstancePlace): Promise<KindRef[]> {
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      await step(`delete the objects of instance ${input.instanceId}`, () =>
-        Promise.all(currentKinds().map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+      const kinds = currentKinds();
+      const found = await step(`delete the objects of instance ${input.instanceId}`, () =>
+        Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
       );
+      return kinds.filter((_, i) => found[i]);
     },
 
-    /** Waits until no object of the instance is left; deletes again what reappears. */
-    async waitInstanceGone(input: InstancePlace & { deadline: number }): Promise<void> {
+    /**
+     * Waits until no object of the instance is left; deletes again what reappears. `found`: the
+     * kinds deleteInstanceObjects found objects of (absent in older histories: every kind).
+     */
+    async waitInstanceGone(input: InstancePlace & { deadline: number; found?: KindRef[] }): Promise<void> {
       const ctx = Context.current();
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      // Every kind the first time; then only the kinds still there and what their controllers make
-      // (a second round of 13 lists per deprovision was most of its requests).
+      // Only the kinds that had objects and what their controllers make; then only the kinds
+      // still there and what their controllers make (the 13 empty lists per deprovision were most
+      // of its requests).
       const kinds = currentKinds();
-      let listed = kinds;
+      let listed = input.found ? kindsToRelist(kinds, input.found) : kinds;
       for (;;) {
         const only = listed;
         const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
@@ -138,7 +154,11 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
         await step('delete leftovers', () =>
           Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
         );
-        await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), Math.min(POLL_CAP_MS, input.deadline - Date.now()), ctx.cancellationSignal);
+        await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
+          timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
+          cancelled: ctx.cancellationSignal,
+          heartbeat: () => ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) }),
+        });
       }
     },
 
@@ -161,37 +181,56 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
   };
 }
 
-async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<void> {
+/** Deletes the kind's objects labelled with the instance. Returns whether there were any (unknown: true). */
+async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<boolean> {
   try {
     // Cluster-scoped kinds (Namespace) ignore the namespace.
-    await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
+    const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
+    return deleted === undefined || deleted.length > 0;
   } catch (err) {
     // A kind the cluster does not serve (a CRD never installed) has nothing to delete.
-    if (err instanceof KubeApiError && err.status === 404) return;
+    if (err instanceof KubeApiError && err.status === 404) return false;
     // Some kinds (Namespaces) have no deletecollection: list them and delete one by one.
     if (err instanceof KubeApiError && err.status === 405) {
       const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: selector });
       await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name)));
-      return;
+      return list.items.length > 0;
     }
     throw err;
   }
 }
 
-/** Watches the kinds that still have objects until those are all deleted, or the time is up. */
+/**
+ * What a watch event means to the wait for deletions. `left`: the objects listed and not yet seen
+ * deleted (updated here). List again when all of them are gone, or when something new appeared
+ * that is not being deleted (a controller made it after the deletes).
+ */
+export function afterDeletionEvent(left: Set<string>, type: WatchEventType, key: string, beingDeleted: boolean): 'wait' | 'list again' {
+  if (type === 'DELETED') {
+    left.delete(key);
+    return left.size === 0 ? 'list again' : 'wait';
+  }
+  if (type === 'BOOKMARK' || left.has(key) || beingDeleted) return 'wait';
+  return 'list again';
+}
+
+/**
+ * Watches the kinds that still have objects until those are all deleted, something new of them
+ * appears (a controller made it: the caller deletes it), or the time is up. Heartbeats meanwhile.
+ */
 async function untilDeleted(
   kube: KubeApi,
   remaining: { kind: KindRef; objects: KubernetesObject[]; resourceVersion: string | undefined }[],
   namespace: string,
   labelSelector: string,
-  timeoutMs: number,
-  cancelled: AbortSignal,
+  { timeoutMs, cancelled, heartbeat }: { timeoutMs: number; cancelled: AbortSignal; heartbeat: () => void },
 ): Promise<void> {
   const abort = new AbortController();
   const onCancel = () => abort.abort();
   cancelled.addEventListener('abort', onCancel, { once: true });
   const left = new Set(remaining.flatMap((l) => l.objects.map((o) => refKey(refOf(o)))));
   const timer = setTimeout(() => abort.abort(), Math.max(0, timeoutMs));
+  const beat = setInterval(heartbeat, HEARTBEAT_MS);
   try {
     await Promise.race(
       remaining.map((l) =>
@@ -202,9 +241,8 @@ async function untilDeleted(
             namespace,
             { labelSelector, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}), timeoutSeconds: Math.ceil(timeoutMs / 1000) },
             (type, obj) => {
-              if (type !== 'DELETED') return;
-              left.delete(refKey({ kind: l.kind.kind, name: obj.metadata.name, namespace: obj.metadata.namespace }));
-              if (left.size === 0) abort.abort();
+              const key = refKey({ kind: l.kind.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
+              if (afterDeletionEvent(left, type, key, Boolean(obj.metadata.deletionTimestamp)) === 'list again') abort.abort();
             },
             abort.signal,
           )
@@ -214,6 +252,7 @@ async function untilDeleted(
     );
   } finally {
     clearTimeout(timer);
+    clearInterval(beat);
     cancelled.removeEventListener('abort', onCancel);
     abort.abort();
   }

@@ -233,13 +233,18 @@ export class KubeApi {
     }
   }
 
-  /** Deletes every object of a kind that matches the selector, in one request. */
-  async deleteCollection(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<void> {
+  /**
+   * Deletes every object of a kind that matches the selector, in one request. Returns the objects
+   * it deleted (the API server answers with their list), or undefined when the answer was a bare
+   * Status and does not say.
+   */
+  async deleteCollection(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<KubernetesObject[] | undefined> {
     const path = await this.path(apiVersion, kind, namespace);
-    await this.request('DELETE', path, {
+    const answer = await this.request<{ items?: KubernetesObject[] } | undefined>('DELETE', path, {
       query: { labelSelector },
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
     });
+    return answer?.items;
   }
 
   async list<T extends KubernetesObject>(

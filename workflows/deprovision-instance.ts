@@ -54,8 +54,9 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     }
     // The recorded cluster (the input's when the record is gone; neither: the default cluster).
     const cluster = current?.cluster ?? input.cluster;
-    await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
-    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, deadline: Date.now() + input.timeoutSeconds * 1000 });
+    // What the deletes found tells the wait which kinds to watch (absent in older histories: all).
+    const found = await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
+    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, found, deadline: Date.now() + input.timeoutSeconds * 1000 });
     await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
   } catch (err) {

@@ -59,11 +59,12 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
     const cause = rootMessage(err);
     const cleanupFailure = await CancellationScope.nonCancellable(async () => {
       try {
-        await run(cleanup.deleteInstanceObjects, 'compensate: delete what the provision created', { instanceId, namespace, cluster });
+        const found = await run(cleanup.deleteInstanceObjects, 'compensate: delete what the provision created', { instanceId, namespace, cluster });
         await run(cleanup.waitInstanceGone, 'compensate: wait until it is gone', {
           instanceId,
           namespace,
           cluster,
+          found,
           deadline: Date.now() + input.timeoutSeconds * 1000,
         });
         await run(cleanup.deleteInstanceRecord, 'compensate: delete the instance record', { instanceId });
