@@ -142,7 +142,8 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
         if (remaining.length === 0) return;
         listed = kindsToRelist(kinds, remaining.map((l) => l.kind));
         const left = remaining.flatMap((l) => l.objects);
-        ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) });
+        const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
+        ctx.heartbeat(progress);
         if (Date.now() >= input.deadline) {
           throw ApplicationFailure.nonRetryable(
             `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
@@ -157,7 +158,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
         await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
           timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
           cancelled: ctx.cancellationSignal,
-          heartbeat: () => ctx.heartbeat({ remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) }),
+          heartbeat: () => ctx.heartbeat(progress),
         });
       }
     },
