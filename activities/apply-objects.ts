@@ -7,12 +7,14 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labe
 import { renderPlan } from '../catalog/render.js';
 import type { HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
+import type { InstanceRecord } from '../kube/records.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
+import { coversKinds, kindsOfInstance, unionKinds } from './owned-kinds.js';
 import { findPlanNow } from './plans.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
@@ -48,7 +50,20 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       throw err;
     }
     if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
-    return { objects, plan: found.plan, kube: clusterClient(clusters, record.cluster, record.instanceId) };
+    return { objects, plan: found.plan, record, kube: clusterClient(clusters, record.cluster, record.instanceId) };
+  }
+
+  /**
+   * Before objects of a kind the record does not list yet are applied (an update to a plan with
+   * other kinds), the record lists it: the deprovision deletes only the kinds it lists. A record
+   * written before it listed kinds stays without: its deprovision deletes every kind.
+   */
+  async function recordKinds(record: InstanceRecord, plan: Plan, objects: KubernetesObject[]): Promise<void> {
+    const kinds = kindsOfInstance(plan, objects);
+    if (!record.kinds || coversKinds(record.kinds, kinds)) return;
+    await step('record the kinds the instance gets', () =>
+      records.updateInstance(record.instanceId, (r) => (r.kinds ? { ...r, kinds: unionKinds(r.kinds, kinds) } : r)),
+    );
   }
 
   async function applyOne(kube: KubeApi, obj: KubernetesObject, instanceId: string, dryRun: boolean): Promise<void> {
@@ -67,7 +82,8 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
   }
 
   async function apply(input: ApplyInput): Promise<{ refs: ObjectRef[]; plan: Plan }> {
-    const { objects, plan, kube } = await renderInstance(input);
+    const { objects, plan, record, kube } = await renderInstance(input);
+    if (!input.dryRun) await recordKinds(record, plan, objects);
     // Objects of one kind go in parallel; kinds in creation order, so what a workload
     // references exists before it.
     for (const group of groupByKind(objects)) {

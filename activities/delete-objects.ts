@@ -1,48 +1,16 @@
-// Deleting an instance's objects: everything labelled with the instance, including objects its
-// plan no longer has and objects Kubernetes made for it (ReplicaSets, Pods, PVCs of
-// StatefulSets), then waiting, with watches, until they are gone.
+// Deleting an instance's objects: everything labelled with the instance, of every kind applied
+// for it (over all the plans it ran, activities/owned-kinds.ts) and every kind Kubernetes made
+// for those (ReplicaSets, Pods, PVCs of StatefulSets), then waiting, with watches, until they are gone.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
-import type { Catalog, KubernetesObject } from '../catalog/types.js';
+import type { KubernetesObject } from '../catalog/types.js';
 import type { KubeApi, WatchEventType } from '../kube/api.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
+import { kindsToRelist, kindsToSweep, sweptKinds, unionKinds, type KindRef } from './owned-kinds.js';
 import { refKey, refOf } from './refs.js';
-
-export interface KindRef {
-  apiVersion: string;
-  kind: string;
-}
-
-/** Kinds Kubernetes creates on an instance's behalf, beside whatever its templates name. */
-const ALWAYS_SWEPT: KindRef[] = [
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
-  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
-  { apiVersion: 'v1', kind: 'ReplicationController' },
-  { apiVersion: 'batch/v1', kind: 'Job' },
-  { apiVersion: 'v1', kind: 'Pod' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'ConfigMap' },
-  { apiVersion: 'v1', kind: 'ServiceAccount' },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-];
-
-/** Every kind an instance may own: the catalog's, Kubernetes' own, Namespaces when per instance. */
-export function sweptKinds(catalog: Catalog, perInstanceNamespaces: boolean): KindRef[] {
-  const kinds = new Map<string, KindRef>();
-  const add = (k: KindRef) => kinds.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
-  ALWAYS_SWEPT.forEach(add);
-  for (const service of catalog.services) {
-    for (const plan of service.plans) for (const t of plan.templates) add(t.body);
-  }
-  if (perInstanceNamespaces) add({ apiVersion: 'v1', kind: 'Namespace' });
-  return [...kinds.values()];
-}
 
 /**
  * How long one watch for deletions runs before the objects are listed again: a safety net for a
@@ -52,30 +20,6 @@ export function sweptKinds(catalog: Catalog, perInstanceNamespaces: boolean): Ki
 const WATCH_CAP_MS = 60_000;
 /** The wait heartbeats this often while it watches (its heartbeat timeout is 15 s). */
 const HEARTBEAT_MS = 10_000;
-
-/**
- * Kinds whose controllers make labelled objects of other kinds (the pod template's labels are the
- * instance's). After the first list everything labelled has been asked to be deleted, so a kind
- * found empty stays empty unless one of these is still there to make something.
- */
-const CHILD_KINDS: Record<string, string[]> = {
-  Deployment: ['ReplicaSet', 'Pod'],
-  ReplicaSet: ['Pod'],
-  ReplicationController: ['Pod'],
-  StatefulSet: ['Pod', 'PersistentVolumeClaim'],
-  DaemonSet: ['Pod'],
-  Job: ['Pod'],
-  CronJob: ['Job', 'Pod'],
-};
-/** Kinds that make nothing labelled with the instance. Any other kind left (a CRD's) means: list them all again. */
-const LEAF_KINDS = new Set(['Pod', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'PersistentVolumeClaim', 'PodDisruptionBudget']);
-
-/** The kinds to list again after `left` were still there: those and what their controllers make. */
-export function kindsToRelist(all: KindRef[], left: KindRef[]): KindRef[] {
-  if (left.some((k) => !LEAF_KINDS.has(k.kind) && !(k.kind in CHILD_KINDS))) return all;
-  const wanted = new Set(left.flatMap((k) => [k.kind, ...(CHILD_KINDS[k.kind] ?? [])]));
-  return all.filter((k) => wanted.has(k.kind));
-}
 
 /** Where an instance's objects are: its namespace on its cluster (absent: the default cluster). */
 interface InstancePlace {
@@ -110,12 +54,13 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
 
   return {
     /**
-     * Asks Kubernetes to delete everything labelled with the instance: one request per kind.
+     * Asks Kubernetes to delete everything labelled with the instance: one request per kind it
+     * may own (`kinds`: what its record says was applied for it; absent: every kind).
      * Returns the kinds it found objects of, for waitInstanceGone.
      */
-    async deleteInstanceObjects(input: InstancePlace): Promise<KindRef[]> {
+    async deleteInstanceObjects(input: InstancePlace & { kinds?: KindRef[] }): Promise<KindRef[]> {
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      const kinds = currentKinds();
+      const kinds = kindsToSweep(currentKinds(), input.kinds);
       const found = await step(`delete the objects of instance ${input.instanceId}`, () =>
         Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
       );
@@ -132,7 +77,8 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
       // Only the kinds that had objects and what their controllers make; then only the kinds
       // still there and what their controllers make (the 13 empty lists per deprovision were most
       // of its requests).
-      const kinds = currentKinds();
+      // A kind of a plan since removed from the catalog may be among those found.
+      const kinds = unionKinds(currentKinds(), input.found ?? []);
       let listed = input.found ? kindsToRelist(kinds, input.found) : kinds;
       for (;;) {
         const only = listed;

@@ -9,6 +9,7 @@ import { hookEventsOf } from './apply-objects.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';
+import { kindsOfInstance } from './owned-kinds.js';
 import { findPlanNow } from './plans.js';
 
 export function createInstanceRecordActivities({ records, clusters, catalog }: ActivityDeps) {
@@ -26,11 +27,24 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
       }
     });
 
+  /**
+   * The kinds the provision will apply, recorded with the instance so that its deprovision sweeps
+   * only those (and what their controllers make). A plan not found: none recorded, and the
+   * apply fails anyway.
+   */
+  async function plannedKinds(input: ProvisionInput) {
+    const found = await findPlanNow(catalog, input.serviceId, input.planId);
+    if (!found) return undefined;
+    const namespace = input.ownsNamespace ? [{ apiVersion: 'v1', kind: 'Namespace' }] : [];
+    return kindsOfInstance(found.plan, [...namespace, ...found.plan.templates.map((t) => t.body)]);
+  }
+
   return {
     /** Records a new instance, with the random values its templates share for its whole life. */
     async createInstanceRecord(input: ProvisionInput): Promise<void> {
       // A cluster this worker cannot reach fails the provision before anything is written.
       clusterClient(clusters, input.cluster, input.instanceId);
+      const kinds = await plannedKinds(input);
       const now = new Date().toISOString();
       const stored = await step('record the instance', () =>
         records.createInstance(
@@ -47,6 +61,7 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
             // Always explicit: the default cluster may be another one by the time it is read.
             cluster: input.cluster ?? clusters.defaultName,
             state: 'provisioning',
+            ...(kinds ? { kinds } : {}),
             ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
             createdAt: now,
             updatedAt: now,
@@ -95,18 +110,26 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
     },
 
     /**
-     * Reads what the instance runs now (for workflows that need its plan, namespace or cluster).
+     * Reads what the instance runs now (for workflows that need its plan, namespace or cluster,
+     * and the kinds applied for it).
      * With `hooks`, also the lifecycle hook events its plan has; absent when the plan is not in
      * the catalog (the hook step then runs and says so).
      */
     async readInstance(input: { instanceId: string; hooks?: boolean }): Promise<
-      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster'> & { hooks?: HookEvent[] }) | undefined
+      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster' | 'kinds'> & { hooks?: HookEvent[] }) | undefined
     > {
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) return undefined;
-      const { serviceId, planId, namespace, state, cluster } = stored.record;
+      const { serviceId, planId, namespace, state, cluster, kinds } = stored.record;
       const found = input.hooks ? await findPlanNow(catalog, serviceId, planId) : undefined;
-      return { planId, namespace, state, ...(cluster ? { cluster } : {}), ...(found ? { hooks: hookEventsOf(found.plan) } : {}) };
+      return {
+        planId,
+        namespace,
+        state,
+        ...(cluster ? { cluster } : {}),
+        ...(kinds ? { kinds } : {}),
+        ...(found ? { hooks: hookEventsOf(found.plan) } : {}),
+      };
     },
   };
 }

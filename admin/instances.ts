@@ -3,7 +3,7 @@
 import { instanceSelector } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
 import { readiness } from '../activities/readiness.js';
-import { sweptKinds } from '../activities/delete-objects.js';
+import { sweptKinds } from '../activities/owned-kinds.js';
 import type { InstanceRecord } from '../kube/records.js';
 import { memoOf } from '../broker/operation-state.js';
 import type { AdminDeps } from './deps.js';

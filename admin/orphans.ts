@@ -2,7 +2,7 @@
 // broker's own cleanup existed, a record deleted by hand...), and binding records whose instance
 // is gone. Listed, and deleted on request.
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
-import { sweptKinds } from '../activities/delete-objects.js';
+import { sweptKinds } from '../activities/owned-kinds.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { AdminDeps } from './deps.js';
 

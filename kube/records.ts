@@ -33,6 +33,12 @@ export interface InstanceRecord {
    */
   cluster?: string;
   state: InstanceState;
+  /**
+   * Every kind of object applied for the instance over all the plans it ran, and its hooks' Jobs
+   * and Pods; written before the objects are. What its deprovision deletes (activities/owned-kinds.ts).
+   * Absent in records written before it was kept: every kind the broker knows.
+   */
+  kinds?: { apiVersion: string; kind: string }[];
   /** What the instance ran before the update in flight: the rollback target. */
   previous?: { planId: string; parameters: Record<string, unknown> };
   maintenanceInfo?: { version: string };

@@ -54,8 +54,15 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     }
     // The recorded cluster (the input's when the record is gone; neither: the default cluster).
     const cluster = current?.cluster ?? input.cluster;
+    // The kinds the record lists (absent in older records and when it is gone: every kind).
+    const kinds = current?.kinds;
     // What the deletes found tells the wait which kinds to watch (absent in older histories: all).
-    const found = await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, { instanceId, namespace, cluster });
+    const found = await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, {
+      instanceId,
+      namespace,
+      cluster,
+      ...(kinds ? { kinds } : {}),
+    });
     await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, found, deadline: Date.now() + input.timeoutSeconds * 1000 });
     await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });

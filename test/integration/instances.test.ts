@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSelector } from '../../catalog/labels.js';
-import { recordName } from '../../kube/records.js';
+import { recordName, RecordStore } from '../../kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
 
@@ -13,6 +13,7 @@ const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
 const NEVER_READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0102';
 const STUCK = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0103';
+const EXTRA_KINDS = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0113';
 
 let broker: RunningBroker;
 const kube = kubeApi();
@@ -43,12 +44,16 @@ async function objectsOf(instanceId: string) {
     ['v1', 'Pod'],
     ['v1', 'Service'],
     ['v1', 'Secret'],
+    ['v1', 'ConfigMap'],
   ];
   const lists = await Promise.all(kinds.map(([v, k]) => kube.list(v, k, ns, { labelSelector: instanceSelector(instanceId) })));
   return lists.flatMap((l, i) => l.items.map((o) => `${kinds[i]![1]}/${o.metadata.name}`));
 }
 
 const record = (instanceId: string) => kube.get('v1', 'Secret', broker.config.BROKER_NAMESPACE, recordName('instance', instanceId));
+/** The kinds the instance's record lists (what its deprovision deletes). */
+const recordedKinds = async (instanceId: string) =>
+  (await new RecordStore(kube, broker.config.BROKER_NAMESPACE).getInstance(instanceId))?.record.kinds?.map((k) => `${k.apiVersion}/${k.kind}`).sort();
 
 async function provisioned(instanceId: string, plan = READY, parameters: Record<string, unknown> = {}) {
   const res = await broker.osb.provision(instanceId, provisionBody(plan, parameters));
@@ -89,6 +94,22 @@ describe('instance lifecycle', () => {
     expect(deployment.items[0].status.readyReplicas).toBe(3);
 
     await deprovisioned(id);
+    expect(await objectsOf(id)).toEqual([]);
+    expect(await record(id)).toBeUndefined();
+  });
+
+  it('records the kinds it applies before applying them, also on an update to a plan with more, and its deprovision deletes them all', async () => {
+    const id = newId();
+    await provisioned(id, READY);
+    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'v1/Secret', 'v1/Service']);
+
+    const update = await broker.osb.update(id, { service_id: SERVICE, plan_id: EXTRA_KINDS });
+    expect(update.status).toBe(202);
+    expect((await broker.osb.waitForOperation(id, update.body.operation)).body).toEqual({ state: 'succeeded' });
+    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'v1/ConfigMap', 'v1/Secret', 'v1/Service']);
+    expect((await objectsOf(id)).filter((o) => o.startsWith('ConfigMap/'))).toHaveLength(1);
+
+    await deprovisioned(id, EXTRA_KINDS);
     expect(await objectsOf(id)).toEqual([]);
     expect(await record(id)).toBeUndefined();
   });
@@ -271,6 +292,7 @@ describe('OSB status codes', () => {
     const service = res.body.services[0];
     expect(service).toMatchObject({ id: SERVICE, name: 'testapp', bindable: true, plan_updateable: true, instances_retrievable: true });
     expect(service.plans.map((p: any) => p.name).sort()).toEqual([
+      'extra-kinds',
       'hook-bind-fails',
       'hook-create-fails',
       'hook-create-stuck',

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { sweptKinds } from '../../activities/delete-objects.js';
+import { sweptKinds } from '../../activities/owned-kinds.js';
 import { instanceSelector } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject } from '../../catalog/types.js';
