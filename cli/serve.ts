@@ -14,6 +14,14 @@ import { ApiMetrics } from '../observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
+/**
+ * How long an idle kept-alive connection stays open. Node's default, 5 s, is the Retry-After that
+ * platforms poll by (POLL_INTERVAL): a poll sent on a connection at the moment the server closes
+ * it fails with ECONNRESET. 65 s is well above that, and above the 60 s idle timeout of common
+ * load balancers in front, so that it is the client's side that closes an idle connection.
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 export async function startServer(config: Config, logger: Logger) {
   const clustersConfig = loadClusters(config);
   const clusters = KubeClusters.connect(clustersConfig, config);
@@ -53,7 +61,7 @@ export async function startServer(config: Config, logger: Logger) {
     metrics,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: { keepAliveTimeout: KEEP_ALIVE_MS } }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: stop the other process or set PORT`) : err),
     );

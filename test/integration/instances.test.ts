@@ -1,6 +1,7 @@
 // The instance lifecycle and every OSB status-code rule of DESIGN.md, against the real broker
 // (worker + API) on the local stack, with a test catalog whose plans are ready, never ready, or
 // stuck (never ready, long deadline: an operation that stays in progress).
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSelector } from '../../catalog/labels.js';
@@ -279,6 +280,24 @@ describe('OSB status codes', () => {
     await deprovisioned(id);
     expect((await broker.osb.lastOperation(id)).status).toBe(410);
     expect((await broker.osb.lastOperation(id, provision)).body).toEqual({ state: 'succeeded' });
+  });
+
+  it('keeps an idle connection open past the Retry-After platforms poll by (Node would close it at 5 s)', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reusedSocket: boolean }>((resolve, reject) => {
+        const req = http.get(`${broker.url}/v2/catalog`, { agent, headers: broker.osb.headers }, (res) => {
+          res.resume().on('end', () => resolve({ status: res.statusCode!, reusedSocket: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reusedSocket: false });
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(await get()).toEqual({ status: 200, reusedSocket: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('echoes X-Broker-API-Request-Identity', async () => {
