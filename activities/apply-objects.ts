@@ -55,14 +55,15 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
 
   /**
    * Before objects of a kind the record does not list yet are applied (an update to a plan with
-   * other kinds), the record lists it: the deprovision deletes only the kinds it lists. A record
-   * written before it listed kinds stays without: its deprovision deletes every kind.
+   * other kinds), the record lists it: the deprovision deletes only the kinds it lists. A plan
+   * with hooks may make anything: the record then lists none, for good, and its deprovision
+   * deletes every kind, as for a record written before records listed kinds.
    */
   async function recordKinds(record: InstanceRecord, plan: Plan, objects: KubernetesObject[]): Promise<void> {
     const kinds = kindsOfInstance(plan, objects);
-    if (!record.kinds || coversKinds(record.kinds, kinds)) return;
+    if (!record.kinds || (kinds && coversKinds(record.kinds, kinds))) return;
     await step('record the kinds the instance gets', () =>
-      records.updateInstance(record.instanceId, (r) => (r.kinds ? { ...r, kinds: unionKinds(r.kinds, kinds) } : r)),
+      records.updateInstance(record.instanceId, ({ kinds: had, ...r }) => (had && kinds ? { ...r, kinds: unionKinds(had, kinds) } : r)),
     );
   }
 

@@ -29,8 +29,8 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
 
   /**
    * The kinds the provision will apply, recorded with the instance so that its deprovision sweeps
-   * only those (and what their controllers make). A plan not found: none recorded, and the
-   * apply fails anyway.
+   * only those (and what their controllers make). None for a plan with hooks (activities/owned-kinds.ts)
+   * or a plan not found (the apply fails anyway): its deprovision sweeps every kind.
    */
   async function plannedKinds(input: ProvisionInput) {
     const found = await findPlanNow(catalog, input.serviceId, input.planId);

@@ -1,7 +1,8 @@
 // Which kinds of object an instance may own: what the sweep of a deprovision deletes and its
 // wait lists. Every kind the catalog and Kubernetes could make is the safe answer (13 requests
 // per sweep); the kinds the instance's record says were applied for it, and what their
-// controllers make, is the narrow one (about 5), used when the record knows them.
+// controllers make, is the narrow one (about 5), used when the record knows them (not for plans
+// with lifecycle hooks, whose Jobs may make anything).
 import type { Catalog, KubernetesObject, Plan } from '../catalog/types.js';
 
 export interface KindRef {
@@ -88,12 +89,13 @@ export function kindsToSweep(all: KindRef[], recorded: KindRef[] | undefined): K
 
 /**
  * The kinds an instance of the plan gets: its objects' (as rendered, or as its templates name
- * them) and, when the plan has lifecycle hooks, their Jobs and Pods (they carry the instance's
- * labels too).
+ * them). Undefined when the plan has lifecycle hooks: their Jobs run the catalog's own code,
+ * which may leave labelled objects of any kind (a bind hook's Secret, ...), so such an instance's
+ * deprovision sweeps every kind.
  */
-export function kindsOfInstance(plan: Plan, objects: Pick<KubernetesObject, 'apiVersion' | 'kind'>[]): KindRef[] {
+export function kindsOfInstance(plan: Plan, objects: Pick<KubernetesObject, 'apiVersion' | 'kind'>[]): KindRef[] | undefined {
   const hooks = Object.values(plan.hooks ?? {}).some((jobs) => (jobs?.length ?? 0) > 0);
-  return unionKinds(objects, hooks ? [byKind.get('Job')!, byKind.get('Pod')!] : []);
+  return hooks ? undefined : unionKinds(objects);
 }
 
 /** Whether every kind of `needed` is in `recorded`. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
-import { recordName } from '../../kube/records.js';
+import { recordName, RecordStore } from '../../kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
 
@@ -176,6 +176,10 @@ describe('lifecycle hooks', () => {
       // It completed before the provision succeeded, and was deleted then.
       expect(jobs.events.some((e) => e.obj.metadata.name === create!.obj.metadata.name && e.obj.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True'))).toBe(true);
       await eventually('the create Job is deleted', async () => ((await hookJobs(id)).length === 0 ? true : undefined), 15_000);
+      // Hook Jobs may make any kind: the record lists none, so the deprovision sweeps every kind.
+      const stored = await new RecordStore(kube, broker.config.BROKER_NAMESPACE).getInstance(id);
+      expect(stored?.record.state).toBe('ready');
+      expect(stored?.record.kinds).toBeUndefined();
 
       // Bind twice: each binding's credentials come from the Secret its own bind Job wrote.
       const [b1, b2] = [`b-${suffix()}`, `b-${suffix()}`];
