@@ -5,8 +5,11 @@
 // deletes are local activities (run by the worker inside the workflow task), the hook step runs
 // only when the plan has a delete hook, and the wait until gone and the hook Jobs stay regular
 // (heartbeating) activities: a deprovision is 2 workflow tasks and 1 activity instead of 8 and 7
-// (3 and 2 with a delete hook). Older histories replay the regular steps.
-import { CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+// (3 and 2 with a delete hook). Older histories replay the regular steps. Under the
+// mark-while-deleting patch (below), without a delete hook the record is marked while the
+// objects are deleted.
+import { CancellationScope, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { KindRef } from '../activities/owned-kinds.js';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
@@ -27,42 +30,49 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
   let hookFailed = false;
   try {
     const current = await run(steps.readInstance, 'read the instance record', local ? { instanceId, hooks: true } : { instanceId });
-    if (current) {
-      await run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
-    }
+    // The recorded cluster (the input's when the record is gone; neither: the default cluster).
+    const cluster = current?.cluster ?? input.cluster;
+    // The kinds the record lists (absent in older records and when it is gone: every kind).
+    const kinds = current?.kinds;
+    const markDeprovisioning = () => run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
+    // What the deletes find tells the wait which kinds to watch (absent in older histories: all).
+    const deleteObjects = () =>
+      run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, {
+        instanceId,
+        namespace,
+        cluster,
+        ...(kinds ? { kinds } : {}),
+      });
     // Only for an instance that became ready: a provision that never finished ran no create
     // hook to undo, and a deprovision retried after its hook succeeded does not run it twice.
     // Local steps: only when the plan has a delete hook (unknown when its plan left the catalog: ask the hook step).
     // (Without: asked last, as before the patch, so that older histories replay the same markers.)
     const runsHook = () => (local ? (current?.hooks?.includes('onDeleteInstance') ?? true) : runsLifecycleHooks());
-    if (current && DELETE_HOOK_STATES.includes(current.state) && runsHook()) {
-      try {
-        await run(wait.runHookJobs, 'run the onDeleteInstance hook Jobs, if the plan has any', {
-          instanceId,
-          planId: current.planId,
-          event: 'onDeleteInstance',
-          deadline: Date.now() + input.timeoutSeconds * 1000,
-        });
-      } catch (err) {
-        hookFailed = true;
-        // Nothing was deleted: the instance is what it was, and a retried DELETE runs the hook again.
-        await CancellationScope.nonCancellable(() =>
-          run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state }),
-        ).catch(() => undefined);
-        throw err;
+    let found: KindRef[];
+    if (local && current && !(DELETE_HOOK_STATES.includes(current.state) && runsHook()) && marksWhileDeleting()) {
+      // No hook has to run on the live instance first: the record is marked while the deletes run.
+      found = await both(markDeprovisioning(), deleteObjects());
+    } else {
+      if (current) await markDeprovisioning();
+      if (current && DELETE_HOOK_STATES.includes(current.state) && runsHook()) {
+        try {
+          await run(wait.runHookJobs, 'run the onDeleteInstance hook Jobs, if the plan has any', {
+            instanceId,
+            planId: current.planId,
+            event: 'onDeleteInstance',
+            deadline: Date.now() + input.timeoutSeconds * 1000,
+          });
+        } catch (err) {
+          hookFailed = true;
+          // Nothing was deleted: the instance is what it was, and a retried DELETE runs the hook again.
+          await CancellationScope.nonCancellable(() =>
+            run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state }),
+          ).catch(() => undefined);
+          throw err;
+        }
       }
+      found = await deleteObjects();
     }
-    // The recorded cluster (the input's when the record is gone; neither: the default cluster).
-    const cluster = current?.cluster ?? input.cluster;
-    // The kinds the record lists (absent in older records and when it is gone: every kind).
-    const kinds = current?.kinds;
-    // What the deletes found tells the wait which kinds to watch (absent in older histories: all).
-    const found = await run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, {
-      instanceId,
-      namespace,
-      cluster,
-      ...(kinds ? { kinds } : {}),
-    });
     await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, found, deadline: Date.now() + input.timeoutSeconds * 1000 });
     await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
     await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
@@ -81,4 +91,23 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     });
   }
   operationFinished('deprovision', 'succeeded');
+}
+
+/**
+ * Deprovisions that record this marker mark the record `deprovisioning` and delete the objects at
+ * the same time when no delete hook runs first (the two steps need nothing of each other: one
+ * workflow task holds its slot for one step less). Older histories replay the two one after the
+ * other. Remove the guard (deprecatePatch, then nothing) only when no workflow started before it
+ * can still run or be replayed.
+ */
+export const MARK_WHILE_DELETING_PATCH = 'mark-while-deleting';
+
+const marksWhileDeleting = () => patched(MARK_WHILE_DELETING_PATCH);
+
+/** Waits for both steps, even when one fails (then throws its error); returns the second's result. */
+async function both<T>(first: Promise<unknown>, second: Promise<T>): Promise<T> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return b.value;
 }

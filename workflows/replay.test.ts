@@ -113,6 +113,8 @@ describe('replay of recorded histories', () => {
         'deprovision-delete-hook-succeeded-local-steps.json',
         'provision-create-hook-failed-local-steps.json',
         'deprovision-delete-hook-failed-local-steps.json',
+        // The record marked while the objects are deleted (patched: every deprovision above predates it).
+        'deprovision-mark-while-deleting.json',
       ]),
     );
   });
