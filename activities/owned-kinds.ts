@@ -29,7 +29,7 @@ const byKind = new Map(ALWAYS_SWEPT.map((k) => [k.kind, k]));
 
 const keyOf = (k: KindRef) => `${k.apiVersion}/${k.kind}`;
 
-/** The kinds of both lists, each once, in first-seen order. */
+/** The kinds of all the lists, each once, in first-seen order. */
 export function unionKinds(...lists: KindRef[][]): KindRef[] {
   const kinds = new Map<string, KindRef>();
   for (const k of lists.flat()) if (!kinds.has(keyOf(k))) kinds.set(keyOf(k), { apiVersion: k.apiVersion, kind: k.kind });
