@@ -5,7 +5,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import { renderPlan } from '../catalog/render.js';
-import type { HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
+import { hookEventsOf } from '../catalog/hooks.js';
+import type { KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../kube/api.js';
 import type { InstanceRecord } from '../kube/records.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -104,11 +105,6 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       return { objects: refs, hooks: hookEventsOf(plan) };
     },
   };
-}
-
-/** The events for which the plan has at least one hook Job. */
-export function hookEventsOf(plan: Plan): HookEvent[] {
-  return (Object.entries(plan.hooks ?? {}) as [HookEvent, unknown[] | undefined][]).filter(([, jobs]) => (jobs?.length ?? 0) > 0).map(([event]) => event);
 }
 
 function namespaceFor(name: string, instanceId: string): KubernetesObject {

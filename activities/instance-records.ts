@@ -1,11 +1,11 @@
 // Activities that write an instance's durable record. Each is idempotent: a retry after a
 // worker crash finds the record in the state it left and does no harm.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { hookEventsOf } from '../catalog/hooks.js';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { HookEvent } from '../catalog/types.js';
 import type { InstanceRecord, InstanceState } from '../kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
-import { hookEventsOf } from './apply-objects.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';

@@ -3,6 +3,7 @@
 // per sweep); the kinds the instance's record says were applied for it, and what their
 // controllers make, is the narrow one (about 5), used when the record knows them (not for plans
 // with lifecycle hooks, whose Jobs may make anything).
+import { hookEventsOf } from '../catalog/hooks.js';
 import type { Catalog, KubernetesObject, Plan } from '../catalog/types.js';
 
 export interface KindRef {
@@ -94,8 +95,7 @@ export function kindsToSweep(all: KindRef[], recorded: KindRef[] | undefined): K
  * deprovision sweeps every kind.
  */
 export function kindsOfInstance(plan: Plan, objects: Pick<KubernetesObject, 'apiVersion' | 'kind'>[]): KindRef[] | undefined {
-  const hooks = Object.values(plan.hooks ?? {}).some((jobs) => (jobs?.length ?? 0) > 0);
-  return hooks ? undefined : unionKinds(objects);
+  return hookEventsOf(plan).length > 0 ? undefined : unionKinds(objects);
 }
 
 /** Whether every kind of `needed` is in `recorded`. */

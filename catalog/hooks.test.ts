@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { renderCredentials } from './credentials.js';
 import { CatalogLoadError, formatProblem, RenderError } from './errors.js';
-import { renderHookJobs } from './hooks.js';
+import { hookEventsOf, renderHookJobs } from './hooks.js';
 import { loadCatalog } from './load.js';
 import { tokenize } from './placeholders.js';
 import { baseCatalog, temporaryCatalogs, type FileContent } from './testing.js';
-import type { InstanceValues, Randoms } from './types.js';
+import type { InstanceValues, Plan, Randoms, Template } from './types.js';
 
 const ID = 'a33b4370-50ee-4c1d-9e2f-123456789abc';
 const BINDING = 'b1b2b3b4-0000-4000-8000-000000000001';
@@ -280,5 +280,19 @@ describe('credentials from a bind hook', () => {
     expect(render({ password: 'x' })).toThrow(
       "db/small/credentials-mappings.json: $hook_user_name: the Secret the bind hook wrote for this binding has no key user_name (keys: password)",
     );
+  });
+});
+
+describe('hookEventsOf', () => {
+  const job = {} as Template;
+  const plan = (hooks?: Plan['hooks']) => ({ hooks }) as unknown as Plan;
+
+  it('names the events for which the plan has at least one hook Job', () => {
+    expect(hookEventsOf(plan({ onCreateInstance: [job], onDeleteInstance: [job, job], onBindInstance: [] }))).toEqual(['onCreateInstance', 'onDeleteInstance']);
+  });
+
+  it('is empty for a plan without hooks: provision and deprovision then skip their hook step', () => {
+    expect(hookEventsOf(plan())).toEqual([]);
+    expect(hookEventsOf(plan({}))).toEqual([]);
   });
 });

@@ -23,6 +23,11 @@ export const isBindingHookEvent = (event: HookEvent): boolean => BINDING_HOOK_EV
 /** The placeholders a hook's Jobs may use: bind and unbind hooks also know `$binding_id`. */
 export const hookScope = (event: HookEvent): Scope => (isBindingHookEvent(event) ? 'hook' : 'template');
 
+/** The events for which the plan has at least one hook Job. */
+export function hookEventsOf(plan: Plan): HookEvent[] {
+  return (Object.entries(plan.hooks ?? {}) as [HookEvent, unknown[] | undefined][]).filter(([, jobs]) => (jobs?.length ?? 0) > 0).map(([event]) => event);
+}
+
 /** The Job controller copies a Job's name into the label `job-name` of its pods: 63 characters at most. */
 const MAX_JOB_NAME = 63;
 
