@@ -79,7 +79,7 @@ beforeAll(async () => {
 afterAll(() => removeCatalog(catalogDir));
 
 /** A fresh app and broker per test: no test sees another's calls. `logs` holds the JSON log lines. */
-function setup(options: { maxBodyBytes?: number } = {}) {
+function setup(options: { maxBodyBytes?: number; logLevel?: string } = {}) {
   const broker = new FakeBroker();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -88,7 +88,7 @@ function setup(options: { maxBodyBytes?: number } = {}) {
       done();
     },
   });
-  const logger = pino({ level: 'info' }, sink);
+  const logger = pino({ level: options.logLevel ?? 'info' }, sink);
   const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL });
   return { app, broker, logs };
 }
@@ -281,11 +281,39 @@ describe('X-Broker-API-Request-Identity', () => {
   });
 
   it('is generated when the platform sends none, and names the request in the logs', async () => {
-    const { app, logs } = setup();
+    const { app, logs } = setup({ logLevel: 'debug' });
     const res = await osbRequest(app, 'GET', '/v2/catalog');
     const id = res.headers.get('X-Broker-API-Request-Identity');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(logs.find((l) => l['msg'] === 'request')).toMatchObject({ requestId: id, method: 'GET', path: '/v2/catalog', status: 200 });
+  });
+});
+
+describe('request log lines', () => {
+  // pino's numeric levels: 20 debug, 30 info, 50 error.
+  it.each([
+    ['a read that succeeds', 'GET', '/v2/catalog', undefined, 200, 20],
+    ['a read that fails', 'GET', '/v2/service_instances/nope/last_operation', undefined, 404, 30],
+    ['a change', 'PUT', instancePath(), provisionBody(), 202, 30],
+    ['a change refused', 'PUT', instancePath(), '{', 400, 30],
+  ] as const)('%s: its line has the right level', async (_name, method, path, body, status, level) => {
+    const { app, logs, broker } = setup({ logLevel: 'debug' });
+    broker.willThrow('lastOperation', notFound('no such instance'));
+    expect((await osbRequest(app, method, path, body)).status).toBe(status);
+    expect(logs.filter((l) => l['msg'] === 'request')).toEqual([expect.objectContaining({ level, method, status })]);
+  });
+
+  it('a server error logs at error', async () => {
+    const { app, logs, broker } = setup();
+    broker.willThrow('provision', new Error('boom'));
+    expect((await osbRequest(app, 'PUT', instancePath(), provisionBody())).status).toBe(500);
+    expect(logs.filter((l) => l['msg'] === 'request')).toEqual([expect.objectContaining({ level: 50, status: 500 })]);
+  });
+
+  it('at info, a read that succeeds writes no line', async () => {
+    const { app, logs } = setup();
+    expect((await osbRequest(app, 'GET', '/v2/catalog')).status).toBe(200);
+    expect(logs.filter((l) => l['msg'] === 'request')).toEqual([]);
   });
 });
 
