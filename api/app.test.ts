@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/load.js';
 import { baseCatalog, deployment, removeCatalog, writeCatalog } from '../catalog/testing.js';
 import type { Catalog } from '../catalog/types.js';
+import { ApiMetrics } from '../observability/metrics.js';
 import { createApp } from './app.js';
 import type { LastOperation } from './broker.js';
 import {
@@ -79,7 +80,7 @@ beforeAll(async () => {
 afterAll(() => removeCatalog(catalogDir));
 
 /** A fresh app and broker per test: no test sees another's calls. `logs` holds the JSON log lines. */
-function setup(options: { maxBodyBytes?: number; logLevel?: string } = {}) {
+function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: ApiMetrics } = {}) {
   const broker = new FakeBroker();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -89,7 +90,7 @@ function setup(options: { maxBodyBytes?: number; logLevel?: string } = {}) {
     },
   });
   const logger = pino({ level: options.logLevel ?? 'info' }, sink);
-  const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL });
+  const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL, metrics: options.metrics });
   return { app, broker, logs };
 }
 
@@ -314,6 +315,24 @@ describe('request log lines', () => {
     const { app, logs } = setup();
     expect((await osbRequest(app, 'GET', '/v2/catalog')).status).toBe(200);
     expect(logs.filter((l) => l['msg'] === 'request')).toEqual([]);
+  });
+});
+
+describe('request metrics', () => {
+  it('count every request and its latency by method, route pattern and status', async () => {
+    const metrics = new ApiMetrics();
+    const { app } = setup({ metrics });
+    for (let i = 0; i < 3; i++) expect((await osbRequest(app, 'GET', '/v2/catalog')).status).toBe(200);
+    expect((await osbRequest(app, 'GET', '/v2/catalog', undefined, { Authorization: undefined })).status).toBe(401);
+    expect((await osbRequest(app, 'PUT', instancePath(), provisionBody())).status).toBe(202);
+    expect((await osbRequest(app, 'PUT', instancePath('other'), provisionBody())).status).toBe(202);
+    const text = await metrics.registry.metrics();
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}.*+?^$()|[\]\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('broker_http_requests_total{method="GET",route="/v2/catalog",status="200"}')).toBe(3);
+    expect(value('broker_http_requests_total{method="GET",route="/v2/catalog",status="401"}')).toBe(1);
+    expect(value('broker_http_requests_total{method="PUT",route="/v2/service_instances/:instance_id",status="202"}')).toBe(2);
+    expect(value('broker_http_request_duration_seconds_count{method="GET",route="/v2/catalog",status="200"}')).toBe(3);
+    expect(value('broker_http_request_duration_seconds_bucket{le="+Inf",method="PUT",route="/v2/service_instances/:instance_id",status="202"}')).toBe(2);
   });
 });
 
