@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterDeletionEvent } from './delete-objects.js';
+import { afterDeletionEvent, removedAtOnce } from './delete-objects.js';
 
 describe('afterDeletionEvent', () => {
   it('waits until everything listed is deleted', () => {
@@ -16,5 +16,21 @@ describe('afterDeletionEvent', () => {
     expect(afterDeletionEvent(left, 'ADDED', 'Pod/c', true)).toBe('wait');
     expect(afterDeletionEvent(left, 'ADDED', 'Pod/c', false)).toBe('list again');
     expect(afterDeletionEvent(left, 'MODIFIED', 'Pod/d', false)).toBe('list again');
+  });
+});
+
+describe('removedAtOnce', () => {
+  // A deletecollection answers with each object as it was before the delete.
+  const meta = (metadata: Record<string, unknown>) => ({ metadata: { name: 'x', ...metadata } });
+
+  it('is true of an object without finalizers, of any kind but Pod', () => {
+    expect(removedAtOnce('Secret', meta({}))).toBe(true);
+    expect(removedAtOnce('Deployment', meta({ finalizers: [] }))).toBe(true);
+  });
+
+  it('is false of a Pod (graceful deletion), an object with finalizers, or one already being deleted', () => {
+    expect(removedAtOnce('Pod', meta({}))).toBe(false);
+    expect(removedAtOnce('PersistentVolumeClaim', meta({ finalizers: ['kubernetes.io/pvc-protection'] }))).toBe(false);
+    expect(removedAtOnce('Secret', meta({ deletionTimestamp: '2026-11-26T22:00:00Z' }))).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import { KubeApiError } from '../kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
-import { kindsToRelist, kindsToSweep, sweptKinds, unionKinds, type KindRef } from './owned-kinds.js';
+import { kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds, type FoundKind, type KindRef } from './owned-kinds.js';
 import { refKey, refOf } from './refs.js';
 
 /**
@@ -56,30 +56,35 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
     /**
      * Asks Kubernetes to delete everything labelled with the instance: one request per kind it
      * may own (`kinds`: what its record says was applied for it; absent: every kind).
-     * Returns the kinds it found objects of, for waitInstanceGone.
+     * Returns the kinds it found objects of, and which of those are gone already, for waitInstanceGone.
      */
-    async deleteInstanceObjects(input: InstancePlace & { kinds?: KindRef[] }): Promise<KindRef[]> {
+    async deleteInstanceObjects(input: InstancePlace & { kinds?: KindRef[] }): Promise<FoundKind[]> {
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      const kinds = kindsToSweep(currentKinds(), input.kinds);
-      const found = await step(`delete the objects of instance ${input.instanceId}`, () =>
-        Promise.all(kinds.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
-      );
-      return kinds.filter((_, i) => found[i]);
+      const found: FoundKind[] = [];
+      for (const round of sweepRounds(kindsToSweep(currentKinds(), input.kinds))) {
+        const results = await step(`delete the objects of instance ${input.instanceId}`, () =>
+          Promise.all(round.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+        );
+        round.forEach((k, i) => {
+          if (results[i] !== 'none') found.push(results[i] === 'gone' ? { ...k, gone: true } : k);
+        });
+      }
+      return found;
     },
 
     /**
      * Waits until no object of the instance is left; deletes again what reappears. `found`: the
      * kinds deleteInstanceObjects found objects of (absent in older histories: every kind).
      */
-    async waitInstanceGone(input: InstancePlace & { deadline: number; found?: KindRef[] }): Promise<void> {
+    async waitInstanceGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
       const ctx = Context.current();
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      // Only the kinds that had objects and what their controllers make; then only the kinds
-      // still there and what their controllers make (the 13 empty lists per deprovision were most
-      // of its requests).
+      // Only the kinds that had objects (not those removed at once) and what their controllers
+      // make; then only the kinds still there and what their controllers make (the 13 empty lists
+      // per deprovision were most of its requests).
       // A kind of a plan since removed from the catalog may be among those found.
       const kinds = unionKinds(currentKinds(), input.found ?? []);
-      let listed = input.found ? kindsToRelist(kinds, input.found) : kinds;
+      let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
       for (;;) {
         const only = listed;
         const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
@@ -128,23 +133,39 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
   };
 }
 
-/** Deletes the kind's objects labelled with the instance. Returns whether there were any (unknown: true). */
-async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<boolean> {
+/**
+ * Deletes the kind's objects labelled with the instance. `none`: there were none; `gone`: all were
+ * removed at once; `left`: some may still be there (finalizers, a Pod's graceful deletion, or
+ * the answer does not say).
+ */
+async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<'none' | 'gone' | 'left'> {
   try {
     // Cluster-scoped kinds (Namespace) ignore the namespace.
     const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
-    return deleted === undefined || deleted.length > 0;
+    if (deleted === undefined) return 'left';
+    if (deleted.length === 0) return 'none';
+    return deleted.every((o) => removedAtOnce(k.kind, o)) ? 'gone' : 'left';
   } catch (err) {
     // A kind the cluster does not serve (a CRD never installed) has nothing to delete.
-    if (err instanceof KubeApiError && err.status === 404) return false;
+    if (err instanceof KubeApiError && err.status === 404) return 'none';
     // Some kinds (Namespaces) have no deletecollection: list them and delete one by one.
     if (err instanceof KubeApiError && err.status === 405) {
       const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: selector });
       await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name)));
-      return list.items.length > 0;
+      return list.items.length > 0 ? 'left' : 'none';
     }
     throw err;
   }
+}
+
+/**
+ * Whether a `deletecollection` removed this object of `kind` outright. Its answer holds each
+ * object as it was before the delete (items carry no kind): one with finalizers stays until they
+ * are done, a Pod until its kubelet (KWOK here) confirms the graceful deletion, one already being
+ * deleted until that ends.
+ */
+export function removedAtOnce(kind: string, o: Pick<KubernetesObject, 'metadata'>): boolean {
+  return kind !== 'Pod' && !o.metadata.deletionTimestamp && !((o.metadata.finalizers as unknown[] | undefined)?.length);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Plan } from '../catalog/types.js';
-import { coversKinds, kindsOfInstance, kindsToRelist, kindsToSweep, sweptKinds, unionKinds } from './owned-kinds.js';
+import { coversKinds, kindsOfInstance, kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds } from './owned-kinds.js';
 
 const catalog = { services: [] } as unknown as Catalog;
 const all = sweptKinds(catalog, true);
@@ -18,6 +18,49 @@ describe('kindsToRelist', () => {
   it('lists every kind again when something it does not know is left (a Namespace, a custom resource)', () => {
     expect(kindsToRelist(all, [kind('Namespace')])).toEqual(all);
     expect(kindsToRelist(all, [kind('Pod'), widget])).toEqual(all);
+  });
+});
+
+describe('sweepRounds', () => {
+  it('deletes the kinds that make others first, then what they make', () => {
+    const rounds = sweepRounds(kindsToSweep(all, [kind('Secret'), kind('Deployment'), kind('Service')]));
+    expect(rounds.map(names)).toEqual([['Deployment', 'Secret', 'Service'], ['Pod', 'ReplicaSet']]);
+    expect(sweepRounds([kind('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]).map(names)).toEqual([['StatefulSet'], ['PersistentVolumeClaim', 'Pod']]);
+  });
+
+  it('is one round when no kind makes another', () => {
+    expect(sweepRounds([kind('Secret'), kind('ConfigMap')]).map(names)).toEqual([['ConfigMap', 'Secret']]);
+    expect(sweepRounds([widget, kind('Pod')]).map(names)).toEqual([['Pod', 'Widget']]);
+  });
+
+  it('keeps every kind of every sweep, once', () => {
+    expect(names(sweepRounds(all).flat())).toEqual(names(all));
+  });
+});
+
+describe('kindsToListFirst', () => {
+  const gone = (k: string) => ({ ...kind(k), gone: true as const });
+
+  it('skips the kinds removed at once that nothing found makes', () => {
+    // redis/small: only the Deployment's children can still be there or be made again.
+    expect(names(kindsToListFirst(all, [gone('Secret'), gone('Service'), gone('Deployment'), gone('ReplicaSet'), kind('Pod')]))).toEqual(['Pod', 'ReplicaSet']);
+    // A StatefulSet's Pods and claims (pvc-protection) are left.
+    expect(names(kindsToListFirst(all, [gone('Service'), gone('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]))).toEqual(['PersistentVolumeClaim', 'Pod']);
+    expect(kindsToListFirst(all, [gone('Secret'), gone('ConfigMap')])).toEqual([]);
+  });
+
+  it('lists a kind removed at once when a kind found makes it', () => {
+    expect(names(kindsToListFirst(all, [kind('Deployment'), gone('ReplicaSet')]))).toEqual(['Deployment', 'Pod', 'ReplicaSet']);
+  });
+
+  it('is kindsToRelist when nothing is known gone (older histories)', () => {
+    const found = [kind('Secret'), kind('Deployment')];
+    expect(kindsToListFirst(all, found)).toEqual(kindsToRelist(all, found));
+  });
+
+  it('lists every kind when something found may make anything (a Namespace, a custom resource)', () => {
+    expect(kindsToListFirst(all, [gone('Namespace'), gone('Secret')])).toEqual(all);
+    expect(kindsToListFirst(all, [{ ...widget, gone: true }, gone('Secret')])).toEqual(all);
   });
 });
 

@@ -11,6 +11,15 @@ export interface KindRef {
   kind: string;
 }
 
+/**
+ * A kind a deprovision's deletes found objects of. `gone`: every one of them was removed at
+ * once (no finalizer, not a Pod, whose deletion is graceful), so none of them can be left.
+ * (Absent in older histories: then the wait looks, as before.)
+ */
+export interface FoundKind extends KindRef {
+  gone?: true;
+}
+
 /** Kinds Kubernetes creates on an instance's behalf, beside whatever its templates name. */
 const ALWAYS_SWEPT: KindRef[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
@@ -77,6 +86,33 @@ export function kindsToRelist(all: KindRef[], left: KindRef[]): KindRef[] {
   if (!wanted) return all;
   const names = new Set(wanted.map((k) => k.kind));
   return all.filter((k) => names.has(k.kind));
+}
+
+/**
+ * The sweep in two rounds: first the kinds no swept kind makes (Deployments, StatefulSets,
+ * Secrets, ...), then those their controllers make (ReplicaSets, Pods, claims). Deleted in one
+ * round, a Deployment's controller often made a new ReplicaSet, and that one a new Pod, before it
+ * saw its own deletion, and the wait had to delete and look again.
+ */
+export function sweepRounds(kinds: KindRef[]): KindRef[][] {
+  const made = new Set(kinds.flatMap((k) => CHILD_KINDS[k.kind] ?? []));
+  const rounds = [kinds.filter((k) => !made.has(k.kind)), kinds.filter((k) => made.has(k.kind))];
+  return rounds.filter((r) => r.length > 0);
+}
+
+/**
+ * The kinds the wait lists first, given what the deletes found: those and what their controllers
+ * make, except a kind whose objects were all removed at once and that no kind found makes (a
+ * Secret, a Service, a Deployment: nothing of it can be left, nor made again). A ReplicaSet
+ * removed at once is listed still when a Deployment was found: its controller may have made a new
+ * one before it saw its own deletion.
+ */
+export function kindsToListFirst(all: KindRef[], found: FoundKind[]): KindRef[] {
+  const listed = kindsToRelist(all, found);
+  if (!withChildren(found)) return listed;
+  const made = new Set(found.flatMap((k) => CHILD_KINDS[k.kind] ?? []));
+  const gone = new Set(found.filter((k) => k.gone && !made.has(k.kind)).map(keyOf));
+  return listed.filter((k) => !gone.has(keyOf(k)));
 }
 
 /**
