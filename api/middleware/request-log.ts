@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { AppEnv } from '../env.js';
 
 /** The level of a request's line. */
-export function requestLevel(method: string, status: number): 'debug' | 'info' | 'error' {
+function requestLevel(method: string, status: number): 'debug' | 'info' | 'error' {
   if (status >= 500) return 'error';
   return (method === 'GET' || method === 'HEAD') && status < 400 ? 'debug' : 'info';
 }
