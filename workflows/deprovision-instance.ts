@@ -9,7 +9,7 @@
 // mark-while-deleting patch (below), without a delete hook the record is marked while the
 // objects are deleted.
 import { CancellationScope, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { KindRef } from '../activities/owned-kinds.js';
+import type { FoundKind } from '../activities/owned-kinds.js';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
@@ -48,7 +48,7 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
     // Local steps: only when the plan has a delete hook (unknown when its plan left the catalog: ask the hook step).
     // (Without: asked last, as before the patch, so that older histories replay the same markers.)
     const runsHook = () => (local ? (current?.hooks?.includes('onDeleteInstance') ?? true) : runsLifecycleHooks());
-    let found: KindRef[];
+    let found: FoundKind[];
     if (local && current && !(DELETE_HOOK_STATES.includes(current.state) && runsHook()) && marksWhileDeleting()) {
       // No hook has to run on the live instance first: the record is marked while the deletes run.
       found = await both(markDeprovisioning(), deleteObjects());
