@@ -2,8 +2,9 @@
 // broker (worker and API as child processes), against applying the same rendered objects
 // directly with the same client and waiting for the same readiness with watches, side by side
 // on the same cluster. Two platforms: a tight poller (every 25 ms) and Cloud Foundry's
-// (honouring Retry-After). Also the deprovision against a direct delete-by-label, and the
-// Temporal history breakdown of the broker's provisions (where the overhead goes).
+// (honouring Retry-After). Also the deprovision against a direct delete-by-label, and where the
+// overhead goes: the Temporal history breakdown of the broker's provisions and the CPU every
+// process of the stack spends per provision, broker against direct.
 import { loadCatalog } from '../catalog/load.js';
 import type { Plan, ServiceOffering } from '../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../config/config.js';
@@ -12,7 +13,7 @@ import { fmt, machine, printMachine, printTable, round, saveResult, stats, suffi
 import { adminKube, brokerKube, deleteNamespaces, directDeprovision, directProvision, renderInstance } from './lib/direct.js';
 import { Histories, type Breakdown } from './lib/history.js';
 import { waitForOperation, type Poller } from './lib/osb.js';
-import { BrokerProcesses } from './lib/processes.js';
+import { BrokerProcesses, CpuMeter, stackPids } from './lib/processes.js';
 
 export interface ProvisionOverheadOptions {
   reps: number;
@@ -39,15 +40,21 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
   const ns = broker.instanceNamespace;
   const retryAfterSeen = new Set<number>();
   const breakdowns: Breakdown[] = [];
+  // CPU seconds of every process of the stack during each measured provision, by variant.
+  const cpu = new CpuMeter(() => ({ ...stackPids(), 'broker API': broker.api!.pid!, 'broker worker': broker.worker!.pid!, benchmark: process.pid }));
+  const cpuRuns: Record<Variant, Record<string, number>[]> = { tight: [], cf: [], direct: [] };
 
-  async function viaBroker(service: ServiceOffering, plan: Plan, poller: Poller) {
+  /** `measured`: the variant whose CPU figures this provision counts in (none for the warm-up). */
+  async function viaBroker(service: ServiceOffering, plan: Plan, poller: Poller, measured?: Variant) {
     const id = `po-${suffix()}`;
+    const counted = countCpu(measured);
     const t0 = performance.now();
     const putAt = Date.now();
     const put = await broker.osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'bench-org', space_guid: 'bench-space' });
     if (put.status !== 202) throw new Error(`PUT ${id}: ${put.status} ${JSON.stringify(put.body)}`);
     const done = await waitForOperation(broker.osb, id, put.body.operation, poller);
     const provisionMs = performance.now() - t0;
+    counted();
     if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id} (${plan.name}): ${JSON.stringify(done.final.body)}`);
     done.retryAfter.forEach((r) => retryAfterSeen.add(r));
     if (poller.kind === 'tight') breakdowns.push(await histories.breakdown(instanceWorkflowId(id), putAt, Date.now()));
@@ -59,23 +66,33 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
     return { provisionMs, deprovisionMs: performance.now() - t1 };
   }
 
-  async function direct(service: ServiceOffering, plan: Plan) {
+  async function direct(service: ServiceOffering, plan: Plan, measured?: Variant) {
     const id = `pd-${suffix()}`;
     const objects = renderInstance(service, plan, id, ns);
+    const counted = countCpu(measured);
     const provisionMs = await directProvision(kube, objects, id, ns);
+    counted();
     const deprovisionMs = await directDeprovision(kube, objects, id, ns);
     return { provisionMs, deprovisionMs };
   }
 
   const run = (v: Variant, service: ServiceOffering, plan: Plan) =>
-    v === 'direct' ? direct(service, plan) : viaBroker(service, plan, v === 'tight' ? TIGHT : CF);
+    v === 'direct' ? direct(service, plan, v) : viaBroker(service, plan, v === 'tight' ? TIGHT : CF, v);
+
+  /** Counts the CPU of the stack's processes from here until the returned function is called. */
+  function countCpu(v: Variant | undefined): () => void {
+    if (!v) return () => {};
+    cpu.start();
+    return () => cpuRuns[v].push(cpu.elapsed());
+  }
 
   type Row = { plan: string; objects: number; times: Record<Variant, { provisionMs: number[]; deprovisionMs: number[] }> };
   const rows: Row[] = [];
   try {
     // Warm-up (not measured): JIT, discovery caches, connection pools, the workflow cache.
     const first = plans[0]!;
-    for (const v of ['direct', 'tight'] as const) await run(v, first.service, first.plan);
+    await direct(first.service, first.plan);
+    await viaBroker(first.service, first.plan, TIGHT);
 
     for (const { service, plan, name } of plans) {
       const row: Row = {
@@ -151,6 +168,18 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
     localActivityCount: sum((b) => b.localActivities.length),
     localActivities: [...new Set(breakdowns.flatMap((b) => b.localActivities))],
   };
+  // CPU milliseconds per provision by process, and of all processes: the mean of the middle half
+  // of the provisions (the plans' long provisions, rabbitmq/cluster's seconds, would dominate a
+  // plain mean; a median would show only whole 10 ms ticks).
+  const cpuPerProvision = Object.fromEntries(
+    (['direct', 'tight', 'cf'] as const).map((v) => {
+      const runs = cpuRuns[v];
+      const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+      const perProcess = Object.fromEntries(names.map((n) => [n, round(interquartileMean(runs.map((r) => (r[n] ?? 0) * 1000)), 0)]));
+      const total = round(interquartileMean(runs.map((r) => Object.values(r).reduce((a, b) => a + b, 0) * 1000)), 0);
+      return [v, { provisions: runs.length, total, perProcess }];
+    }),
+  ) as Record<Variant, { provisions: number; total: number; perProcess: Record<string, number> }>;
   const result = {
     machine: m,
     reps: options.reps,
@@ -160,6 +189,7 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
     overall,
     perPlan,
     breakdown,
+    cpuPerProvision,
   };
 
   printMachine(m);
@@ -205,6 +235,22 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
       [`local activities per provision (count; ${breakdown.localActivities.join(', ') || 'none'}: their time is in started → completed)`, ms(breakdown.localActivityCount)],
     ],
   );
+  const processes = [...new Set(Object.values(cpuPerProvision).flatMap((c) => Object.keys(c.perProcess)))].filter((n) =>
+    Object.values(cpuPerProvision).some((c) => (c.perProcess[n] ?? 0) > 0),
+  );
+  const cpuCell = (v: Variant, n?: string) => (n ? (cpuPerProvision[v].perProcess[n] ?? 0) : cpuPerProvision[v].total);
+  printTable(
+    `CPU per provision by process (ms; /proc utime+stime in 10 ms ticks; mean of the middle half of ${cpuRuns.direct.length} direct and ${cpuRuns.tight.length} + ${cpuRuns.cf.length} broker provisions)`,
+    ['process', 'direct', 'broker, tight poller', 'broker, CF poller'],
+    [...processes.map((n) => [n, cpuCell('direct', n), cpuCell('tight', n), cpuCell('cf', n)]), ['total', cpuCell('direct'), cpuCell('tight'), cpuCell('cf')]],
+  );
   saveResult('provision-overhead', result);
   return result;
+}
+
+/** The mean of the values between the first and third quartile (both included). */
+function interquartileMean(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.slice(Math.floor(sorted.length / 4), Math.ceil((sorted.length * 3) / 4));
+  return middle.length ? middle.reduce((a, b) => a + b, 0) / middle.length : NaN;
 }

@@ -209,11 +209,16 @@ export class CpuMeter {
   start(): void {
     this.before = Object.fromEntries(Object.entries(this.pids()).map(([n, p]) => [n, cpuSeconds(p)]));
   }
+  /** CPU seconds per process since start(), rounded to 0.1 s. */
   stop(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.elapsed()).map(([n, s]) => [n, Math.round(s * 10) / 10]));
+  }
+  /** CPU seconds per process since start(), as counted (10 ms ticks): for sums over many short runs. */
+  elapsed(): Record<string, number> {
     return Object.fromEntries(
       Object.entries(this.pids())
         .filter(([n]) => n in this.before)
-        .map(([n, p]) => [n, Math.round((cpuSeconds(p) - this.before[n]!) * 10) / 10]),
+        .map(([n, p]) => [n, cpuSeconds(p) - this.before[n]!]),
     );
   }
 }
