@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../api/errors.js';
 import type { OperationMemo } from '../workflows/types.js';
 import type { Client } from '@temporalio/client';
-import { findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
+import { completedRun, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
 
 type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT';
 type Run = Parameters<typeof lastOperationOf>[0] & {};
@@ -149,6 +149,18 @@ describe('memoOf and isRunning', () => {
     expect(memoOf({ memo: { operation: 'bind-1' } })).toEqual({ operation: 'bind-1' });
   });
 
+  it('completedRun: a running run whose wait said it completed answers as completed, with its memo', () => {
+    const memo = { operation: 'provision-0a1b2c3d', requestDigest: 'd' };
+    const done = completedRun(run(TYPES.provision, 'RUNNING', memo));
+    expect(done.status.name).toBe('COMPLETED');
+    expect(isRunning(done)).toBe(false);
+    expect(lastOperationOf(done, 'provision-0a1b2c3d')).toEqual({ state: 'succeeded' });
+    expect(thrown(() => lastOperationOf(completedRun(run(TYPES.unbind, 'RUNNING', { operation: 'unbind-1' })), 'unbind-1')).status).toBe(410);
+    // A DELETE waiting for the provision to stop is not answered by the provision's completion.
+    const pending = completedRun(run(TYPES.provision, 'RUNNING', { ...memo, pendingOperation: 'deprovision-1' }));
+    expect(lastOperationOf(pending, 'deprovision-1').state).toBe('in progress');
+  });
+
   it('isRunning only for RUNNING runs', () => {
     expect(isRunning(undefined)).toBe(false);
     expect(isRunning(run(TYPES.bind, 'RUNNING'))).toBe(true);
@@ -192,7 +204,7 @@ describe('SharedPolls', () => {
     expect(calls.n).toBe(2);
   });
 
-  it('concurrent waits for one run share one long poll; later waits start another', async () => {
+  it('concurrent waits for one run share one long poll; later waits start another; the outcome says how it ended', async () => {
     const calls = { n: 0 };
     const client = {
       connection: { withDeadline: (_deadline: Date, fn: () => Promise<unknown>) => fn() },
@@ -208,12 +220,12 @@ describe('SharedPolls', () => {
     const shared = new SharedPolls(client);
     const until = new Date(Date.now() + 60_000);
     const closed = await Promise.all(Array.from({ length: 10 }, () => shared.waitForClose('instance:a', 'run-1', until)));
-    expect(closed.every(Boolean)).toBe(true);
+    expect(closed).toEqual(Array.from({ length: 10 }, () => 'completed'));
     expect(calls.n).toBe(1);
     await shared.waitForClose('instance:a', 'run-1', until);
     expect(calls.n).toBe(2);
     // A moment already past costs no call at all.
-    expect(await shared.waitForClose('instance:a', 'run-2', new Date(Date.now() - 1))).toBe(false);
+    expect(await shared.waitForClose('instance:a', 'run-2', new Date(Date.now() - 1))).toBe('running');
     expect(calls.n).toBe(2);
   });
 });

@@ -9,10 +9,14 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { badRequest, gone, notFound } from '../api/errors.js';
 import type { LastOperation } from '../api/broker.js';
 import { operationType } from '../temporal/ids.js';
 import type { OperationMemo } from '../workflows/types.js';
+
+// A CommonJS module: its named exports are reachable through the default import only.
+const { temporal } = proto;
 
 type Run = Pick<WorkflowExecutionDescription, 'type' | 'status' | 'memo' | 'runId' | 'startTime'>;
 
@@ -37,21 +41,35 @@ const carries = (run: Run, operation: string) => {
 };
 
 /**
- * Waits until one run of a workflow closes, at most until `until`: true when it closed (in any
- * way: completed, failed, continued as new...), false when the time ran out first. One long poll
- * of the run's history for its close event (the client's `result()`, bounded by a deadline), so
- * nothing keeps polling after the caller has its answer.
+ * How a wait for a run ended: the run completed, closed another way (failed, continued as new,
+ * cancelled, terminated, timed out) or was still running when the time ran out.
  */
-export async function waitForClose(client: Client, workflowId: string, runId: string, until: Date): Promise<boolean> {
-  if (until.getTime() <= Date.now()) return false;
+export type CloseOutcome = 'completed' | 'closed' | 'running';
+
+/**
+ * Waits until one run of a workflow closes, at most until `until`. One long poll of the run's
+ * history for its close event (the client's `result()`, bounded by a deadline), so nothing keeps
+ * polling after the caller has its answer.
+ */
+export async function waitForClose(client: Client, workflowId: string, runId: string, until: Date): Promise<CloseOutcome> {
+  if (until.getTime() <= Date.now()) return 'running';
   try {
     await client.connection.withDeadline(until, () => client.workflow.getHandle(workflowId, runId, { followRuns: false }).result());
-    return true;
+    return 'completed';
   } catch (err) {
-    if (isGrpcDeadlineError(err)) return false;
-    if (err instanceof WorkflowFailedError || err instanceof WorkflowContinuedAsNewError || err instanceof WorkflowNotFoundError) return true;
+    if (isGrpcDeadlineError(err)) return 'running';
+    if (err instanceof WorkflowFailedError || err instanceof WorkflowContinuedAsNewError || err instanceof WorkflowNotFoundError) return 'closed';
     throw err;
   }
+}
+
+/**
+ * A run described while it was running, once its wait said it completed. Its memo still holds:
+ * a workflow changes its memo only to record a failure or a DELETE that stops it, and neither
+ * ends in a completion.
+ */
+export function completedRun<R extends Run>(run: R): R {
+  return { ...run, status: { code: temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED, name: 'COMPLETED' } };
 }
 
 /**
@@ -65,14 +83,14 @@ export async function waitForClose(client: Client, workflowId: string, runId: st
  */
 export class SharedPolls {
   private readonly describes = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();
-  private readonly waits = new Map<string, Promise<boolean>>();
+  private readonly waits = new Map<string, Promise<CloseOutcome>>();
   constructor(private readonly client: Client) {}
 
   describe(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
     return share(this.describes, workflowId, () => describeLatest(this.client, workflowId));
   }
 
-  waitForClose(workflowId: string, runId: string, until: Date): Promise<boolean> {
+  waitForClose(workflowId: string, runId: string, until: Date): Promise<CloseOutcome> {
     return share(this.waits, runId, () => waitForClose(this.client, workflowId, runId, until));
   }
 }

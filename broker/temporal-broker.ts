@@ -49,7 +49,7 @@ import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionI
 import type { ApiMetrics } from '../observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
-import { describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
+import { completedRun, describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
 
 export interface BrokerSettings {
   taskQueue: string;
@@ -382,9 +382,12 @@ export class TemporalBroker implements Broker {
     if (!run || !isRunning(run) || waitMs <= 0) return run;
     const until = Math.min(run.startTime.getTime() + waitMs, Date.now() + waitMs);
     // The wait only improves an answer already in hand: if it breaks (Temporal restarting), that answer stands.
-    const closed = await this.polls.waitForClose(workflowId, run.runId, new Date(until)).catch(() => false);
-    if (!closed) return run;
-    // Asked afresh: a shared describe in flight may predate the close.
+    const outcome = await this.polls.waitForClose(workflowId, run.runId, new Date(until)).catch(() => 'running' as const);
+    if (outcome === 'running') return run;
+    // The wait's own answer suffices for a completion: no second describe on the way to `succeeded`.
+    if (outcome === 'completed') return completedRun(run);
+    // Closed otherwise: asked afresh, for the failure in its memo or the run that continued it
+    // (a shared describe in flight may predate the close).
     return findOperationRun(this.client, workflowId, operation);
   }
 

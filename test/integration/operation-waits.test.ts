@@ -1,7 +1,7 @@
 // The bounded wait behind last_operation's long poll and synchronous binds
 // (broker/operation-state.ts waitForClose), against the real Temporal dev server: a run that is
-// still going when the deadline passes answers false (the client's deadline error is recognised,
-// not thrown), and a run that closes answers true, however it closed.
+// still going when the deadline passes answers 'running' (the client's deadline error is
+// recognised, not thrown), a run that completes 'completed', one that closes another way 'closed'.
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -21,11 +21,11 @@ afterAll(async () => connection?.close());
 const soon = (ms: number) => new Date(Date.now() + ms);
 
 describe('waitForClose', () => {
-  it('answers false when the run is still going at the deadline, true once it completed', async () => {
+  it("answers 'running' when the run is still going at the deadline, 'completed' once it completed", async () => {
     const taskQueue = `waits-${suffix()}`;
     // No worker polls this queue yet: the run stays RUNNING.
     const handle = await client.workflow.start('echo', { taskQueue, workflowId: `waits-${suffix()}`, args: ['hello'] });
-    expect(await waitForClose(client, handle.workflowId, handle.firstExecutionRunId, soon(1000))).toBe(false);
+    expect(await waitForClose(client, handle.workflowId, handle.firstExecutionRunId, soon(1000))).toBe('running');
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     const nativeConnection = await NativeConnection.connect({ address: stackEnv()['TEMPORAL_ADDRESS'] });
@@ -41,17 +41,17 @@ describe('waitForClose', () => {
       const closed = await worker.runUntil(
         Promise.all([1, 2, 3].map(() => polls.waitForClose(handle.workflowId, handle.firstExecutionRunId, soon(60_000)))),
       );
-      expect(closed).toEqual([true, true, true]);
+      expect(closed).toEqual(['completed', 'completed', 'completed']);
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     } finally {
       await nativeConnection.close();
     }
   }, 90_000);
 
-  it('answers true for a run that closed without completing (terminated)', async () => {
+  it("answers 'closed' for a run that closed without completing (terminated)", async () => {
     const handle = await client.workflow.start('echo', { taskQueue: `waits-${suffix()}`, workflowId: `waits-${suffix()}`, args: ['hello'] });
     const waiting = waitForClose(client, handle.workflowId, handle.firstExecutionRunId, soon(60_000));
     await handle.terminate('test');
-    expect(await waiting).toBe(true);
+    expect(await waiting).toBe('closed');
   }, 90_000);
 });
