@@ -8,7 +8,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,admin,broker,catalog,workflows,activities,config,kube,temporal,observability,cli,offerings}/**/*.test.ts'],
+          include: ['**/*.test.ts'],
+          exclude: ['test/integration/**', 'node_modules/**', 'dist/**'],
           environment: 'node',
         },
       },

@@ -7,15 +7,15 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labe
 import { renderPlan } from '../catalog/render.js';
 import { hookEventsOf } from '../catalog/hooks.js';
 import type { KubernetesObject, Plan } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
-import type { InstanceRecord } from '../kube/records.js';
-import { KubeApiError } from '../kube/errors.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import type { InstanceRecord } from '../platform/kube/records.js';
+import { KubeApiError } from '../platform/kube/errors.js';
 import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
-import { coversKinds, kindsOfInstance, unionKinds } from './owned-kinds.js';
+import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;

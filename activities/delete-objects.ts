@@ -1,15 +1,15 @@
 // Deleting an instance's objects: everything labelled with the instance, of every kind applied
-// for it (over all the plans it ran, activities/owned-kinds.ts) and every kind Kubernetes made
+// for it (over all the plans it ran, platform/kube/owned-kinds.ts) and every kind Kubernetes made
 // for those (ReplicaSets, Pods, PVCs of StatefulSets), then waiting, with watches, until they are gone.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
-import type { KubeApi, WatchEventType } from '../kube/api.js';
-import { KubeApiError } from '../kube/errors.js';
+import type { KubeApi, WatchEventType } from '../platform/kube/api.js';
+import { KubeApiError } from '../platform/kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
-import { kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds, type FoundKind, type KindRef } from './owned-kinds.js';
+import { kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds, type FoundKind, type KindRef } from '../platform/kube/owned-kinds.js';
 import { refKey, refOf } from './refs.js';
 
 /**

@@ -1,7 +1,7 @@
 // What activities need from the process that runs them; built once by the worker.
 import type { Catalog, InstanceValues } from '../catalog/types.js';
-import type { KubeClusters } from '../kube/clusters.js';
-import type { RecordStore, StoredInstance } from '../kube/records.js';
+import type { KubeClusters } from '../platform/kube/clusters.js';
+import type { RecordStore, StoredInstance } from '../platform/kube/records.js';
 
 export interface ActivitySettings {
   /** `$storage_class` of templates; '' for the cluster's default class. */

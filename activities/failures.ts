@@ -2,9 +2,9 @@
 // throttling and conflicts are retried with backoff; rejected objects, forbidden requests
 // and bad templates fail at once with a message a person can act on.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { KubeApi } from '../kube/api.js';
-import { UnknownClusterError, type KubeClusters } from '../kube/clusters.js';
-import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import { UnknownClusterError, type KubeClusters } from '../platform/kube/clusters.js';
+import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 
 export const NON_RETRYABLE = {
   rejected: 'KubernetesRejected',

@@ -4,8 +4,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { HOOK_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { InstanceFacts, KubernetesObject, Plan, ServiceFacts } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
-import type { InstanceRecord } from '../kube/records.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import type { InstanceRecord } from '../platform/kube/records.js';
 import type { ActivitySettings } from './deps.js';
 import { NON_RETRYABLE } from './failures.js';
 

@@ -4,12 +4,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { hookEventsOf } from '../catalog/hooks.js';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { HookEvent } from '../catalog/types.js';
-import type { InstanceRecord, InstanceState } from '../kube/records.js';
+import type { InstanceRecord, InstanceState } from '../platform/kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';
-import { kindsOfInstance } from './owned-kinds.js';
+import { kindsOfInstance } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
 
 export function createInstanceRecordActivities({ records, clusters, catalog }: ActivityDeps) {
@@ -29,7 +29,7 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
 
   /**
    * The kinds the provision will apply, recorded with the instance so that its deprovision sweeps
-   * only those (and what their controllers make). None for a plan with hooks (activities/owned-kinds.ts)
+   * only those (and what their controllers make). None for a plan with hooks (platform/kube/owned-kinds.ts)
    * or a plan not found (the apply fails anyway): its deprovision sweeps every kind.
    */
   async function plannedKinds(input: ProvisionInput) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredInstance } from '../kube/records.js';
+import type { StoredInstance } from '../platform/kube/records.js';
 import { justCreated } from './just-created.js';
 
 const stored = (instanceId: string) => ({ record: { instanceId }, randoms: {} }) as unknown as StoredInstance;

@@ -3,7 +3,7 @@
 // rule: Temporal dispatches the next activity eagerly to the worker that completed the workflow
 // task. That saves the API server a read of the record per provision. Keyed by the workflow run,
 // taken once (a retried or later activity reads the record from Kubernetes as before), bounded.
-import type { StoredInstance } from '../kube/records.js';
+import type { StoredInstance } from '../platform/kube/records.js';
 
 const MAX_ENTRIES = 10_000;
 const MAX_AGE_MS = 60_000;

@@ -9,12 +9,12 @@ import { RenderError } from '../catalog/errors.js';
 import { isBindingHookEvent, renderHookJobs } from '../catalog/hooks.js';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { Catalog, HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
-import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 import { fieldManagerFor } from './apply-objects.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
-import { podDiagnosis, readiness } from './readiness.js';
+import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { HEARTBEAT_MS } from './wait-ready.js';
 import { findPlanNow } from './plans.js';
 

@@ -5,12 +5,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { instanceSelector } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
-import { KubeApiError, KubeUnavailableError } from '../kube/errors.js';
+import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeApi } from '../platform/kube/api.js';
 import { clusterClient, NON_RETRYABLE, toActivityFailure } from './failures.js';
-import { podDiagnosis, readiness } from './readiness.js';
+import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { refKey } from './refs.js';
 
 export interface WaitReadyInput {

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/load.js';
 import { baseCatalog, deployment, removeCatalog, writeCatalog } from '../catalog/testing.js';
 import type { Catalog } from '../catalog/types.js';
-import { ApiMetrics } from '../observability/metrics.js';
+import { ApiMetrics } from '../platform/observability/metrics.js';
 import { createApp } from './app.js';
-import type { LastOperation } from './broker.js';
+import type { LastOperation } from '../broker/service-broker.js';
 import {
   asyncRequired,
   badRequest,
@@ -25,7 +25,7 @@ import {
   unavailable,
   unprocessable,
   unsupportedMediaType,
-} from './errors.js';
+} from '../broker/errors.js';
 import { FAKE_CREDENTIALS, FakeBroker } from './fake-broker.js';
 
 const AUTH = { username: 'platform', password: 'a-long-password' };

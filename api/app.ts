@@ -1,18 +1,18 @@
 // The broker's HTTP application: OSB routes behind basic auth and the API version check,
 // probes without auth, one error handler that turns every failure into an OSB error body.
 import type { PayloadCodec } from '@temporalio/common';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { openAPIRouteHandler } from 'hono-openapi';
 import { basicAuth } from 'hono/basic-auth';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import type { AdminDeps } from '../admin/deps.js';
+import type { AdminDeps } from './admin/deps.js';
 import type { Catalog } from '../catalog/types.js';
-import type { Logger } from '../observability/logger.js';
-import type { ApiMetrics } from '../observability/metrics.js';
-import type { Broker } from './broker.js';
+import type { Logger } from '../platform/observability/logger.js';
+import type { ApiMetrics } from '../platform/observability/metrics.js';
+import type { Broker } from '../broker/service-broker.js';
 import type { AppEnv } from './env.js';
-import { BrokerError, notFound, renderError, unavailable } from './errors.js';
+import { BrokerError, notFound, unavailable } from '../broker/errors.js';
 import { apiVersion } from './middleware/api-version.js';
 import { limitBody } from './middleware/body-limit.js';
 import { credentialsVerifier } from './middleware/credentials.js';
@@ -20,7 +20,7 @@ import { originatingIdentity } from './middleware/originating-identity.js';
 import { documentation } from './openapi.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestMetrics } from './middleware/metrics.js';
-import type { OfferingDeps } from '../offerings/manage.js';
+import type { OfferingDeps } from '../broker/offerings.js';
 import { adminRoutes } from './routes/admin.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { codecRoutes } from './routes/codec.js';
@@ -119,4 +119,9 @@ function isUnavailable(err: Error): boolean {
   const code = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
   const grpc = [code(err), code(err.cause)];
   return ['KubeUnavailableError', 'ConnectionError', 'TransportError'].includes(err.name) || grpc.includes(14) || grpc.includes(4) || /ECONNREFUSED/.test(err.message);
+}
+
+/** Every failure answer: the OSB error body with its status. */
+function renderError(err: BrokerError, c: Context): Response {
+  return c.json(err.body(), err.status);
 }

@@ -1,5 +1,5 @@
 // The Hono environment shared by the app, its middleware and routes.
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../platform/observability/logger.js';
 
 export interface OriginatingIdentity {
   platform: string;

@@ -9,7 +9,7 @@ import type {
   ProvisionResult,
   RemovalResult,
   UpdateResult,
-} from './broker.js';
+} from '../broker/service-broker.js';
 
 export type BrokerMethod = keyof Broker;
 type Result<M extends BrokerMethod> = Awaited<ReturnType<Broker[M]>>;

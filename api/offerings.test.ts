@@ -4,13 +4,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/load.js';
 import type { Catalog } from '../catalog/types.js';
-import { SHIPPED_CATALOG_DIR } from '../config/config.js';
-import type { InstanceRecord, RecordStore } from '../kube/records.js';
-import { dynamicServiceId } from '../offerings/dynamic-service.js';
-import { LiveCatalog } from '../offerings/live-catalog.js';
-import type { OfferingStore, StoredOffering } from '../offerings/store.js';
-import { MONGO_DYNAMIC_SERVICE, templateFolder } from '../offerings/testing.js';
-import { createLogger } from '../observability/logger.js';
+import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
+import type { InstanceRecord, RecordStore } from '../platform/kube/records.js';
+import { dynamicServiceId } from '../catalog/offerings/dynamic-service.js';
+import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import type { OfferingStore, StoredOffering } from '../platform/kube/offering-store.js';
+import { MONGO_DYNAMIC_SERVICE, templateFolder } from '../catalog/offerings/testing.js';
+import { createLogger } from '../platform/observability/logger.js';
 import { createApp } from './app.js';
 import { FakeBroker } from './fake-broker.js';
 

@@ -2,8 +2,8 @@
 // its request schema and responses, and nothing is written by hand.
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/load.js';
-import { SHIPPED_CATALOG_DIR } from '../config/config.js';
-import { createLogger } from '../observability/logger.js';
+import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
+import { createLogger } from '../platform/observability/logger.js';
 import { createApp } from './app.js';
 import { FakeBroker } from './fake-broker.js';
 

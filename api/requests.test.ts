@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { BrokerError } from './errors.js';
+import { BrokerError } from '../broker/errors.js';
 import { acceptsIncomplete, bindBody, jsonBody, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from './requests.js';
 
 /** Just enough of a Hono context for these readers. */

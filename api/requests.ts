@@ -2,7 +2,7 @@
 // to fix. Unknown fields are ignored, as the spec requires.
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { badRequest } from './errors.js';
+import { badRequest } from '../broker/errors.js';
 
 // Ids become Kubernetes label values: 1-63 letters, digits, '-', '_', '.', alphanumeric at both ends.
 const ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;

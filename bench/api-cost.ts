@@ -6,7 +6,7 @@
 // has no client label: its delta counts the controllers', scheduler's and KWOK's requests too.
 import fs from 'node:fs';
 import { loadCatalog } from '../catalog/load.js';
-import { SHIPPED_CATALOG_DIR } from '../config/config.js';
+import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
 import { machine, printMachine, printTable, round, saveResult, sleep, stackEnv, stats, suffix } from './lib/common.js';
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { waitForOperation } from './lib/osb.js';

@@ -7,8 +7,8 @@
 // process of the stack spends per provision, broker against direct.
 import { loadCatalog } from '../catalog/load.js';
 import type { Plan, ServiceOffering } from '../catalog/types.js';
-import { SHIPPED_CATALOG_DIR } from '../config/config.js';
-import { instanceWorkflowId } from '../temporal/ids.js';
+import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
+import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { fmt, machine, printMachine, printTable, round, saveResult, stats, suffix, type Stats } from './lib/common.js';
 import { adminKube, brokerKube, deleteNamespaces, directDeprovision, directProvision, renderInstance } from './lib/direct.js';
 import { Histories, type Breakdown } from './lib/history.js';

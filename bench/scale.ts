@@ -5,8 +5,8 @@
 // the physical limit), then N concurrent deletes by label.
 import { loadCatalog } from '../catalog/load.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
-import { SHIPPED_CATALOG_DIR } from '../config/config.js';
-import { instanceWorkflowId } from '../temporal/ids.js';
+import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
+import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { fmt, machine, printMachine, printTable, round, saveResult, sleep, stats, suffix, type Stats } from './lib/common.js';
 import { Histories, type Breakdown } from './lib/history.js';
 import { TemporalMetrics, type TemporalDelta } from './lib/temporal-metrics.js';

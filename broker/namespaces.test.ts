@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerError } from '../api/errors.js';
+import { BrokerError } from './errors.js';
 import { instanceNamespace } from './namespaces.js';
 
 const FIXED = 'kubernetes-broker-instances';

@@ -1,7 +1,7 @@
 // Where an instance's objects go: a fixed namespace, one namespace per instance, or the
 // namespace the platform names in the OSB Kubernetes context.
 import { createHash } from 'node:crypto';
-import { badRequest } from '../api/errors.js';
+import { badRequest } from './errors.js';
 
 export type NamespaceStrategy = 'fixed' | 'per-instance' | 'context';
 

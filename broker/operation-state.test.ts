@@ -1,7 +1,7 @@
 // lastOperationOf: the OSB answer from one workflow description; SharedPolls: coalescing. (findOperationRun against Temporal needs a
 // Temporal client; the integration tests cover it.)
 import { describe, expect, it } from 'vitest';
-import { BrokerError } from '../api/errors.js';
+import { BrokerError } from './errors.js';
 import type { OperationMemo } from '../workflows/types.js';
 import type { Client } from '@temporalio/client';
 import { completedRun, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';

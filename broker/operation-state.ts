@@ -10,9 +10,9 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { badRequest, gone, notFound } from '../api/errors.js';
-import type { LastOperation } from '../api/broker.js';
-import { operationType } from '../temporal/ids.js';
+import { badRequest, gone, notFound } from './errors.js';
+import type { LastOperation } from './service-broker.js';
+import { operationType } from '../platform/temporal/ids.js';
 import type { OperationMemo } from '../workflows/types.js';
 
 // A CommonJS module: its named exports are reachable through the default import only.

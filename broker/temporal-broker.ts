@@ -24,7 +24,7 @@ import type {
   UnbindRequest,
   UpdateRequest,
   UpdateResult,
-} from '../api/broker.js';
+} from './service-broker.js';
 import {
   asyncRequired,
   badRequest,
@@ -36,17 +36,17 @@ import {
   notFound,
   quotaExceeded,
   unprocessable,
-} from '../api/errors.js';
+} from './errors.js';
 import { unknownService } from '../api/catalog-lookup.js';
 import { validateRequestParameters } from '../api/parameters.js';
 import type { Catalog, Plan } from '../catalog/types.js';
-import { exceededQuota, quotasFor, routeCluster, type ClustersConfig } from '../config/clusters.js';
-import type { BindingRecord, RecordStore } from '../kube/records.js';
-import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../temporal/ids.js';
-import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../temporal/search-attributes.js';
+import { exceededQuota, quotasFor, routeCluster, type ClustersConfig } from '../platform/config/clusters.js';
+import type { BindingRecord, RecordStore } from '../platform/kube/records.js';
+import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../platform/temporal/ids.js';
+import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
 import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionInput, type OperationMemo, type ProvisionInput, type UnbindInput, type UpdateInput } from '../workflows/types.js';
-import type { ApiMetrics } from '../observability/metrics.js';
+import type { ApiMetrics } from '../platform/observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
 import { completedRun, describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
@@ -64,7 +64,7 @@ export interface BrokerSettings {
    * finishes or is this old (a bounded long poll); 0 answers at once. See lastOperation below.
    */
   lastOperationWaitMs: number;
-  /** Target clusters: routing of new instances and quotas (config/clusters.ts). */
+  /** Target clusters: routing of new instances and quotas (platform/config/clusters.ts). */
   clusters: ClustersConfig;
 }
 

@@ -1,10 +1,10 @@
 // The operator tools' dependencies from configuration, shared by the admin routes and the CLI.
 import type { Client } from '@temporalio/client';
-import type { AdminDeps } from '../admin/deps.js';
+import type { AdminDeps } from '../api/admin/deps.js';
 import type { Catalog } from '../catalog/types.js';
-import type { Config } from '../config/config.js';
-import type { KubeClusters } from '../kube/clusters.js';
-import type { RecordStore } from '../kube/records.js';
+import type { Config } from '../platform/config/config.js';
+import type { KubeClusters } from '../platform/kube/clusters.js';
+import type { RecordStore } from '../platform/kube/records.js';
 
 export function adminDepsFor(config: Config, clients: { client: Client; clusters: KubeClusters; records: RecordStore; catalog: Catalog }): AdminDeps {
   return {

@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/config.js';
-import { PROJECT_ROOT } from '../config/paths.js';
-import { readStackEnv, STACK_DIR } from '../config/stack-env.js';
-import { createLogger } from '../observability/logger.js';
+import { loadConfig } from '../platform/config/config.js';
+import { PROJECT_ROOT } from '../platform/config/paths.js';
+import { readStackEnv, STACK_DIR } from '../platform/config/stack-env.js';
+import { createLogger } from '../platform/observability/logger.js';
 import { startServer } from './serve.js';
 import { startWorker } from './worker.js';
 

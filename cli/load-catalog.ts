@@ -2,10 +2,10 @@
 // process with every problem listed (the caller exits).
 import { loadCatalog } from '../catalog/load.js';
 import type { Catalog } from '../catalog/types.js';
-import type { KubeApi } from '../kube/api.js';
-import { LiveCatalog } from '../offerings/live-catalog.js';
-import { OfferingStore } from '../offerings/store.js';
-import type { Logger } from '../observability/logger.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { OfferingStore } from '../platform/kube/offering-store.js';
+import type { Logger } from '../platform/observability/logger.js';
 
 export async function loadCatalogOrExit(dir: string, logger: Logger): Promise<Catalog> {
   const { catalog, warnings } = await loadCatalog(dir);

@@ -2,9 +2,9 @@
 // (both, with the local stack), and the catalog authors' `catalog validate|render`.
 // Each command loads only what it needs: the catalog tools start without Temporal or Kubernetes.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, loadConfig } from '../platform/config/config.js';
 import { CatalogLoadError } from '../catalog/errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../platform/observability/logger.js';
 
 const USAGE = `usage: kubernetes-broker <command>
 

@@ -1,19 +1,19 @@
 // Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`. They talk to
 // Temporal and Kubernetes directly with the broker's configuration (no running API needed).
-import { allPods, instancePods } from '../admin/pods.js';
-import { deleteOrphans, findOrphans } from '../admin/orphans.js';
-import { listInstances, showInstance } from '../admin/instances.js';
-import { retryOperation, RetryError } from '../admin/retry.js';
-import type { AdminDeps } from '../admin/deps.js';
+import { allPods, instancePods } from '../api/admin/pods.js';
+import { deleteOrphans, findOrphans } from '../api/admin/orphans.js';
+import { listInstances, showInstance } from '../api/admin/instances.js';
+import { retryOperation, RetryError } from '../api/admin/retry.js';
+import type { AdminDeps } from '../api/admin/deps.js';
 import { loadCatalog } from '../catalog/load.js';
-import { loadConfig } from '../config/config.js';
-import { loadClusters } from '../config/clusters.js';
-import { KubeClusters } from '../kube/clusters.js';
-import { RecordStore } from '../kube/records.js';
-import { createTemporalClient } from '../temporal/client.js';
-import { LiveCatalog } from '../offerings/live-catalog.js';
-import { OfferingStore } from '../offerings/store.js';
-import { createLogger } from '../observability/logger.js';
+import { loadConfig } from '../platform/config/config.js';
+import { loadClusters } from '../platform/config/clusters.js';
+import { KubeClusters } from '../platform/kube/clusters.js';
+import { RecordStore } from '../platform/kube/records.js';
+import { createTemporalClient } from '../platform/temporal/client.js';
+import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { OfferingStore } from '../platform/kube/offering-store.js';
+import { createLogger } from '../platform/observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';
 import { table } from './table.js';
 

@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/wait-ready.js';
-import type { Config } from '../config/config.js';
-import { dataConverterFor } from '../temporal/codec.js';
-import type { KubeApi } from '../kube/api.js';
-import { loadClusters } from '../config/clusters.js';
-import { KubeClusters } from '../kube/clusters.js';
-import { KubeApiError } from '../kube/errors.js';
-import { FIELD_MANAGER, RecordStore } from '../kube/records.js';
-import type { Logger } from '../observability/logger.js';
+import type { Config } from '../platform/config/config.js';
+import { dataConverterFor } from '../platform/temporal/codec.js';
+import type { KubeApi } from '../platform/kube/api.js';
+import { loadClusters } from '../platform/config/clusters.js';
+import { KubeClusters } from '../platform/kube/clusters.js';
+import { KubeApiError } from '../platform/kube/errors.js';
+import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
+import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
 /** workflows/index, as source (tsx, vitest) or built (dist). */

@@ -33,7 +33,7 @@ describe('workflow bundle', () => {
     const own = modulesOf(code).filter((m) => m.startsWith('./') && !m.includes('node_modules'));
     expect(own).toContain('./workflows/provision-instance.ts');
     // Workflow code, and the pure helpers it shares with the API.
-    for (const module of own) expect(module).toMatch(/^\.\/(workflows\/|temporal\/(ids|search-attributes)\.ts$)/);
+    for (const module of own) expect(module).toMatch(/^\.\/(workflows\/|platform\/temporal\/(ids|search-attributes)\.ts$)/);
   });
 
   it('of packages, only the Temporal workflow SDK and what it needs', () => {

@@ -9,7 +9,7 @@
 // mark-while-deleting patch (below), without a delete hook the record is marked while the
 // objects are deleted.
 import { CancellationScope, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { FoundKind } from '../activities/owned-kinds.js';
+import type { FoundKind } from '../platform/kube/owned-kinds.js';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';

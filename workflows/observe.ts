@@ -3,7 +3,7 @@
 // through the SDK's metric meter (exported by the worker's Prometheus endpoint, never emitted
 // during replay).
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
-import { KbPlan, KbService } from '../temporal/search-attributes.js';
+import { KbPlan, KbService } from '../platform/temporal/search-attributes.js';
 
 /** Runs an activity with a summary for the UI: `run(steps.applyInstanceObjects, 'apply plan small', input)`. */
 export function run<A extends unknown[], R>(

@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { KbOperation } from '../temporal/search-attributes.js';
+import { KbOperation } from '../platform/temporal/search-attributes.js';
 import { cleanupStep, kubernetesLocalStep, kubernetesStep, waitStep } from './activity-options.js';
 import { deprovisionRequested } from './definitions.js';
 import type { deprovisionInstance } from './deprovision-instance.js';

@@ -2,7 +2,7 @@
 // broker implements). Anything else is 412 with what to send instead.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.js';
-import { preconditionFailed } from '../errors.js';
+import { preconditionFailed } from '../../broker/errors.js';
 
 const MIN_MINOR = 13;
 

@@ -1,7 +1,7 @@
 // Request bodies larger than the limit: 413 with an OSB error body, and the connection closed
 // (the rest of the body stays unread, so the connection cannot be reused).
 import { bodyLimit } from 'hono/body-limit';
-import { tooLarge } from '../errors.js';
+import { tooLarge } from '../../broker/errors.js';
 
 export const limitBody = (maxBytes: number) =>
   bodyLimit({

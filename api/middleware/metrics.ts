@@ -1,7 +1,7 @@
 // Request counts and latencies by route pattern (not by URL: ids would explode the series).
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import type { ApiMetrics } from '../../observability/metrics.js';
+import type { ApiMetrics } from '../../platform/observability/metrics.js';
 import type { AppEnv } from '../env.js';
 
 export const requestMetrics = (metrics: ApiMetrics) => {

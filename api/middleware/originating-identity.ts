@@ -1,7 +1,7 @@
 // X-Broker-API-Originating-Identity: `<platform> <base64 of a JSON object>`, parsed for logs.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from '../../broker/errors.js';
 
 export const originatingIdentity = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('X-Broker-API-Originating-Identity');

@@ -4,7 +4,7 @@
 // request metrics count every request either way. At info, a line per poll cost a sixth of the
 // catalog's throughput (docs/performance.md, section 4).
 import { createMiddleware } from 'hono/factory';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../platform/observability/logger.js';
 import type { AppEnv } from '../env.js';
 
 /** The level of a request's line. */

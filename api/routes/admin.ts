@@ -1,13 +1,13 @@
 // Admin routes for operators (admin credentials, separate from the platform's): instances, their
 // objects and workflows, pod status, retrying failed operations, orphans.
 import { Hono } from 'hono';
-import { allPods, instancePods } from '../../admin/pods.js';
-import { deleteOrphans, findOrphans } from '../../admin/orphans.js';
-import { listInstances, showInstance } from '../../admin/instances.js';
-import { retryOperation, RetryError } from '../../admin/retry.js';
-import type { AdminDeps } from '../../admin/deps.js';
+import { allPods, instancePods } from '../admin/pods.js';
+import { deleteOrphans, findOrphans } from '../admin/orphans.js';
+import { listInstances, showInstance } from '../admin/instances.js';
+import { retryOperation, RetryError } from '../admin/retry.js';
+import type { AdminDeps } from '../admin/deps.js';
 import type { AppEnv } from '../env.js';
-import { notFound, unprocessable } from '../errors.js';
+import { notFound, unprocessable } from '../../broker/errors.js';
 import { adminRoute, failure } from '../openapi.js';
 import { pathId } from '../requests.js';
 

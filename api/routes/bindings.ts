@@ -1,10 +1,10 @@
 // Service binding routes, under /v2/service_instances/:instance_id/service_bindings.
 import { Hono } from 'hono';
-import type { Broker } from '../broker.js';
+import type { Broker } from '../../broker/service-broker.js';
 import type { Catalog } from '../../catalog/types.js';
 import { planById } from '../catalog-lookup.js';
 import type { AppEnv } from '../env.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from '../../broker/errors.js';
 import { bindingBody, empty, failure, jsonBody as bodySchema, lastOperationBody, ok, operationBody, osbRoute } from '../openapi.js';
 import { validateRequestParameters } from '../parameters.js';
 import { acceptsIncomplete, bindBody, jsonBody, pathId, requiredQuery } from '../requests.js';

@@ -7,7 +7,7 @@ import { credentialsVerifier } from '../middleware/credentials.js';
 import { cors } from 'hono/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { AppEnv } from '../env.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from '../../broker/errors.js';
 
 interface JsonPayload {
   metadata?: Record<string, string>;

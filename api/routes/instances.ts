@@ -2,11 +2,11 @@
 // status; failures are BrokerErrors rendered by the app's error handler.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Broker } from '../broker.js';
+import type { Broker } from '../../broker/service-broker.js';
 import type { Catalog } from '../../catalog/types.js';
 import { planById, serviceById } from '../catalog-lookup.js';
 import type { AppEnv } from '../env.js';
-import { maintenanceInfoConflict } from '../errors.js';
+import { maintenanceInfoConflict } from '../../broker/errors.js';
 import { empty, failure, jsonBody as bodySchema, lastOperationBody, ok, operationBody, osbRoute } from '../openapi.js';
 import { assertRenderable, validateRequestParameters } from '../parameters.js';
 import { acceptsIncomplete, jsonBody, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from '../requests.js';

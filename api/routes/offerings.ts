@@ -2,8 +2,8 @@
 // as files, or the old broker's dynamicservice body), remove. Validation is the catalog loader's.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { OfferingRejected } from '../../offerings/files.js';
-import { addOffering, listOfferings, removeOffering, type OfferingDeps } from '../../offerings/manage.js';
+import { OfferingRejected } from '../../catalog/offerings/files.js';
+import { addOffering, listOfferings, removeOffering, type OfferingDeps } from '../../broker/offerings.js';
 import type { AppEnv } from '../env.js';
 import { limitBody } from '../middleware/body-limit.js';
 import { adminRoute, errorBody, jsonBody as bodySchema, ok } from '../openapi.js';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PROJECT_ROOT } from '../../config/paths.js';
-import { readStackEnv } from '../../config/stack-env.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
+import { readStackEnv } from '../../platform/config/stack-env.js';
 
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench/results');
 /** Where results go: bench/results/latest.json, or KB_BENCH_RESULTS (runs of a variant, say). */

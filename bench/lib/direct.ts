@@ -1,15 +1,15 @@
 // The physical limit the broker is measured against: the same rendered objects applied directly
 // with the same Kubernetes client (server-side apply, kinds in creation order, objects of one kind
-// in parallel, as activities/apply-objects.ts does), and the same readiness (activities/readiness.ts)
+// in parallel, as activities/apply-objects.ts does), and the same readiness (platform/kube/readiness.ts)
 // waited for with watches, one per workload kind. No Temporal, no records, no OSB.
-import { readiness } from '../../activities/readiness.js';
+import { readiness } from '../../platform/kube/readiness.js';
 import { validateRequestParameters } from '../../api/parameters.js';
 import { instanceSelector } from '../../catalog/labels.js';
 import { generateRandoms } from '../../catalog/randoms.js';
 import { renderPlan } from '../../catalog/render.js';
 import type { KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
-import { KubeApi } from '../../kube/api.js';
-import { loadKubeConfig } from '../../kube/connect.js';
+import { KubeApi } from '../../platform/kube/api.js';
+import { loadKubeConfig } from '../../platform/kube/connect.js';
 import { stackEnv } from './common.js';
 
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Job', 'Pod']);
@@ -123,7 +123,7 @@ export async function watchUntil(
   }
 }
 
-/** Waits until every workload among `objects` is ready (activities/readiness.ts), watching one kind per request. */
+/** Waits until every workload among `objects` is ready (platform/kube/readiness.ts), watching one kind per request. */
 export async function waitReady(kube: KubeApi, namespace: string, selector: string, objects: KubernetesObject[], timeoutMs = 600_000): Promise<void> {
   const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
   if (workloads.length === 0) return;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { LOG_DIR, sleep, stackEnv, suffix } from './common.js';
 import { Osb } from './osb.js';
 

@@ -3,8 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/paths.js';
-import { recordName } from '../../kube/records.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
+import { recordName } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 

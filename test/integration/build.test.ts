@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { orphans } from './helpers/faults.js';
 import { BrokerProcesses } from './helpers/processes.js';
 import { kubeApi, suffix } from './helpers/stack.js';

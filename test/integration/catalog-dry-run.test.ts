@@ -15,8 +15,8 @@ import {
   type Plan,
   type ServiceOffering,
 } from '../../catalog/index.js';
-import { SHIPPED_CATALOG_DIR } from '../../config/config.js';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const SEED_CATALOG_DIR = path.resolve(PROJECT_ROOT, '../shared/seed/catalogData');

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { SHIPPED_CATALOG_DIR } from '../../config/config.js';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js');
 const SEED_CATALOG_DIR = path.resolve(PROJECT_ROOT, '../shared/seed/catalogData');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
-import { RecordStore } from '../../kube/records.js';
+import { RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 

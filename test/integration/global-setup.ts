@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { PROJECT_ROOT } from '../../config/paths.js';
-import { readStackEnv, STACK_DIR } from '../../config/stack-env.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
+import { readStackEnv, STACK_DIR } from '../../platform/config/stack-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
-import { recordName, RecordStore } from '../../kube/records.js';
+import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
 

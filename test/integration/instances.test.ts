@@ -5,7 +5,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSelector } from '../../catalog/labels.js';
-import { recordName, RecordStore } from '../../kube/records.js';
+import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
 

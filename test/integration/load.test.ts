@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { orphans } from './helpers/faults.js';
 import { BrokerProcesses } from './helpers/processes.js';
 import { kubeApi, suffix } from './helpers/stack.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 

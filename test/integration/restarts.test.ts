@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { instanceWorkflowId } from '../../temporal/ids.js';
+import { instanceWorkflowId } from '../../platform/temporal/ids.js';
 import { BrokerProcesses } from './helpers/processes.js';
 import { stackEnv, suffix } from './helpers/stack.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/paths.js';
+import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { stackEnv, suffix } from './helpers/stack.js';
 

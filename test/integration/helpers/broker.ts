@@ -1,10 +1,10 @@
 // Runs the real broker (worker + API) in the test process against the local stack, on its own
 // task queue and namespaces, and speaks OSB to it over HTTP like a platform would.
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../../config/config.js';
+import { loadConfig, type Config } from '../../../platform/config/config.js';
 import { startServer } from '../../../cli/serve.js';
 import { startWorker } from '../../../cli/worker.js';
-import { createLogger } from '../../../observability/logger.js';
+import { createLogger } from '../../../platform/observability/logger.js';
 import { stackEnv, suffix } from './stack.js';
 
 export interface RunningBroker {

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MANAGED_BY, MANAGED_BY_LABEL, INSTANCE_ID_LABEL } from '../../../catalog/labels.js';
-import { PROJECT_ROOT } from '../../../config/paths.js';
-import type { KubeApi } from '../../../kube/api.js';
-import { RecordStore } from '../../../kube/records.js';
+import { PROJECT_ROOT } from '../../../platform/config/paths.js';
+import type { KubeApi } from '../../../platform/kube/api.js';
+import { RecordStore } from '../../../platform/kube/records.js';
 import { stackEnv } from './stack.js';
 
 /**

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../../config/paths.js';
+import { PROJECT_ROOT } from '../../../platform/config/paths.js';
 import { Osb } from './broker.js';
 import { eventually, stackEnv, suffix } from './stack.js';
 

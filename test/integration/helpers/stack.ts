@@ -1,8 +1,8 @@
 // Access to the local stack from integration tests.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { KubeApi } from '../../../kube/api.js';
-import { loadKubeConfig } from '../../../kube/connect.js';
+import { KubeApi } from '../../../platform/kube/api.js';
+import { loadKubeConfig } from '../../../platform/kube/connect.js';
 
 export const stackEnv = () => inject('stackEnv');
 

@@ -1,11 +1,11 @@
 // Operators' view of instances: what the records say, what runs in Kubernetes and how ready it
 // is, and the instance's workflows with links into the Temporal UI.
-import { instanceSelector } from '../catalog/labels.js';
-import type { KubernetesObject } from '../catalog/types.js';
-import { readiness } from '../activities/readiness.js';
-import { sweptKinds } from '../activities/owned-kinds.js';
-import type { InstanceRecord } from '../kube/records.js';
-import { memoOf } from '../broker/operation-state.js';
+import { instanceSelector } from '../../catalog/labels.js';
+import type { KubernetesObject } from '../../catalog/types.js';
+import { readiness } from '../../platform/kube/readiness.js';
+import { sweptKinds } from '../../platform/kube/owned-kinds.js';
+import type { InstanceRecord } from '../../platform/kube/records.js';
+import { memoOf } from '../../broker/operation-state.js';
 import type { AdminDeps } from './deps.js';
 
 export interface InstanceSummary {

@@ -1,8 +1,8 @@
 // The files of an offering sent to the admin API: `{ "files": { "service.json": ..., "<plan>/plan.json":
 // ..., "<plan>/k8s/...": ... } }`, paths relative to the service folder of the catalog layout.
 // Checked and normalised to texts here; what they mean is checked by the catalog loader.
-import { formatProblem } from '../catalog/errors.js';
-import type { CatalogProblem } from '../catalog/types.js';
+import { formatProblem } from '../errors.js';
+import type { CatalogProblem } from '../types.js';
 
 /** Path of a file relative to the offering's service folder → its text. */
 export type OfferingFiles = Record<string, string>;

@@ -2,10 +2,10 @@
 // memory as the one service folder of a catalog, so every rule of docs/catalog-format.md applies
 // and every problem comes back at once. Then what the loader cannot know: collisions with the
 // file catalog and with the other offerings.
-import { CatalogLoadError } from '../catalog/errors.js';
-import { loadFrom, PLAN_FILE, SERVICE_FILE } from '../catalog/load.js';
-import { memorySource } from '../catalog/read.js';
-import type { CatalogProblem, ServiceOffering } from '../catalog/types.js';
+import { CatalogLoadError } from '../errors.js';
+import { loadFrom, PLAN_FILE, SERVICE_FILE } from '../load.js';
+import { memorySource } from '../read.js';
+import type { CatalogProblem, ServiceOffering } from '../types.js';
 import { OfferingRejected, type OfferingFiles } from './files.js';
 
 /** The folder an offering's files are loaded under; problems are reported without it. */

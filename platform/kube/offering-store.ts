@@ -2,14 +2,15 @@
 // labelled, its files as one JSON text. ConfigMaps, not Secrets: an offering is a catalog entry
 // (like the files of CATALOG_DIR), and the API, which writes offerings, must not be able to write
 // Secrets there (the instance and binding records). Passwords belong in `$random<N>` placeholders.
-import { isObject } from '../catalog/osb.js';
+import { isObject } from '../../catalog/osb.js';
 import { createHash } from 'node:crypto';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
-import type { KubernetesObject } from '../catalog/types.js';
-import type { KubeApi, WatchEventType } from '../kube/api.js';
-import { KubeApiError } from '../kube/errors.js';
-import { FIELD_MANAGER, RECORD_LABEL } from '../kube/records.js';
-import type { OfferingFiles } from './files.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import type { KubernetesObject } from '../../catalog/types.js';
+import type { KubeApi, WatchEventType } from './api.js';
+import { KubeApiError } from './errors.js';
+import { FIELD_MANAGER, RECORD_LABEL } from './records.js';
+import type { OfferingSource } from '../../catalog/offerings/body.js';
+import type { OfferingFiles } from '../../catalog/offerings/files.js';
 
 export const OFFERING_RECORD = 'offering';
 export const OFFERING_SELECTOR = `${RECORD_LABEL}=${OFFERING_RECORD}`;
@@ -19,7 +20,6 @@ const ADDED_AT_ANNOTATION = 'kubernetes-broker.io/added-at';
 const FILES_KEY = 'files.json';
 
 /** How the offering was sent: a template folder, or the old broker's dynamicservice body. */
-export type OfferingSource = 'files' | 'dynamicservice';
 
 export interface StoredOffering {
   serviceId: string;

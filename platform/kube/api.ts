@@ -5,7 +5,7 @@ import https from 'node:https';
 import http from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject } from '../catalog/types.js';
+import type { KubernetesObject } from '../../catalog/types.js';
 import { KubeApiError, KubeUnavailableError } from './errors.js';
 import { SecureContextCache } from './secure-context.js';
 

@@ -62,7 +62,7 @@ const schema = z.object({
   TEMPORAL_UI_URL: z.string().optional(),
   KUBECONFIG: z.string().optional(),
   KUBE_CONTEXT: z.string().optional(),
-  /** Several target clusters, routing and quotas (config/clusters.ts); unset: the one cluster above. */
+  /** Several target clusters, routing and quotas (platform/config/clusters.ts); unset: the one cluster above. */
   CLUSTERS_FILE: z.string().optional(),
   /** Namespace of the broker's own records (instances, bindings). */
   BROKER_NAMESPACE: dnsLabel.default('kubernetes-broker'),

@@ -1,6 +1,6 @@
 // When is a workload ready? Judged from the workload's own status, the way `kubectl rollout
 // status` does, so one watch per workload kind tells the whole story. Pure functions.
-import type { KubernetesObject } from '../catalog/types.js';
+import type { KubernetesObject } from '../../catalog/types.js';
 
 export interface Readiness {
   ready: boolean;

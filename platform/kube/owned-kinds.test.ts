@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog, Plan } from '../catalog/types.js';
+import type { Catalog, Plan } from '../../catalog/types.js';
 import { coversKinds, kindsOfInstance, kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds } from './owned-kinds.js';
 
 const catalog = { services: [] } as unknown as Catalog;

@@ -1,8 +1,8 @@
 // What the operator tools need: the same clients as the broker, plus where the Temporal UI is.
 import type { Client } from '@temporalio/client';
-import type { Catalog } from '../catalog/types.js';
-import type { KubeClusters } from '../kube/clusters.js';
-import type { RecordStore } from '../kube/records.js';
+import type { Catalog } from '../../catalog/types.js';
+import type { KubeClusters } from '../../platform/kube/clusters.js';
+import type { RecordStore } from '../../platform/kube/records.js';
 
 export interface AdminDeps {
   client: Client;

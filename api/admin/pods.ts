@@ -1,7 +1,7 @@
 // Pod status of one instance or of all instances (optionally of one organization), as the old
 // broker offered: phase, readiness, node, and per container its state and restarts.
-import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../catalog/labels.js';
-import type { KubernetesObject } from '../catalog/types.js';
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../../catalog/labels.js';
+import type { KubernetesObject } from '../../catalog/types.js';
 import type { AdminDeps } from './deps.js';
 import { clusterOf } from './instances.js';
 

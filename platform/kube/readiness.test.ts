@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubernetesObject } from '../catalog/types.js';
+import type { KubernetesObject } from '../../catalog/types.js';
 import { podDiagnosis, readiness } from './readiness.js';
 
 /** A workload as the API server returns it: generation 2 observed unless said otherwise. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { renderCredentials } from '../catalog/credentials.js';
-import { renderPlan } from '../catalog/render.js';
-import { sampleValues } from '../catalog/check.js';
+import { renderCredentials } from '../credentials.js';
+import { renderPlan } from '../render.js';
+import { sampleValues } from '../check.js';
 import { dynamicPlanId, dynamicServiceFiles, dynamicServiceId, isDynamicServiceBody, nameUuid } from './dynamic-service.js';
+import { offeringFiles } from './body.js';
 import { OfferingRejected } from './files.js';
 import { MONGO_DYNAMIC_SERVICE } from './testing.js';
-import { offeringFiles } from './manage.js';
 import { loadOffering } from './validate.js';
 
 const parse = (files: Record<string, string>, name: string) => JSON.parse(files[name]!) as any;

@@ -3,8 +3,8 @@
 // per sweep); the kinds the instance's record says were applied for it, and what their
 // controllers make, is the narrow one (about 5), used when the record knows them (not for plans
 // with lifecycle hooks, whose Jobs may make anything).
-import { hookEventsOf } from '../catalog/hooks.js';
-import type { Catalog, KubernetesObject, Plan } from '../catalog/types.js';
+import { hookEventsOf } from '../../catalog/hooks.js';
+import type { Catalog, KubernetesObject, Plan } from '../../catalog/types.js';
 
 export interface KindRef {
   apiVersion: string;

@@ -2,8 +2,8 @@
 // they outlive worker restarts and Temporal's history retention, and a binding's credentials
 // sit where Kubernetes keeps secrets. Written by activities, read by the API.
 import { createHash } from 'node:crypto';
-import type { KubernetesObject, Randoms } from '../catalog/types.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
+import type { KubernetesObject, Randoms } from '../../catalog/types.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
 
@@ -28,14 +28,14 @@ export interface InstanceRecord {
   /** The namespace was made for this instance (per-instance strategy) and goes with it. */
   ownsNamespace: boolean;
   /**
-   * The target cluster its objects are on, chosen at provision (config/clusters.ts). Absent in
+   * The target cluster its objects are on, chosen at provision (platform/config/clusters.ts). Absent in
    * records written before several clusters existed: the default cluster.
    */
   cluster?: string;
   state: InstanceState;
   /**
    * Every kind of object applied for the instance over all the plans it ran, and its hooks' Jobs
-   * and Pods; written before the objects are. What its deprovision deletes (activities/owned-kinds.ts).
+   * and Pods; written before the objects are. What its deprovision deletes (platform/kube/owned-kinds.ts).
    * Absent in records written before it was kept: every kind the broker knows.
    */
   kinds?: { apiVersion: string; kind: string }[];

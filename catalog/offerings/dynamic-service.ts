@@ -10,9 +10,9 @@
 // body again gives the same ids. The old template also made a ServiceAccount per instance; the
 // broker's worker may not create ServiceAccounts (least privilege), and pods need none of their own.
 import { createHash } from 'node:crypto';
-import type { CatalogProblem } from '../catalog/types.js';
+import type { CatalogProblem } from '../types.js';
 import { OfferingRejected, type OfferingFiles } from './files.js';
-import { isObject } from '../catalog/osb.js';
+import { isObject } from '../osb.js';
 
 /** Name-based (version 5) UUIDs of dynamic services live under this namespace. */
 const ID_NAMESPACE = 'da65236a-84f8-404a-a5a5-c1365d034979';

@@ -1,5 +1,5 @@
 // The Kubernetes clients of every target cluster, built once at start-up from the clusters
-// configuration (config/clusters.ts). The default cluster is the broker's home: its records live
+// configuration (platform/config/clusters.ts). The default cluster is the broker's home: its records live
 // there. Activities pick the client of the cluster an instance was recorded on.
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClustersConfig, ClusterTarget } from '../config/clusters.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memorySource } from '../catalog/read.js';
+import { memorySource } from '../read.js';
 import { badPath, normalizeFiles, OfferingRejected } from './files.js';
 import { templateFolder } from './testing.js';
 import { collisions, loadOffering } from './validate.js';

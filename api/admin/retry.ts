@@ -4,7 +4,7 @@
 // idempotent, so running them again is safe; resetting to a later point is left to Temporal's
 // UI and CLI (`temporal workflow reset`), for operators who know which steps to skip.
 import { randomUUID } from 'node:crypto';
-import { bindingWorkflowId, instanceWorkflowId } from '../temporal/ids.js';
+import { bindingWorkflowId, instanceWorkflowId } from '../../platform/temporal/ids.js';
 import type { AdminDeps } from './deps.js';
 
 export class RetryError extends Error {

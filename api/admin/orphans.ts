@@ -1,9 +1,9 @@
 // Objects labelled as managed by the broker whose instance has no record (a crash before the
 // broker's own cleanup existed, a record deleted by hand...), and binding records whose instance
 // is gone. Listed, and deleted on request.
-import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
-import { sweptKinds } from '../activities/owned-kinds.js';
-import { KubeApiError } from '../kube/errors.js';
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { sweptKinds } from '../../platform/kube/owned-kinds.js';
+import { KubeApiError } from '../../platform/kube/errors.js';
 import type { AdminDeps } from './deps.js';
 
 export interface Orphan {

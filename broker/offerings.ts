@@ -4,13 +4,12 @@
 // instances keep their objects until their next update, binds use the new mapping); an update that
 // would drop a plan id is refused (409), so no id a platform knows ever changes meaning.
 import type { CatalogProblem } from '../catalog/types.js';
-import type { RecordStore } from '../kube/records.js';
-import { dynamicServiceFiles, isDynamicServiceBody } from './dynamic-service.js';
-import { normalizeFiles, OfferingRejected, storedSizeProblem, type OfferingFiles } from './files.js';
-import type { LiveCatalog } from './live-catalog.js';
-import { storedOffering, type OfferingSource, type OfferingStore, type StoredOffering } from './store.js';
-import { collisions, loadOffering, sentPath } from './validate.js';
-import { isObject } from '../catalog/osb.js';
+import type { RecordStore } from '../platform/kube/records.js';
+import { offeringFiles, type OfferingSource } from '../catalog/offerings/body.js';
+import { OfferingRejected } from '../catalog/offerings/files.js';
+import type { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { storedOffering, type OfferingStore, type StoredOffering } from '../platform/kube/offering-store.js';
+import { collisions, loadOffering, sentPath } from '../catalog/offerings/validate.js';
 
 export interface OfferingDeps {
   catalog: LiveCatalog;
@@ -34,20 +33,6 @@ export interface AddResult {
   warnings: CatalogProblem[];
 }
 
-
-/** The files of either input form. */
-export function offeringFiles(body: unknown): { files: OfferingFiles; source: OfferingSource } {
-  if (isDynamicServiceBody(body)) {
-    const files = dynamicServiceFiles(body);
-    const tooLarge = storedSizeProblem(files);
-    if (tooLarge) throw new OfferingRejected(400, [tooLarge]);
-    return { files, source: 'dynamicservice' };
-  }
-  if (isObject(body) && 'files' in body) return { files: normalizeFiles(body.files), source: 'files' };
-  throw new OfferingRejected(400, [
-    { file: '.', message: 'send {"files": {"service.json": ..., "<plan>/plan.json": ..., "<plan>/k8s/...": ...}} or the old broker\'s {"dynamicService": {...}} body' },
-  ]);
-}
 
 export async function addOffering(deps: OfferingDeps, body: unknown): Promise<AddResult> {
   const { files, source } = offeringFiles(body);

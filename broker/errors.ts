@@ -1,6 +1,5 @@
-// The broker's failure responses: one error class, named instances, one renderer.
-// Success codes are the routes' business; every failure status is decided here.
-import type { Context } from 'hono';
+// The broker's failures in OSB terms: one error class and its named instances. Every failure
+// status is decided here; success codes are the routes' business, rendering is api/app.ts's.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export class BrokerError extends Error {
@@ -52,7 +51,3 @@ export const unprocessable = (description: string, extra: BrokerError['extra'] =
 
 /** Temporal or Kubernetes could not be reached: the request changed nothing, try again. */
 export const unavailable = (description: string) => new BrokerError(503, 'ServiceUnavailable', description);
-
-export function renderError(err: BrokerError, c: Context): Response {
-  return c.json(err.body(), err.status);
-}
