@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PROJECT_ROOT } from './paths.js';
 import { ConfigError, loadConfig, SHIPPED_CATALOG_DIR } from './config.js';
 
 const REQUIRED = { AUTH_USER: 'platform', AUTH_PASS: 'a-long-password' };
@@ -171,5 +175,30 @@ describe('loadConfig', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(new RegExp(`^  ${name}: `));
     if (says) expect(lines[1]).toContain(says);
+  });
+});
+
+describe('loadConfig refuses credentials that are not secret', () => {
+  // The Secret the deploy manifests ship, as a half-edited deploy would pass it on.
+  const shipped = parse(readFileSync(path.join(PROJECT_ROOT, 'deploy/base/secret.yaml'), 'utf8')).stringData as Record<string, string>;
+
+  it('every value of deploy/base/secret.yaml is refused, each naming its variable', () => {
+    const message = problems(shipped);
+    for (const name of Object.keys(shipped)) expect(message).toMatch(new RegExp(`^  ${name}: still holds the placeholder`, 'm'));
+  });
+
+  it.each(Object.keys(shipped))('%s alone left as shipped is refused', (name) => {
+    const env = { ...REQUIRED, ADMIN_USER: 'operator', ADMIN_PASS: 'another-long-password', [name]: shipped[name]! };
+    const lines = problems(env).split('\n');
+    expect(lines).toEqual(['invalid configuration:', expect.stringMatching(new RegExp(`^  ${name}: still holds the placeholder of deploy/base/secret.yaml`))]);
+  });
+
+  it('the placeholder is refused in any variable, whatever its case', () => {
+    expect(problems({ ...REQUIRED, TEMPORAL_ADDRESS: 'replace-me:7233' })).toContain('TEMPORAL_ADDRESS: still holds the placeholder');
+  });
+
+  it('admin credentials equal to the platform password are refused', () => {
+    expect(problems({ ...REQUIRED, ADMIN_USER: 'operator', ADMIN_PASS: REQUIRED.AUTH_PASS })).toContain('ADMIN_PASS: must differ from AUTH_PASS');
+    expect(loadConfig({ ...REQUIRED, ADMIN_USER: 'operator', ADMIN_PASS: 'another-long-password' }).ADMIN_PASS).toBe('another-long-password');
   });
 });

@@ -118,6 +118,24 @@ export type Config = z.output<typeof schema>;
 /** Every variable the broker reads (deployment manifests are checked against it). */
 export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
 
+/** The marker of every value deploy/base/secret.yaml ships: a deploy that kept one publishes its credentials. */
+const PLACEHOLDER = /REPLACE-ME/i;
+
+/**
+ * What the schema cannot see: values still holding the shipped placeholder, and admin
+ * credentials that are the platform's (whoever registers the broker could then add an
+ * offering that runs any image).
+ */
+function trustProblems(env: Record<string, string | undefined>): string[] {
+  const problems = CONFIG_KEYS.filter((name) => PLACEHOLDER.test(env[name] ?? '')).map(
+    (name) => `  ${name}: still holds the placeholder of deploy/base/secret.yaml; set a value of your own (see the comments in that file)`,
+  );
+  if (env['ADMIN_PASS'] && env['ADMIN_PASS'] === env['AUTH_PASS']) {
+    problems.push('  ADMIN_PASS: must differ from AUTH_PASS: the platform must not hold the admin credentials; generate another password');
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -132,11 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { api?
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const input = options.api === false ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...set } : set;
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => {
-    const name = i.path.join('.');
-    const missing = i.code === 'invalid_type' && !env[name];
-    return `  ${name}: ${missing ? 'is required but not set' : i.message}`;
-  });
-  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  const untrusted = trustProblems(set);
+  if (result.success && !untrusted.length) return result.data;
+  const lines = (result.error?.issues ?? [])
+    .filter((i) => !untrusted.some((line) => line.startsWith(`  ${i.path.join('.')}:`)))
+    .map((i) => {
+      const name = i.path.join('.');
+      const missing = i.code === 'invalid_type' && !env[name];
+      return `  ${name}: ${missing ? 'is required but not set' : i.message}`;
+    });
+  throw new ConfigError(`invalid configuration:\n${[...untrusted, ...lines].join('\n')}`);
 }
