@@ -27,7 +27,7 @@ export async function startServer(config: Config, logger: Logger) {
   const clusters = KubeClusters.connect(clustersConfig, config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
   const { client, connection } = createTemporalClient(config);
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({

@@ -77,7 +77,7 @@ export async function startWorker(config: Config, logger: Logger) {
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
   // Records in the default cluster; instances' fixed namespace on every cluster. Only the default
   // cluster is required to start: another one that is unreachable stalls its own instances'
   // operations (their activities retry), not the whole broker.

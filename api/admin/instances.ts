@@ -12,7 +12,9 @@ export interface InstanceSummary {
   instanceId: string;
   service: string;
   plan: string;
-  state: InstanceRecord['state'];
+  /** `unreadable`: its record Secret does not decode (`problem` says why); repair or delete it. */
+  state: InstanceRecord['state'] | 'unreadable';
+  problem?: string;
   namespace: string;
   /** The target cluster its objects are on. */
   cluster: string;
@@ -30,10 +32,24 @@ function names(deps: AdminDeps, r: InstanceRecord) {
 export const clusterOf = (deps: AdminDeps, r: InstanceRecord) => r.cluster ?? deps.clusters.defaultName;
 
 export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
-  const records = await deps.records.listInstances();
-  return records
+  const { records, unreadable } = await deps.records.scanInstances();
+  const readable = records
     .map((r) => ({ instanceId: r.instanceId, ...names(deps, r), state: r.state, namespace: r.namespace, cluster: clusterOf(deps, r), org: r.org, space: r.space, createdAt: r.createdAt }))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  // Last, by the Secret's name when its label names no instance: what an operator must repair.
+  const broken = unreadable.map((u): InstanceSummary => ({
+    instanceId: u.instanceId ?? u.name,
+    service: '-',
+    plan: '-',
+    state: 'unreadable',
+    problem: `record Secret ${deps.records.namespace}/${u.name}: ${u.problem}`,
+    namespace: '-',
+    cluster: deps.clusters.defaultName,
+    org: '-',
+    space: '-',
+    createdAt: '-',
+  }));
+  return [...readable, ...broken];
 }
 
 export interface InstanceDetail extends InstanceSummary {

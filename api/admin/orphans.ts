@@ -18,11 +18,12 @@ export interface Orphan {
 }
 
 export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
-  const instances = await deps.records.listInstances();
+  const { records, unreadable } = await deps.records.scanInstances();
   // An object whose instance has a record is never an orphan, whatever cluster it is seen on: two
   // configured clusters may be one API server (in-cluster and a kubeconfig of the same cluster),
-  // and deleting "copies" there would delete live instances.
-  const live = new Set(instances.map((r) => r.instanceId));
+  // and deleting "copies" there would delete live instances. A record that does not decode is
+  // still a record: its instance's objects are not orphans.
+  const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
   const found: Orphan[] = [];
   for (const [cluster, kube] of deps.clusters.entries()) for (const ns of deps.settings.instanceNamespaces) {

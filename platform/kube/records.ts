@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, Randoms } from '../../catalog/types.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
 
@@ -79,15 +80,51 @@ const decode = <T>(data: Record<string, string> | undefined, key: string): T => 
   return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as T;
 };
 
+/**
+ * A record Secret that does not decode (edited by hand, written by a broken tool...). Listings
+ * skip it, so that one bad Secret does not fail every quota check and admin view, and operators
+ * see it by name. Its labels still say whose it is: callers that would delete what has no record
+ * (orphans) treat its instance as recorded.
+ */
+export interface UnreadableRecord {
+  name: string;
+  instanceId?: string;
+  bindingId?: string;
+  problem: string;
+}
+
+export interface RecordScan<T> {
+  records: T[];
+  unreadable: UnreadableRecord[];
+}
+
+/** The fields every reader relies on; a record without them is unreadable, not half-read. */
+const REQUIRED_FIELDS = {
+  instance: ['instanceId', 'serviceId', 'planId', 'namespace', 'state'],
+  binding: ['bindingId', 'instanceId', 'serviceId', 'planId'],
+} as const;
+
+function decodeRecord<T>(kind: 'instance' | 'binding', secret: Secret): T {
+  const record = decode<Record<string, unknown>>(secret.data, 'record');
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error('record is not a JSON object');
+  const missing = REQUIRED_FIELDS[kind].filter((f) => typeof record[f] !== 'string');
+  if (missing.length) throw new Error(`record lacks ${missing.join(', ')}`);
+  return record as T;
+}
+
 export interface StoredInstance {
   record: InstanceRecord;
   randoms: Randoms;
 }
 
 export class RecordStore {
+  /** Names of unreadable records already logged: each is logged once per process. */
+  private readonly reported = new Set<string>();
+
   constructor(
     private readonly kube: KubeApi,
     readonly namespace: string,
+    private readonly logger?: Logger,
   ) {}
 
   // ---- instances ------------------------------------------------------------------------
@@ -135,9 +172,14 @@ export class RecordStore {
     await this.kube.delete('v1', 'Secret', this.namespace, recordName('instance', instanceId));
   }
 
+  /** Every readable instance record; unreadable ones are skipped (and logged once each). */
   async listInstances(): Promise<InstanceRecord[]> {
-    const list = await this.kube.list<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance` });
-    return list.items.map((s) => decode<InstanceRecord>(s.data, 'record'));
+    return (await this.scanInstances()).records;
+  }
+
+  /** Every instance record, and the record Secrets that do not decode. */
+  async scanInstances(): Promise<RecordScan<InstanceRecord>> {
+    return this.scan('instance', `${RECORD_LABEL}=instance`);
   }
 
   // ---- bindings -------------------------------------------------------------------------
@@ -163,13 +205,47 @@ export class RecordStore {
     return this.kube.delete('v1', 'Secret', this.namespace, recordName('binding', bindingId));
   }
 
+  /** Every readable binding record (of one instance); unreadable ones are skipped (and logged once each). */
   async listBindings(instanceId?: string): Promise<BindingRecord[]> {
-    const selector = `${RECORD_LABEL}=binding${instanceId ? `,${RECORD_INSTANCE_LABEL}=${instanceId}` : ''}`;
-    const list = await this.kube.list<Secret>('v1', 'Secret', this.namespace, { labelSelector: selector });
-    return list.items.map((s) => decode<BindingRecord>(s.data, 'record'));
+    return (await this.scanBindings(instanceId)).records;
+  }
+
+  /** Every binding record (of one instance), and the record Secrets that do not decode. */
+  async scanBindings(instanceId?: string): Promise<RecordScan<BindingRecord>> {
+    return this.scan('binding', `${RECORD_LABEL}=binding${instanceId ? `,${RECORD_INSTANCE_LABEL}=${instanceId}` : ''}`);
   }
 
   // ---- helpers --------------------------------------------------------------------------
+
+  private async scan<T>(kind: 'instance' | 'binding', labelSelector: string): Promise<RecordScan<T>> {
+    const list = await this.kube.list<Secret>('v1', 'Secret', this.namespace, { labelSelector });
+    const scan: RecordScan<T> = { records: [], unreadable: [] };
+    for (const secret of list.items) {
+      try {
+        scan.records.push(decodeRecord<T>(kind, secret));
+      } catch (err) {
+        const labels = secret.metadata.labels ?? {};
+        const bad: UnreadableRecord = {
+          name: secret.metadata.name,
+          ...(labels[RECORD_INSTANCE_LABEL] ? { instanceId: labels[RECORD_INSTANCE_LABEL] } : {}),
+          ...(labels[RECORD_BINDING_LABEL] ? { bindingId: labels[RECORD_BINDING_LABEL] } : {}),
+          problem: (err as Error).message,
+        };
+        scan.unreadable.push(bad);
+        this.report(bad);
+      }
+    }
+    return scan;
+  }
+
+  private report(bad: UnreadableRecord): void {
+    if (this.reported.has(bad.name)) return;
+    this.reported.add(bad.name);
+    this.logger?.warn(
+      { secret: `${this.namespace}/${bad.name}`, problem: bad.problem },
+      'an instance or binding record does not decode and is skipped by listings; repair or delete the Secret',
+    );
+  }
 
   private async read(name: string): Promise<Secret | undefined> {
     return this.kube.get<Secret>('v1', 'Secret', this.namespace, name);
