@@ -173,12 +173,14 @@ describe('probes', () => {
     expect(broker.callsOf('ready')).toHaveLength(1);
   });
 
-  it('GET /readyz answers 503 with the failing checks when the broker is not ready', async () => {
-    const { app, broker } = setup();
-    broker.willReturn('ready', { ok: false, checks: { temporal: 'connection refused', kubernetes: 'ok' } });
+  it('GET /readyz answers 503 naming the failing check, its error only in the log', async () => {
+    const { app, broker, logs } = setup();
+    const detail = 'secrets is forbidden: User "system:serviceaccount:kb:api" cannot list at https://10.0.0.1:443';
+    broker.willReturn('ready', { ok: false, checks: { temporal: 'ok', kubernetes: detail } });
     const res = await app.request('/readyz');
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'not ready', checks: { temporal: 'connection refused', kubernetes: 'ok' } });
+    expect(await res.json()).toEqual({ status: 'not ready', checks: { temporal: 'ok', kubernetes: 'failing' } });
+    expect(logs.find((l) => l['msg'] === 'not ready')).toMatchObject({ checks: { kubernetes: detail } });
   });
 });
 
@@ -405,25 +407,25 @@ describe('broker errors', () => {
     expect(res.body).toEqual({});
   });
 
-  it.each(ROUTES)('$name turns an unexpected error into 500 with a description and no stack', async ({ method, path, body, brokerMethod }) => {
+  it.each(ROUTES)('$name turns an unexpected error into 500 with the request id, its message and stack only in the log', async ({ method, path, body, brokerMethod }) => {
     const { app, broker, logs } = setup();
     broker.willThrow(brokerMethod as never, new TypeError('cannot read properties of undefined'));
-    const res = await osbRequest(app, method, path, body);
+    const res = await osbRequest(app, method, path, body, { 'X-Broker-API-Request-Identity': 'req-500' });
     expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: 'InternalError', description: 'internal error: cannot read properties of undefined' });
-    expect(JSON.stringify(res.body)).not.toMatch(/\n\s+at |\.ts:\d+/);
-    // The stack goes to the log, not to the platform.
-    expect(logs.find((l) => l['msg'] === 'unexpected error')).toBeDefined();
+    expect(res.body).toEqual({ error: 'InternalError', description: "internal error (request req-500); the broker's log has the detail under this request id" });
+    expect(JSON.stringify(res.body)).not.toMatch(/cannot read|\n\s+at |\.ts:\d+/);
+    expect(logs.find((l) => l['msg'] === 'unexpected error')).toMatchObject({ requestId: 'req-500', err: { message: 'cannot read properties of undefined' } });
   });
 
   it('answers 503 when a backend is unreachable (a ConnectionError from Temporal)', async () => {
     const { app, broker } = setup();
-    const err = new Error('Failed to connect before the deadline');
+    const err = new Error('Failed to connect before the deadline to temporal.internal:7233');
     err.name = 'ConnectionError';
     broker.willThrow('lastOperation', err);
     const res = await osbRequest(app, 'GET', '/v2/service_instances/inst-1/last_operation');
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ error: 'ServiceUnavailable', description: expect.stringContaining('retry later') });
+    expect(JSON.stringify(res.body)).not.toContain('temporal.internal');
   });
 });
 

@@ -62,9 +62,14 @@ export function createApp(options: AppOptions) {
   }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Unauthenticated: says which dependency fails, never how (the error names accounts and addresses);
+  // the detail goes to the log.
   app.get('/readyz', async (c) => {
     const { ok, checks } = await broker.ready();
-    return c.json({ status: ok ? 'ready' : 'not ready', checks }, ok ? 200 : 503);
+    const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
+    if (failing.length) (c.get('log') ?? logger).warn({ checks: Object.fromEntries(failing) }, 'not ready');
+    const shown = Object.fromEntries(Object.entries(checks).map(([k, v]) => [k, v === 'ok' ? 'ok' : 'failing']));
+    return c.json({ status: ok ? 'ready' : 'not ready', checks: shown }, ok ? 200 : 503);
   });
 
   const v2 = new Hono<AppEnv>();
@@ -104,12 +109,15 @@ export function createApp(options: AppOptions) {
     // Through c.newResponse, so the response keeps the headers set so far (the echoed request identity).
     if (err instanceof HTTPException) return ((res) => c.newResponse(res.body, res))(err.getResponse());
     // Temporal or Kubernetes unreachable: nothing changed, the platform may retry.
+    // Neither answer echoes the error: its message may name hosts, accounts or internals. The
+    // request id ties the answer to the log line that has the detail.
+    const requestId = c.get('requestId');
     if (isUnavailable(err)) {
       (c.get('log') ?? logger).warn({ err: err.message }, 'dependency unavailable');
-      return renderError(unavailable(`the broker cannot reach its backends right now (${err.message}); retry later`), c);
+      return renderError(unavailable(`the broker cannot reach Temporal or Kubernetes right now; retry later (request ${requestId})`), c);
     }
     (c.get('log') ?? logger).error({ err }, 'unexpected error');
-    return c.json({ error: 'InternalError', description: `internal error: ${err.message}` }, 500);
+    return c.json({ error: 'InternalError', description: `internal error (request ${requestId}); the broker's log has the detail under this request id` }, 500);
   });
   return app;
 }

@@ -1,15 +1,16 @@
 import type { Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../broker/errors.js';
-import { acceptsIncomplete, bindBody, jsonBody, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from './requests.js';
+import { acceptsIncomplete, bindBody, jsonBody, jsonDepth, MAX_JSON_DEPTH, MAX_RECORDED_FIELD_BYTES, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from './requests.js';
 
 /** Just enough of a Hono context for these readers. */
-function context({ params = {}, query = {}, body = '' }: { params?: Record<string, string>; query?: Record<string, string>; body?: string }): Context {
+function context({ params = {}, query = {}, body = '' }: { params?: Record<string, string>; query?: Record<string, string>; body?: string | Uint8Array }): Context {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   return {
     req: {
       param: (name: string) => params[name],
       query: (name: string) => query[name],
-      text: async () => body,
+      arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
     },
   } as unknown as Context;
 }
@@ -96,6 +97,35 @@ describe('jsonBody', () => {
     ['false', 'false', 'the request body must be a JSON object'],
   ])('400 for a body that is %s', async (_name, body, says) => {
     expect(await asyncBadRequestOf(() => jsonBody(context({ body }), provisionBody))).toContain(says);
+  });
+
+  it('400 for a body that is not UTF-8, instead of reading replacement characters', async () => {
+    const body = Uint8Array.from([...Buffer.from('{"service_id":"s'), 0xff, 0xfe, ...Buffer.from('","plan_id":"p"}')]);
+    expect(await asyncBadRequestOf(() => jsonBody(context({ body }), provisionBody))).toBe('the request body is not valid UTF-8: send JSON encoded as UTF-8');
+  });
+
+  it('400 for a body nested deeper than the limit, counted without recursion (2,000 levels do not overflow)', async () => {
+    const nested = (depth: number) => `{"service_id":"s","plan_id":"p","parameters":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    expect(await jsonBody(context({ body: nested(MAX_JSON_DEPTH - 1) }), provisionBody)).toMatchObject({ service_id: 's' });
+    expect(await asyncBadRequestOf(() => jsonBody(context({ body: nested(MAX_JSON_DEPTH) }), provisionBody))).toBe(
+      `the request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+    );
+    expect(await asyncBadRequestOf(() => jsonBody(context({ body: nested(2000) }), provisionBody))).toContain('nests deeper');
+    expect(jsonDepth([[[]], {}])).toBe(3);
+  });
+
+  it.each(['parameters', 'context', 'bind_resource'])('413 for a %s larger than the record can hold', async (field) => {
+    const body = JSON.stringify({ service_id: 's', plan_id: 'p', [field]: { big: 'x'.repeat(MAX_RECORDED_FIELD_BYTES) } });
+    const err = await jsonBody(context({ body }), bindBody).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BrokerError);
+    expect(err).toMatchObject({ status: 413, code: 'PayloadTooLarge', description: expect.stringMatching(new RegExp(`^${field} is \\d+ bytes of JSON; the broker stores at most ${MAX_RECORDED_FIELD_BYTES} bytes of it`)) });
+  });
+
+  it('takes the last of duplicate keys, as JSON.parse does', async () => {
+    expect(await jsonBody(context({ body: '{"service_id":"a","service_id":"s","plan_id":"p"}' }), provisionBody)).toMatchObject({ service_id: 's' });
   });
 
   it('says every field that is wrong, with its path', async () => {

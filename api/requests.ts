@@ -2,7 +2,7 @@
 // to fix. Unknown fields are ignored, as the spec requires.
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { badRequest } from '../broker/errors.js';
+import { badRequest, fieldTooLarge } from '../broker/errors.js';
 
 // Ids become Kubernetes label values: 1-63 letters, digits, '-', '_', '.', alphanumeric at both ends.
 const ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
@@ -24,8 +24,37 @@ export function requiredQuery(c: Context, name: string): string {
   return value;
 }
 
+/** Deeper JSON than any real request nests; recursive code further on (schemas, digests) stays safe. */
+export const MAX_JSON_DEPTH = 64;
+/**
+ * What the broker stores in the instance or binding record (a Secret, 1 MiB in all, holding also
+ * the previous parameters during an update): each of these fields at most this many bytes.
+ */
+export const MAX_RECORDED_FIELD_BYTES = 64 * 1024;
+const RECORDED_FIELDS = ['parameters', 'context', 'bind_resource'] as const;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** How deeply a parsed JSON value nests (objects and arrays), counted without recursion. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw badRequest('the request body is not valid UTF-8: send JSON encoded as UTF-8');
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -33,6 +62,12 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
     throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('the request body must be a JSON object');
+  if (jsonDepth(raw) > MAX_JSON_DEPTH) throw badRequest(`the request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`);
+  for (const field of RECORDED_FIELDS) {
+    const value = (raw as Record<string, unknown>)[field];
+    const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
+    if (bytes > MAX_RECORDED_FIELD_BYTES) throw fieldTooLarge(field, bytes, MAX_RECORDED_FIELD_BYTES);
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw badRequest(result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));

@@ -29,6 +29,8 @@ export const conflict = (description: string) => new BrokerError(409, 'Conflict'
 export const gone = () => new BrokerError(410, undefined, 'gone', true);
 export const preconditionFailed = (description: string) => new BrokerError(412, 'PreconditionFailed', description);
 export const tooLarge = (limit: number) => new BrokerError(413, 'PayloadTooLarge', `the request body is larger than ${limit} bytes`);
+export const fieldTooLarge = (field: string, bytes: number, limit: number) =>
+  new BrokerError(413, 'PayloadTooLarge', `${field} is ${bytes} bytes of JSON; the broker stores at most ${limit} bytes of it: send less`);
 export const unsupportedMediaType = () =>
   new BrokerError(415, 'UnsupportedMediaType', 'send the request body as JSON with Content-Type: application/json');
 

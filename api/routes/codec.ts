@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { credentialsVerifier } from '../middleware/credentials.js';
+import { limitBody } from '../middleware/body-limit.js';
 import { cors } from 'hono/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { AppEnv } from '../env.js';
@@ -13,6 +14,15 @@ interface JsonPayload {
   metadata?: Record<string, string>;
   data?: string;
 }
+
+const isBase64 = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+const isJsonPayload = (p: unknown): p is JsonPayload => {
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return false;
+  const { metadata, data } = p as Record<string, unknown>;
+  const metadataOk = metadata === undefined || (!!metadata && typeof metadata === 'object' && !Array.isArray(metadata) && Object.values(metadata).every(isBase64));
+  const known = Object.keys(p).every((k) => k === 'metadata' || k === 'data');
+  return known && metadataOk && (data === undefined || isBase64(data));
+};
 
 const fromJson = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -24,24 +34,35 @@ const toJson = (p: Payload): JsonPayload => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
+/**
+ * The largest body /codec reads. Temporal refuses payloads over 2 MiB (its blob size limit), and
+ * the UI sends one event's payloads per call; base64 adds a third. Without a limit, one large
+ * POST could run the API out of memory.
+ */
+export const CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 /** `admin`: the admin credentials guard the endpoint; `undefined`: open (CODEC_AUTH=none). */
 export function codecRoutes(codec: PayloadCodec, admin: { username: string; password: string } | undefined, origins: string[]) {
   const app = new Hono<AppEnv>();
   app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
+  app.use(limitBody(CODEC_MAX_BODY_BYTES));
   if (admin) {
     app.use(basicAuth({ verifyUser: credentialsVerifier(admin), realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
   }
   for (const action of ['encode', 'decode'] as const) {
     app.post(`/${action}`, async (c) => {
-      let body: { payloads?: JsonPayload[] };
+      let body: unknown;
       try {
         body = await c.req.json();
       } catch {
         throw badRequest('the body must be JSON: {"payloads": [...]}');
       }
-      if (!Array.isArray(body.payloads)) throw badRequest('the body must be {"payloads": [...]}');
+      const payloads = (body as { payloads?: unknown } | null)?.payloads;
+      if (!Array.isArray(payloads) || !payloads.every(isJsonPayload)) {
+        throw badRequest('the body must be {"payloads": [{"metadata": {<key>: <base64>}, "data": <base64>}, ...]}');
+      }
       try {
-        const result = await codec[action](body.payloads.map(fromJson));
+        const result = await codec[action](payloads.map(fromJson));
         return c.json({ payloads: result.map(toJson) });
       } catch (err) {
         throw badRequest(`cannot ${action} these payloads: ${(err as Error).message}`);

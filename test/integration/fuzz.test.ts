@@ -1,7 +1,10 @@
-// Hostile and malformed input against every OSB endpoint of the real broker (fast-check):
-// malformed and huge JSON, wrong types, deep nesting, odd ids (traversal, unicode, very long,
-// empty), bad headers, bad query strings. Every case carries at least one defect; every answer
-// must be a 4xx with an OSB error body, never a 5xx; the process stays up; nothing is created.
+// Hostile and malformed input against every route of the real broker (fast-check): the OSB
+// endpoints, the admin routes (with and without the admin credentials, offerings' bodies) and the
+// codec endpoint: malformed and huge JSON, wrong types, deep nesting (also inside parameters of
+// an otherwise valid request), invalid UTF-8, duplicate keys, odd ids (traversal, unicode, very
+// long, empty), bad headers, bad query strings. Every case carries at least one defect; every
+// answer must be a 4xx with an OSB error body, never a 5xx; the process stays up; nothing is
+// created.
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,7 +20,7 @@ const RUNS = Number(process.env['FUZZ_RUNS'] ?? 3000);
 let broker: RunningBroker;
 const kube = kubeApi();
 beforeAll(async () => {
-  broker = await startBroker({ CATALOG_DIR: CATALOG, MAX_BODY_BYTES: String(64 * 1024) });
+  broker = await startBroker({ CATALOG_DIR: CATALOG, MAX_BODY_BYTES: String(128 * 1024), ADMIN_USER: 'admin', ADMIN_PASS: 'admin-password' });
 });
 afterAll(async () => {
   await broker?.stop();
@@ -25,6 +28,7 @@ afterAll(async () => {
 });
 
 const AUTH = `Basic ${Buffer.from('platform:test-password').toString('base64')}`;
+const ADMIN_AUTH = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
 
 // ---- generators ---------------------------------------------------------------------------
 
@@ -118,26 +122,133 @@ const fuzzCase: fc.Arbitrary<Case> = fc.oneof(
   })),
 );
 
-it(`answers ${RUNS} hostile requests with 4xx OSB errors, never a 5xx, and creates nothing`, async () => {
+// ---- every other route, and defects inside otherwise valid OSB requests -------------------
+
+const adminHeaders = { Authorization: ADMIN_AUTH, 'Content-Type': 'application/json' };
+const invalidUtf8 = fc.constantFrom([0xff], [0xc3, 0x28], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]).map((bad) =>
+  Buffer.concat([Buffer.from(`{"service_id":"${SERVICE}","plan_id":"${READY}","parameters":{"x":"`), Buffer.from(bad), Buffer.from('"}}')]),
+);
+/** Valid ids, so that the defect sits where the old code looked last: deep in parameters or context. */
+const deepInside = fc.tuple(fc.constantFrom('parameters', 'context'), fc.integer({ min: 70, max: 3000 })).map(([field, n]) =>
+  `{"service_id":"${SERVICE}","plan_id":"${READY}","organization_guid":"o","space_guid":"s","${field}":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`,
+);
+/** Larger than a record may hold, smaller than the body limit: the field's own 413. */
+const hugeField = fc.tuple(fc.constantFrom('parameters', 'context'), fc.integer({ min: 66_000, max: 120_000 })).map(([field, n]) =>
+  JSON.stringify({ service_id: SERVICE, plan_id: READY, organization_guid: 'o', space_guid: 's', [field]: { blob: 'x'.repeat(n) } }),
+);
+/** Duplicate keys whose last value (the one JSON.parse keeps) is wrong. */
+const duplicateKeys = fc.constantFrom(
+  `{"service_id":"${SERVICE}","plan_id":"${READY}","plan_id":"no-such-plan"}`,
+  `{"service_id":"${SERVICE}","service_id":7,"plan_id":"${READY}"}`,
+  `{"service_id":"${SERVICE}","plan_id":"${READY}","parameters":{"replicas":1},"parameters":[]}`,
+);
+const codecBody = fc.oneof(
+  malformed,
+  fc.constantFrom('{}', '{"payloads": 1}', '{"payloads": [{"data": "!!!"}]}', '{"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="}, "data": "AAAA"}]}'),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ payloads: [v] })),
+);
+const offeringBody = fc.oneof(
+  malformed,
+  wrongBody,
+  fc.record({ files: fc.oneof(wrongType, fc.dictionary(fc.string({ maxLength: 30 }), fc.oneof(fc.string({ maxLength: 200 }), anyJson), { maxKeys: 4 })) }).map((b) => JSON.stringify(b)),
+  fc.record({ dynamicService: fc.oneof(wrongType, fc.record({ serviceName: fc.oneof(fc.string(), wrongType), planName: fc.oneof(fc.string(), wrongType), containers: fc.oneof(wrongType, fc.array(anyJson, { maxLength: 2 })) }, { requiredKeys: [] })) }).map((b) => JSON.stringify(b)),
+  fc.integer({ min: 70, max: 3000 }).map((n) => `{"files":{"service.json":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}}`),
+);
+const adminEndpoint = (instance: string) =>
+  fc.constantFrom(
+    { method: 'GET', path: '/admin/instances' },
+    { method: 'GET', path: `/admin/instances/${instance}` },
+    { method: 'GET', path: `/admin/instances/${instance}/pods` },
+    { method: 'GET', path: '/admin/pods' },
+    { method: 'POST', path: `/admin/instances/${instance}/retry` },
+    { method: 'POST', path: `/admin/bindings/${instance}/retry` },
+    { method: 'GET', path: '/admin/orphans' },
+    { method: 'DELETE', path: '/admin/orphans' },
+    { method: 'GET', path: '/admin/offerings' },
+    { method: 'PUT', path: '/admin/offerings' },
+    { method: 'DELETE', path: `/admin/offerings/${instance}` },
+    { method: 'POST', path: '/codec/encode' },
+    { method: 'POST', path: '/codec/decode' },
+  );
+
+const otherCase: fc.Arbitrary<Case & { bytes?: Buffer }> = fc.oneof(
+  // Any admin or codec route without the admin credentials, or with the platform's.
+  fc.tuple(adminEndpoint('i-1'), fc.constantFrom('', AUTH, `Basic ${Buffer.from('admin:wrong').toString('base64')}`, 'Bearer x')).map(([e, auth]) => ({
+    ...e,
+    headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+    body: '{}',
+    defect: `admin credentials ${JSON.stringify(auth.slice(0, 20))}`,
+  })),
+  // The admin routes that name an instance, with odd ids.
+  fc.tuple(oddId, fc.constantFrom('GET /admin/instances/ID', 'GET /admin/instances/ID/pods', 'POST /admin/instances/ID/retry', 'POST /admin/bindings/ID/retry')).map(([odd, route]) => {
+    const [method, path] = route.split(' ') as [string, string];
+    return { method, path: path.replace('ID', encodeURIComponent(odd)), headers: adminHeaders, defect: `admin id ${JSON.stringify(odd)}` };
+  // '.' and '..' are resolved by the client (/admin/instances/../pods is /admin/pods): no defect left.
+  }).filter((c) => !/\/\.\.?(\/|$)/.test(c.path) && !c.path.includes('/admin/instances//') && !c.path.endsWith('/admin/instances/')),
+  // Offerings' bodies.
+  offeringBody.map((body) => ({ method: 'PUT', path: '/admin/offerings', headers: adminHeaders, body, defect: `offering ${body.slice(0, 80)}` })),
+  // The codec endpoint's bodies, and one larger than it reads.
+  fc.tuple(fc.constantFrom('encode', 'decode'), fc.oneof(codecBody, fc.constant('x'.repeat(5 * 1024 * 1024)))).map(([action, body]) => ({
+    method: 'POST',
+    path: `/codec/${action}`,
+    headers: { ...adminHeaders, 'X-Namespace': 'default' },
+    body,
+    defect: `codec ${body.slice(0, 80)} (${body.length} bytes)`,
+  })).filter((c) => {
+    // Well-formed payloads are a real request, not a defect, except ciphertext that does not decrypt.
+    const base64 = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+    try {
+      const { payloads } = JSON.parse(c.body) as { payloads?: unknown };
+      const wellFormed = Array.isArray(payloads) && payloads.every((p) => p && typeof p === 'object' && !Array.isArray(p) && Object.values((p as { metadata?: object }).metadata ?? {}).every(base64) && ((p as { data?: unknown }).data === undefined || base64((p as { data?: unknown }).data)) && Object.keys(p).every((k) => k === 'metadata' || k === 'data'));
+      return !wellFormed || (c.path.endsWith('decode') && c.body.includes('YmluYXJ5L2VuY3J5cHRlZA=='));
+    } catch {
+      return true;
+    }
+  }),
+  // Defects inside otherwise valid OSB requests: deep nesting, huge fields, duplicate keys, invalid UTF-8.
+  fc.tuple(validId, validId, fc.oneof(deepInside, hugeField, duplicateKeys), fc.constantFrom('PUT-i', 'PATCH-i', 'PUT-b')).map(([i, b, body, which]) => ({
+    method: which.startsWith('PATCH') ? 'PATCH' : 'PUT',
+    path: which === 'PUT-b' ? `/v2/service_instances/${i}/service_bindings/${b}?accepts_incomplete=true` : `/v2/service_instances/${i}?accepts_incomplete=true`,
+    headers: goodHeaders,
+    body,
+    defect: `body ${body.slice(0, 80)}`,
+  })),
+  fc.tuple(validId, invalidUtf8).map(([i, bytes]) => ({ method: 'PUT', path: `/v2/service_instances/${i}?accepts_incomplete=true`, headers: goodHeaders, bytes, defect: `invalid UTF-8 ${bytes.toString('hex').slice(0, 80)}` })),
+);
+
+/** Sends each case and checks the answer: a 4xx with an OSB error body ({} for 409 and 410). */
+async function hostile(cases: fc.Arbitrary<Case & { bytes?: Buffer }>, runs: number): Promise<void> {
   const statuses: Record<number, number> = {};
   await fc.assert(
-    fc.asyncProperty(fuzzCase, async (c) => {
-      const res = await fetch(`${broker.url}${c.path}`, { method: c.method, headers: c.headers, ...(c.body !== undefined && c.method !== 'GET' ? { body: c.body } : {}) });
+    fc.asyncProperty(cases, async (c) => {
+      const body = c.bytes ?? c.body;
+      const res = await fetch(`${broker.url}${c.path}`, { method: c.method, headers: c.headers, ...(body !== undefined && c.method !== 'GET' ? { body } : {}) });
       const text = await res.text();
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       const context = `${c.method} ${c.path.slice(0, 120)} (${c.defect.slice(0, 120)}) -> ${res.status} ${text.slice(0, 200)}`;
       expect(res.status, context).toBeGreaterThanOrEqual(400);
       expect(res.status, context).toBeLessThan(500);
-      const body = JSON.parse(text) as Record<string, unknown>;
-      // An OSB error body: {error, description}, or {} for 409/410.
-      if (res.status !== 409 && res.status !== 410) expect(typeof body['description'], context).toBe('string');
+      const answer = JSON.parse(text) as Record<string, unknown>;
+      if (res.status !== 409 && res.status !== 410) expect(typeof answer['description'], context).toBe('string');
     }),
-    { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31), verbose: 1 },
+    { numRuns: runs, seed: Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31), verbose: 1 },
   );
-  console.log(`fuzz: ${RUNS} cases, answers by status:`, statuses);
+  console.log(`fuzz: ${runs} cases, answers by status:`, statuses);
+}
+
+it(`answers ${RUNS} hostile OSB requests with 4xx OSB errors, never a 5xx`, async () => {
+  await hostile(fuzzCase, RUNS);
+}, 600_000);
+
+it(`answers ${Math.ceil(RUNS / 3)} hostile requests to the admin and codec routes and defects inside valid OSB requests with 4xx, never a 5xx`, async () => {
+  await hostile(otherCase, Math.ceil(RUNS / 3));
+}, 600_000);
+
+it('stays up and has created nothing', async () => {
   expect((await fetch(`${broker.url}/healthz`)).status).toBe(200);
   const created = await Promise.all([
     kube.list('v1', 'Secret', broker.config.BROKER_NAMESPACE, {}),
+    kube.list('v1', 'ConfigMap', broker.config.BROKER_NAMESPACE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
     ...(['Secret', 'Service', 'Pod'] as const).map((k) => kube.list('v1', k, broker.config.INSTANCE_NAMESPACE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` })),
   ]);
   expect(created.flatMap((l) => l.items.map((o) => o.metadata.name)).filter((n) => !n.startsWith('default-token'))).toEqual([]);
