@@ -153,6 +153,10 @@ const offeringBody = fc.oneof(
   fc.record({ files: fc.oneof(wrongType, fc.dictionary(fc.string({ maxLength: 30 }), fc.oneof(fc.string({ maxLength: 200 }), anyJson), { maxKeys: 4 })) }).map((b) => JSON.stringify(b)),
   fc.record({ dynamicService: fc.oneof(wrongType, fc.record({ serviceName: fc.oneof(fc.string(), wrongType), planName: fc.oneof(fc.string(), wrongType), containers: fc.oneof(wrongType, fc.array(anyJson, { maxLength: 2 })) }, { requiredKeys: [] })) }).map((b) => JSON.stringify(b)),
   fc.integer({ min: 70, max: 3000 }).map((n) => `{"files":{"service.json":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}}`),
+  // Deep nesting inside a file's text, which the catalog loader parses.
+  fc.tuple(fc.constantFrom('service.json', 'p/plan.json', 'p/k8s/d.yaml'), fc.integer({ min: 1000, max: 20000 })).map(([file, n]) =>
+    JSON.stringify({ files: { [file]: file.endsWith('yaml') ? `${'- '.repeat(n)}x` : `${'['.repeat(n)}${']'.repeat(n)}` } }),
+  ),
 );
 const adminEndpoint = (instance: string) =>
   fc.constantFrom(
