@@ -80,7 +80,7 @@ beforeAll(async () => {
 afterAll(() => removeCatalog(catalogDir));
 
 /** A fresh app and broker per test: no test sees another's calls. `logs` holds the JSON log lines. */
-function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: ApiMetrics } = {}) {
+function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: ApiMetrics; admin?: { username: string; password: string }; metricsAt?: 'here' | 'separate' } = {}) {
   const broker = new FakeBroker();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -90,7 +90,7 @@ function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: Ap
     },
   });
   const logger = pino({ level: options.logLevel ?? 'info' }, sink);
-  const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL, metrics: options.metrics });
+  const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL, metrics: options.metrics, admin: options.admin, ...(options.metricsAt ? { metricsAt: options.metricsAt } : {}) });
   return { app, broker, logs };
 }
 
@@ -321,6 +321,20 @@ describe('request log lines', () => {
 });
 
 describe('request metrics', () => {
+  it('GET /metrics on the OSB port answers the admin credentials only, and not at all when served on an address of its own', async () => {
+    const admin = { username: 'admin', password: 'admin-password' };
+    const as = (user: string, pass: string) => ({ headers: { Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } });
+    const here = setup({ metrics: new ApiMetrics(), admin }).app;
+    expect((await here.request('/metrics')).status).toBe(401);
+    expect((await here.request('/metrics', as('platform', 'test-password'))).status).toBe(401);
+    const ok = await here.request('/metrics', as('admin', 'admin-password'));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('broker_http_requests_total');
+    expect((await setup({ metrics: new ApiMetrics(), admin, metricsAt: 'separate' }).app.request('/metrics', as('admin', 'admin-password'))).status).toBe(404);
+    // Without admin credentials nobody may read them here.
+    expect((await setup({ metrics: new ApiMetrics() }).app.request('/metrics')).status).toBe(404);
+  });
+
   it('count every request and its latency by method, route pattern and status', async () => {
     const metrics = new ApiMetrics();
     const { app } = setup({ metrics });

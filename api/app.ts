@@ -47,18 +47,30 @@ export interface AppOptions {
   /** Offerings added at runtime (`/admin/offerings`, with the admin credentials). */
   offerings?: OfferingDeps | undefined;
   metrics?: ApiMetrics | undefined;
+  /**
+   * `separate`: /metrics is served on an address of its own (METRICS_ADDRESS), not here. Otherwise
+   * it is served here to the admin credentials only (nowhere without them).
+   */
+  metricsAt?: 'here' | 'separate';
 }
 
 export function createApp(options: AppOptions) {
-  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, offerings, metrics } = options;
+  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, offerings, metrics, metricsAt = 'here' } = options;
+  const platformAuth = credentialsVerifier(auth);
+  const adminAuth = admin ? credentialsVerifier(admin) : undefined;
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
   app.use(requestId({ headerName: 'X-Broker-API-Request-Identity' }));
   app.use(requestLog(logger));
-  if (metrics) {
-    app.use(requestMetrics(metrics));
-    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+  if (metrics) app.use(requestMetrics(metrics));
+  // The OSB port faces the platform's network: what it serves besides OSB needs credentials.
+  if (metrics && metricsAt === 'here' && adminAuth) {
+    app.get(
+      '/metrics',
+      basicAuth({ verifyUser: adminAuth, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'metrics need the admin credentials (ADMIN_USER, ADMIN_PASS), or serve them on METRICS_ADDRESS' } }),
+      async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
   }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -75,7 +87,7 @@ export function createApp(options: AppOptions) {
   const v2 = new Hono<AppEnv>();
   v2.use(
     basicAuth({
-      verifyUser: credentialsVerifier(auth),
+      verifyUser: platformAuth,
       realm: 'kubernetes-broker',
       invalidUserMessage: { error: 'Unauthorized', description: 'missing or wrong credentials: authenticate with HTTP basic auth' },
     }),
@@ -100,8 +112,16 @@ export function createApp(options: AppOptions) {
     app.route('/admin', adminApp);
   }
 
-  // Generated from the routes' own descriptions; documents the OSB and admin API.
-  app.get('/openapi.json', openAPIRouteHandler(app, { documentation, exclude: ['/openapi.json', '/metrics', /^\/codec/] }));
+  // Generated from the routes' own descriptions; documents the OSB and admin API, to the platform or the operator.
+  app.get(
+    '/openapi.json',
+    basicAuth({
+      verifyUser: (user, pass) => platformAuth(user, pass) || (adminAuth?.(user, pass) ?? false),
+      realm: 'kubernetes-broker',
+      invalidUserMessage: { error: 'Unauthorized', description: 'the API description needs the platform\'s or the admin credentials' },
+    }),
+    openAPIRouteHandler(app, { documentation, exclude: ['/openapi.json', '/metrics', /^\/codec/] }),
+  );
 
   app.notFound((c) => renderError(notFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError((err, c) => {

@@ -20,9 +20,19 @@ const app = createApp({
   offerings: {} as never,
 });
 
+const basic = (user: string, pass: string) => ({ headers: { Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } });
+const PLATFORM = basic('platform', 'platform-password');
+
 describe('GET /openapi.json', () => {
+  it('answers the platform and the operator, nobody else', async () => {
+    expect((await app.request('/openapi.json')).status).toBe(401);
+    expect((await app.request('/openapi.json', basic('platform', 'wrong'))).status).toBe(401);
+    expect((await app.request('/openapi.json', PLATFORM)).status).toBe(200);
+    expect((await app.request('/openapi.json', basic('admin', 'admin-password'))).status).toBe(200);
+  });
+
   it('documents every OSB and admin route that the app serves', async () => {
-    const res = await app.request('/openapi.json');
+    const res = await app.request('/openapi.json', PLATFORM);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(doc.openapi).toBe('3.1.0');
@@ -34,7 +44,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('carries request schemas, responses and security from the route definitions', async () => {
-    const doc = (await (await app.request('/openapi.json')).json()) as any;
+    const doc = (await (await app.request('/openapi.json', PLATFORM)).json()) as any;
     const put = doc.paths['/v2/service_instances/{instance_id}'].put;
     expect(put.requestBody.content['application/json'].schema.required).toEqual(['service_id', 'plan_id']);
     expect(Object.keys(put.responses).sort()).toEqual(['200', '202', '400', '401', '409', '412', '422']);

@@ -10,7 +10,7 @@ import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
 import { dataConverterFor } from '../platform/temporal/codec.js';
-import { ApiMetrics } from '../platform/observability/metrics.js';
+import { ApiMetrics, serveMetrics } from '../platform/observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
@@ -59,7 +59,10 @@ export async function startServer(config: Config, logger: Logger) {
     adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
     offerings: { catalog, store: catalog.store, records },
     metrics,
+    metricsAt: config.METRICS_ADDRESS ? 'separate' : 'here',
   });
+  const metricsServer = config.METRICS_ADDRESS ? await serveMetrics(metrics.registry, config.METRICS_ADDRESS) : undefined;
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listening');
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: { keepAliveTimeout: KEEP_ALIVE_MS } }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
@@ -74,6 +77,7 @@ export async function startServer(config: Config, logger: Logger) {
     port,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await metricsServer?.close();
       await connection.close();
       await catalog.close();
       clusters.close();

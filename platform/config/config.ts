@@ -106,6 +106,11 @@ const schema = z.object({
   CODEC_AUTH: z.enum(['admin', 'none'], { error: 'CODEC_AUTH must be admin or none' }).default('admin'),
   /** Origins allowed to call /codec (the Temporal UI); comma-separated. */
   CODEC_CORS_ORIGINS: z.string().optional(),
+  /**
+   * host:port where the API serves /metrics without credentials (keep it inside the cluster);
+   * unset: /metrics on the OSB port, to the admin credentials only.
+   */
+  METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'METRICS_ADDRESS must be host:port (for example 0.0.0.0:9464)').optional(),
   /** host:port of the worker's Prometheus endpoint (Temporal worker and operation metrics); unset: off. */
   WORKER_METRICS_ADDRESS: z.string().optional(),
   /** Credentials of the admin routes and the codec endpoint; unset: those routes are off. */

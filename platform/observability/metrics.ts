@@ -1,5 +1,7 @@
 // Prometheus metrics of the API process (prom-client). The worker's metrics (operations finished
 // and their durations, Temporal worker metrics) come from the Temporal runtime's exporter.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ApiMetrics {
@@ -27,4 +29,32 @@ export class ApiMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+}
+
+/**
+ * Serves `registry` at GET /metrics on `address` (host:port) without credentials: an address the
+ * operator keeps inside the cluster (METRICS_ADDRESS), apart from the OSB port.
+ */
+export async function serveMetrics(registry: Registry, address: string): Promise<{ url: string; close(): Promise<void> }> {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  const port = Number(address.slice(at + 1));
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('only GET /metrics is served here\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      () => res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics could not be collected\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`METRICS_ADDRESS ${address} is in use: stop the other process or choose another port`) : err),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound.port}/metrics`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -149,11 +149,25 @@ describe('admin routes and CLI', () => {
 });
 
 describe('metrics', () => {
-  it('the API exports request counts and latencies by route and the operations it started', async () => {
-    const text = await (await fetch(`${broker.url}/metrics`)).text();
+  it('the API exports request counts and latencies by route and the operations it started, to the admin credentials', async () => {
+    expect((await fetch(`${broker.url}/metrics`)).status).toBe(401);
+    const text = await (await fetch(`${broker.url}/metrics`, { headers: { Authorization: ADMIN } })).text();
     expect(text).toMatch(/broker_http_requests_total\{method="PUT",route="\/v2\/service_instances\/:instance_id",status="202"\} \d+/);
     expect(text).toMatch(/broker_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v2\/service_instances\/:instance_id\/last_operation",status="200"\}/);
     expect(text).toMatch(/broker_operations_started_total\{type="provision",service="testapp",plan="ready"\} [1-9]/);
+  });
+
+  it('with METRICS_ADDRESS, the API serves them there without credentials, and not on the OSB port', async () => {
+    const port = await freePort();
+    const other = await startBroker({ CATALOG_DIR: CATALOG, ADMIN_USER: 'admin', ADMIN_PASS: 'admin-password', METRICS_ADDRESS: `127.0.0.1:${port}` });
+    try {
+      expect((await other.osb.request('GET', '/v2/catalog')).status).toBe(200);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/broker_http_requests_total\{method="GET",route="\/v2\/catalog",status="200"\} 1/);
+      expect((await fetch(`${other.url}/metrics`, { headers: { Authorization: ADMIN } })).status).toBe(404);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('the worker exports operations finished with their outcome and duration, and Temporal worker metrics', async () => {

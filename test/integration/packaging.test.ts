@@ -243,11 +243,12 @@ describe('configuration and commands', () => {
         const vars = containerEnv(objects, d);
         for (const key of Object.keys(vars)) expect(CONFIG_KEYS, `${name}: ${key}`).toContain(key);
         for (const c of d.spec.template.spec.containers) expect(commands, `${name} runs ${c.args}`).toContain(c.args[0]);
-        // The placeholders keep the broker from starting until replaced (CODEC_KEYS)...
+        // The placeholders keep the broker from starting until every one is replaced...
         expect(() => loadConfig(vars)).toThrow(ConfigError);
-        expect(() => loadConfig(vars)).toThrow(/CODEC_KEYS/);
+        for (const key of ['AUTH_USER', 'AUTH_PASS', 'ADMIN_USER', 'ADMIN_PASS', 'CODEC_KEYS']) expect(() => loadConfig(vars)).toThrow(new RegExp(`${key}: still holds the placeholder`));
         // ...and with real values the configuration is valid as it stands.
-        const config = loadConfig({ ...vars, CODEC_KEYS: composeEnv.CODEC_KEYS });
+        const real: Record<string, string> = { AUTH_USER: 'cf', AUTH_PASS: 'a-platform-secret', ADMIN_USER: 'ops', ADMIN_PASS: 'an-operator-secret', CODEC_KEYS: composeEnv.CODEC_KEYS! };
+        const config = loadConfig({ ...vars, ...real });
         expect(config.NAMESPACE_STRATEGY).toBe(dir === BASE ? 'fixed' : 'per-instance');
       }
     }
