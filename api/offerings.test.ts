@@ -60,7 +60,7 @@ function setup(instances: Partial<InstanceRecord>[] = []) {
     maxBodyBytes: 1024 * 1024,
     pollIntervalSeconds: 5,
     admin: ADMIN,
-    offerings: { catalog, store: store as unknown as OfferingStore, records },
+    offerings: { catalog, store: store as unknown as OfferingStore, records, provisionsInFlight: async () => [] },
   });
   const call = async (method: string, path: string, body?: unknown, user = ADMIN) => {
     const res = await app.request(path, {
@@ -136,7 +136,7 @@ describe('/admin/offerings', () => {
     await live.call('PUT', '/admin/offerings', { files: templateFolder(SERVICE_ID, PLAN_ID, 'kv') });
     const refused = await live.call('DELETE', `/admin/offerings/${SERVICE_ID}`);
     expect(refused.status).toBe(409);
-    expect(refused.body.description).toContain('1 live instance (i-1): deprovision them first');
+    expect(refused.body.description).toContain('1 live instance or provision in progress (i-1): deprovision them first');
     expect(await live.catalogNames()).toContain('kv');
 
     const { store, call, catalogNames } = setup();

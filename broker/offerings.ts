@@ -15,6 +15,8 @@ export interface OfferingDeps {
   catalog: LiveCatalog;
   store: OfferingStore;
   records: RecordStore;
+  /** Instance ids of provisions of a service (by name) that run and may not be recorded yet. */
+  provisionsInFlight: (serviceName: string) => Promise<string[]>;
 }
 
 export interface OfferingSummary {
@@ -81,11 +83,15 @@ export async function removeOffering(deps: OfferingDeps, serviceId: string): Pro
   }
   const stored = await deps.store.get(serviceId);
   if (!stored) throw new OfferingRejected(404, [{ file: '.', message: `no offering ${serviceId} was added at runtime` }]);
-  const live = (await deps.records.listInstances()).filter((r) => r.serviceId === serviceId);
-  if (live.length) {
-    const ids = live.map((r) => r.instanceId);
+  const name = deps.catalog.offering(serviceId)?.service.name;
+  // Recorded instances, and provisions accepted but not recorded yet (their first step may
+  // still run). A provision accepted after this check fails on the worker, which no longer
+  // finds the offering, and leaves nothing behind.
+  const recorded = (await deps.records.listInstances()).filter((r) => r.serviceId === serviceId).map((r) => r.instanceId);
+  const ids = [...new Set([...recorded, ...(name ? await deps.provisionsInFlight(name) : [])])];
+  if (ids.length) {
     throw new OfferingRejected(409, [
-      { file: '.', message: `offering ${serviceId} has ${live.length} live instance${live.length === 1 ? '' : 's'} (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}): deprovision them first` },
+      { file: '.', message: `offering ${serviceId} has ${ids.length} live instance${ids.length === 1 ? '' : 's'} or provision${ids.length === 1 ? '' : 's'} in progress (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}): deprovision them first` },
     ]);
   }
   let service: Parameters<typeof summary>[1] | undefined = deps.catalog.offering(serviceId)?.service;

@@ -10,6 +10,7 @@ import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
 import { dataConverterFor } from '../platform/temporal/codec.js';
+import { provisionsInFlight } from '../broker/provisions-in-flight.js';
 import { ApiMetrics, serveMetrics } from '../platform/observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
 import { loadLiveCatalog } from './load-catalog.js';
@@ -57,7 +58,7 @@ export async function startServer(config: Config, logger: Logger) {
     codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
-    offerings: { catalog, store: catalog.store, records },
+    offerings: { catalog, store: catalog.store, records, provisionsInFlight: (name) => provisionsInFlight(client, name) },
     metrics,
     metricsAt: config.METRICS_ADDRESS ? 'separate' : 'here',
   });

@@ -170,7 +170,7 @@ describe('offerings added at runtime', () => {
     const refused = await admin2.request('DELETE', `/admin/offerings/${MONGO_ID}`);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: 'Conflict' });
-    expect(refused.body.description).toContain(`1 live instance (${id}): deprovision them first`);
+    expect(refused.body.description).toContain(`1 live instance or provision in progress (${id}): deprovision them first`);
     expect(await catalogIds(two)).toContain(MONGO_ID);
 
     // Deprovision (bindings go with it), then removal succeeds and every replica drops it.
