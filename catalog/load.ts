@@ -14,6 +14,7 @@ import { declaredParameters } from './parameters.js';
 import { jsonPlaceholders, lexJsonTemplate, lineOf, placeholdersOf, tokenize, type Scope } from './placeholders.js';
 import { directorySource, isTemplateFile, parseDocuments, parseJson, type CatalogSource, type FileText } from './read.js';
 import { compileSchema } from './schemas.js';
+import { checkShellParameters } from './shell-scripts.js';
 import type { Catalog, CatalogProblem, CredentialsTemplates, HookEvent, KubernetesObject, Plan, PlanSchemas, ServiceOffering, Template } from './types.js';
 
 export const SERVICE_FILE = 'service.json';
@@ -195,6 +196,7 @@ function loadService(raw: RawService, problems: Problems): ServiceOffering | und
     plan.bindable = (plan.osb.bindable as boolean | undefined) ?? service.bindable;
     plan.planUpdateable = (plan.osb.plan_updateable as boolean | undefined) ?? service.planUpdateable;
     if (plan.bindable && !plan.credentials) problems.warn({ file: plan.dir, message: 'is bindable but has no credentials-mappings*.json: bindings get empty credentials' });
+    checkShellParameters(plan, problems.warn);
     // Rendering a plan that already has problems would only repeat them.
     if (clean) {
       checkPlanRender(service, plan, texts, problems);

@@ -260,6 +260,21 @@ describe('renderPlan', () => {
       expect(dep.metadata.annotations).toEqual({ debug: 'true' });
     });
 
+    it('gives a container env value the text of any parameter: Kubernetes takes strings only', async () => {
+      const { service, plan } = await load({
+        ...files,
+        'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', {
+          env: [{ name: 'REPLICAS', value: '$param_replicas' }, { name: 'DEBUG', value: '$param_debug' }, { name: 'MOTD', value: '$param_motd' }],
+        }),
+      });
+      const dep = one(renderPlan(service, plan, values({ parameters: { replicas: 3, motd: null, debug: false } })), 'Deployment');
+      expect(dep.spec.template.spec.containers[0].env).toEqual([
+        { name: 'REPLICAS', value: '3' },
+        { name: 'DEBUG', value: 'false' },
+        { name: 'MOTD', value: '' },
+      ]);
+    });
+
     it('inserts parameter values as data, never as structure or placeholders', async () => {
       const { service, plan } = await load(files);
       const evil = '"}, "extra": {"$service_id": 1}\n---\nkind: Secret\n$random1 $$';

@@ -86,13 +86,21 @@ function fill(node: unknown, path: string, scope: ValueScope, params: readonly s
   return node;
 }
 
+/**
+ * A container's env value is a string for Kubernetes, whatever the parameter's type: a number
+ * or boolean passed to a script through `value: "$param_<name>"` arrives as its text.
+ */
+const ENV_VALUE = /(?:containers|initContainers|ephemeralContainers)\[\d+\]\.env\[\d+\]\.value$/;
+
 function fillString(text: string, path: string, scope: ValueScope, params: readonly string[], names: Scope): unknown {
   const { tokens, unknown } = tokenize(text, { scope: names, params });
   if (unknown.length) throw new RenderError(`${path}: ${unknown.map((u) => u.message).join('; ')}`, scope.file);
+  const asText = ENV_VALUE.test(path);
   try {
     return renderLeaf(tokens, {
       storageClass: scope.values.storageClass,
-      param: (name) => scope.values.parameters[name],
+      // No own value: the parameter goes in as text.
+      param: (name) => (asText ? undefined : scope.values.parameters[name]),
       text: (p: PlaceholderToken) => {
         const value = templateValueText(p, scope);
         if (value === undefined) throw new RenderError(`${p.raw} is not available in Kubernetes templates`, scope.file);
