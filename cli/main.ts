@@ -8,7 +8,7 @@ import { createLogger } from '../platform/observability/logger.js';
 
 const USAGE = `usage: kubernetes-broker <command>
 
-  serve                                    run the OSB API (configuration from the environment, see README)
+  serve                                    run the OSB API (configuration from the environment, see docs/configuration.md)
   worker                                   run the Temporal worker
   dev                                      start the local stack, the worker and the API with the shipped catalog
   catalog validate <dir>                   check a catalog directory; lists every problem

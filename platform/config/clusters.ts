@@ -1,7 +1,7 @@
 // Several target clusters: which clusters the broker deploys instances to, which requests go
 // where (routing rules), and how many instances an organization may have (quotas). Read from
 // CLUSTERS_FILE (YAML or JSON), validated at start-up; without it the broker has the one cluster
-// of KUBECONFIG/KUBE_CONTEXT, named `default`, as before. README "Several clusters" has the format.
+// of KUBECONFIG/KUBE_CONTEXT, named `default`, as before. docs/clusters.md has the format.
 //
 // The routing decision is made once, at provision, and recorded in the instance record: every
 // later operation uses the recorded cluster, whatever the rules say by then. A record without a

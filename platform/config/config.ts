@@ -1,5 +1,5 @@
 // The broker's configuration: environment variables, validated once at start-up so that a
-// bad value stops the process with a message naming the variable. README has the table.
+// bad value stops the process with a message naming the variable. docs/configuration.md has the table.
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCodecKeys } from '../temporal/codec.js';

@@ -124,7 +124,7 @@ function containerEnv(objects: Obj[], deployment: Obj): Record<string, string> {
 let composeValidate = '';
 
 function validateCompose(file: string, extraEnv: Record<string, string>) {
-  // A clean environment: the file must carry everything but what the README says to set.
+  // A clean environment: the file must carry everything but what docs/deploying.md says to set.
   return spawnSync(composeValidate, [file], {
     encoding: 'utf8',
     cwd: path.dirname(file),
