@@ -38,7 +38,7 @@ async function bareServer(file: string, contentType: string) {
       res.end(body);
     }).listen(${port}, '127.0.0.1', () => console.log('listening'));`;
   const child = spawn(process.execPath, ['-e', script, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   return { url: `http://127.0.0.1:${port}`, stop: () => BrokerProcesses.stop(child) };
 }
 

@@ -40,7 +40,7 @@ async function timeToServe(args: string[]): Promise<number> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   try {
     while (performance.now() - t0 < 60_000) {
       if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
@@ -56,7 +56,7 @@ async function timeToServe(args: string[]): Promise<number> {
 async function timeToHello(): Promise<number> {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['-e', 'console.log("hello")'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const ms = performance.now() - t0;
   await new Promise((r) => child.once('exit', r));
   return ms;

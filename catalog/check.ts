@@ -236,7 +236,7 @@ function checkReferences(rendered: Rendered[], short: string, open: boolean, sin
     const selector = object.spec.selector;
     if (Object.keys(selector).length === 0 || pods.some((p) => within(selector, p.labels))) continue;
     const near = pods.find((p) =>
-      Object.entries(selector).every(([k, v]) => typeof v === 'string' && typeof p.labels[k] === 'string' && withoutIndex(p.labels[k] as string) === withoutIndex(v)),
+      Object.entries(selector).every(([k, v]) => typeof v === 'string' && typeof p.labels[k] === 'string' && withoutIndex(p.labels[k]) === withoutIndex(v)),
     );
     const hint = near
       ? `; the pods of ${near.object.kind} ${near.object.metadata.name} differ only by the index of $idx_and_short_serviceid, which counts templates per kind`

@@ -26,7 +26,7 @@ const DRAFTS: Readonly<Record<string, Draft>> = {
 /** The draft a schema declares; undefined for an unsupported `$schema`. */
 export function draftOf(schema: unknown): Draft | undefined {
   if (typeof schema !== 'object' || schema === null || !('$schema' in schema)) return 'draft-07';
-  const uri = (schema as { $schema: unknown }).$schema;
+  const uri = (schema).$schema;
   if (typeof uri !== 'string') return undefined;
   return DRAFTS[uri.trim().replace(/^https:/i, 'http:').replace(/#$/, '')];
 }
@@ -101,7 +101,7 @@ export function compileSchema(schema: unknown): SchemaCheck {
   const warnings: string[] = [];
   sink = warnings;
   try {
-    const valid = ajv.validateSchema(schema as AnySchema);
+    const valid = ajv.validateSchema(schema);
     if (!valid) {
       return { errors: [`is not a valid ${draft} JSON Schema: ${ajv.errorsText(ajv.errors, { dataVar: 'schema' })}`], warnings };
     }

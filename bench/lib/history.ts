@@ -46,14 +46,14 @@ export class Histories {
     const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
     const events = history.events ?? [];
     const EV = (name: string) => events.filter((e) => String(e.eventType) === name || e.eventType === (EVENT_TYPES[name] as unknown));
-    const started = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED')[0]?.eventTime as Ts);
-    const completed = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED')[0]?.eventTime as Ts);
+    const started = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED')[0]?.eventTime);
+    const completed = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED')[0]?.eventTime);
     const byId = new Map<number, { name: string; scheduled: number; started?: number; closed?: number }>();
     const wftAt = new Map<number, number>();
     let workflowTaskQueue = 0, workflowTaskRun = 0, workflowTaskCount = 0;
     const localActivities: string[] = [];
     for (const e of events) {
-      const t = ms(e.eventTime as Ts);
+      const t = ms(e.eventTime);
       if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) wftAt.set(Number(e.eventId), t);
       const ws = e.workflowTaskStartedEventAttributes;
       if (ws) workflowTaskQueue += t - (wftAt.get(Number(ws.scheduledEventId)) ?? t);

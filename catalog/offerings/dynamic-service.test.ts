@@ -8,7 +8,7 @@ import { OfferingRejected } from './files.js';
 import { MONGO_DYNAMIC_SERVICE } from './testing.js';
 import { loadOffering } from './validate.js';
 
-const parse = (files: Record<string, string>, name: string) => JSON.parse(files[name]!) as any;
+const parse = (files: Record<string, string>, name: string) => JSON.parse(files[name]!);
 
 function rejected(body: unknown): OfferingRejected {
   try {

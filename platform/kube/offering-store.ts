@@ -116,7 +116,7 @@ export class OfferingStore {
         onEvent(
           type,
           object.metadata.annotations?.[SERVICE_ID_ANNOTATION],
-          type === 'BOOKMARK' ? undefined : decode(object as ConfigMap),
+          type === 'BOOKMARK' ? undefined : decode(object),
           typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
         ),
       signal,
