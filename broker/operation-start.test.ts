@@ -7,9 +7,9 @@ import { loadCatalog } from '../catalog/load.js';
 import { baseCatalog, removeCatalog, writeCatalog } from '../catalog/testing.js';
 import type { Catalog } from '../catalog/types.js';
 import type { BindingRecord, InstanceRecord } from '../platform/kube/records.js';
-import { bindingRecord, instanceRecord, temporalBrokerOverFakes } from './testing.js';
 import type { OperationType } from '../platform/temporal/ids.js';
 import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
+import { bindingRecord, instanceRecord, temporalBrokerOverFakes } from './testing.js';
 
 const SERVICE_ID = 'db-service-id';
 const PLAN_ID = 'db-small-id';

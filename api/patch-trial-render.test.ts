@@ -4,11 +4,11 @@
 // Temporal client and in-memory records of broker/testing.ts.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
+import { createApp } from './app.js';
 import { loadCatalog } from '../catalog/load.js';
 import { baseCatalog, deployment, removeCatalog, writeCatalog } from '../catalog/testing.js';
 import type { Catalog } from '../catalog/types.js';
-import { instanceRecord, temporalBrokerOverFakes } from './testing.js';
+import { instanceRecord, temporalBrokerOverFakes } from '../broker/testing.js';
 
 const AUTH = { username: 'platform', password: 'a-long-password' };
 const BASIC = `Basic ${Buffer.from(`${AUTH.username}:${AUTH.password}`).toString('base64')}`;
