@@ -1,6 +1,8 @@
 // The boundary between the HTTP layer and the broker's behaviour: one method per OSB endpoint.
-// Requests arrive validated (shape, catalog ids, parameter schemas); methods throw BrokerError
-// for OSB failures. The Temporal-backed implementation lives in broker/.
+// Provision and bind requests arrive checked (broker/request-checks.ts: catalog ids, parameter
+// schemas, maintenance_info, a trial render); an update's checks need the instance's record, so
+// the implementation runs them (checkUpdate). Methods throw BrokerError for OSB failures. The
+// Temporal-backed implementation is broker/temporal-broker.ts.
 import type { Plan, ServiceOffering } from '../catalog/types.js';
 
 export type Operation = { operation: string };

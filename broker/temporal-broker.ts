@@ -1,7 +1,6 @@
 // The broker's behaviour behind the OSB API: decide from the durable records and the state of
 // Temporal workflows what a request means (new, identical retry, conflict, concurrent), then
 // start or signal the workflow. Never touches the instance's Kubernetes objects itself.
-import { randomBytes } from 'node:crypto';
 import {
   isGrpcDeadlineError,
   WorkflowExecutionAlreadyStartedError,
@@ -9,7 +8,6 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
 import type {
   BindRequest,
   BindResult,
@@ -25,31 +23,23 @@ import type {
   UpdateRequest,
   UpdateResult,
 } from './service-broker.js';
-import {
-  asyncRequired,
-  badRequest,
-  BrokerError,
-  concurrencyError,
-  conflict,
-  gone,
-  maintenanceInfoConflict,
-  notFound,
-  quotaExceeded,
-  unprocessable,
-} from './errors.js';
-import { unknownService } from '../api/catalog-lookup.js';
-import { validateRequestParameters } from '../api/parameters.js';
+import { asyncRequired, badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from './errors.js';
+import { unknownService } from './catalog-lookup.js';
 import type { Catalog, Plan } from '../catalog/types.js';
-import { exceededQuota, quotasFor, routeCluster, type ClustersConfig } from '../platform/config/clusters.js';
-import type { BindingRecord, RecordStore } from '../platform/kube/records.js';
-import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../platform/temporal/ids.js';
-import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
+import { routeCluster, type ClustersConfig } from '../platform/config/clusters.js';
+import type { BindingRecord, InstanceRecord, RecordStore } from '../platform/kube/records.js';
+import { bindingWorkflowId, instanceWorkflowId } from '../platform/temporal/ids.js';
+import { KbPlan, KbService } from '../platform/temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
-import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput, type DeprovisionInput, type OperationMemo, type ProvisionInput, type UnbindInput, type UpdateInput } from '../workflows/types.js';
+import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS } from '../workflows/types.js';
 import type { ApiMetrics } from '../platform/observability/metrics.js';
 import { digest } from './digest.js';
 import { instanceNamespace, type NamespaceStrategy } from './namespaces.js';
+import { newOperationToken, OperationStarter, WORKFLOW_TYPES, type OperationSubject } from './operation-start.js';
 import { completedRun, describeLatest, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
+import { checkQuota } from './quota.js';
+import { probeReadiness } from './readiness.js';
+import { checkUpdate } from './request-checks.js';
 
 export interface BrokerSettings {
   taskQueue: string;
@@ -76,8 +66,6 @@ export interface BrokerDeps {
   metrics?: ApiMetrics | undefined;
 }
 
-const newOperation = (type: OperationType) => operationToken(type, randomBytes(4).toString('hex'));
-
 /** What makes two provision requests the same request. */
 const instanceDigest = (r: { serviceId: string; planId: string; parameters: Record<string, unknown> }) =>
   digest({ serviceId: r.serviceId, planId: r.planId, parameters: r.parameters });
@@ -88,9 +76,11 @@ const bindingDigest = (r: { instanceId: string; planId: string; parameters: Reco
 export class TemporalBroker implements Broker {
   /** last_operation polls of one operation share their Temporal calls. */
   private readonly polls: SharedPolls;
+  private readonly operations: OperationStarter;
 
   constructor(private readonly deps: BrokerDeps) {
     this.polls = new SharedPolls(deps.client);
+    this.operations = new OperationStarter(deps.client, deps.settings.taskQueue, deps.metrics);
   }
 
   private get client() {
@@ -101,25 +91,21 @@ export class TemporalBroker implements Broker {
     return plan.maximumPollingDuration ?? this.deps.settings.defaultTimeoutSeconds;
   }
 
-  private searchAttributes(op: OperationType, a: { instanceId: string; bindingId?: string; service: string; plan: string; org?: string; space?: string }) {
-    const pairs: SearchAttributePair[] = [
-      { key: KbInstanceId, value: a.instanceId },
-      { key: KbOperation, value: op },
-      { key: KbService, value: a.service },
-      { key: KbPlan, value: a.plan },
-    ];
-    if (a.bindingId) pairs.push({ key: KbBindingId, value: a.bindingId });
-    if (a.org) pairs.push({ key: KbOrg, value: a.org });
-    if (a.space) pairs.push({ key: KbSpace, value: a.space });
-    return new TypedSearchAttributes(pairs);
-  }
-
-  private started(type: OperationType, service: string, plan: string): void {
-    this.deps.metrics?.operationsStarted.inc({ type, service, plan });
-  }
-
   private planOf(record: { serviceId: string; planId: string }) {
     return this.deps.catalog.findPlan(record.serviceId, record.planId);
+  }
+
+  /** What an operation acts on, by the catalog's names (ids when the catalog no longer has them). */
+  private subjectOf(record: { instanceId: string; serviceId: string; planId: string }, where: Pick<InstanceRecord, 'org' | 'space'>): OperationSubject {
+    const found = this.planOf(record);
+    const service = found?.service.name ?? this.deps.catalog.findService(record.serviceId)?.name ?? record.serviceId;
+    return { instanceId: record.instanceId, service, plan: found?.plan.name ?? record.planId, org: where.org, space: where.space };
+  }
+
+  /** A binding's subject: its own plan, its instance's organization and space. */
+  private async bindingSubject(binding: BindingRecord): Promise<OperationSubject> {
+    const instance = await this.deps.records.getInstance(binding.instanceId);
+    return this.subjectOf(binding, instance?.record ?? { org: '', space: '' });
   }
 
   // ---- instances --------------------------------------------------------------------------
@@ -132,77 +118,42 @@ export class TemporalBroker implements Broker {
       if (instanceDigest(record) !== requestDigest) throw conflict(`instance ${req.instanceId} exists with other attributes`);
       if (record.state === 'deprovisioning') throw concurrencyError(`instance ${req.instanceId}`);
       if (record.state !== 'provisioning') return { status: 'exists' };
-      return this.runningOperation(instanceWorkflowId(req.instanceId), 'provisionInstance', requestDigest, req.instanceId);
+      return this.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.provision, requestDigest, req.instanceId);
     }
     if (!req.acceptsIncomplete) throw asyncRequired();
 
     // Decided once, here, and recorded: later operations follow the record, not the rules.
     const cluster = routeCluster(this.deps.settings.clusters, req);
-    await this.checkQuota(req.org, cluster);
+    await checkQuota(this.deps.settings.clusters, this.deps.records, req.org, cluster);
     const { namespace, ownsNamespace } = instanceNamespace(
       this.deps.settings.namespaceStrategy,
       this.deps.settings.instanceNamespace,
       req.instanceId,
       req.context,
     );
-    const operation = newOperation('provision');
-    const input: ProvisionInput = {
-      instanceId: req.instanceId,
-      operation,
-      serviceId: req.service.id,
-      planId: req.plan.id,
-      parameters: req.parameters,
-      context: req.context,
-      org: req.org,
-      space: req.space,
-      namespace,
-      ownsNamespace,
-      cluster,
-      ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
-      timeoutSeconds: this.timeoutOf(req.plan),
-    };
-    const memo: OperationMemo = { operation, requestDigest };
+    const subject = { instanceId: req.instanceId, service: req.service.name, plan: req.plan.name, org: req.org, space: req.space };
     try {
-      await this.client.workflow.start('provisionInstance', {
-        workflowId: instanceWorkflowId(req.instanceId),
-        taskQueue: this.deps.settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { ...memo },
-        typedSearchAttributes: this.searchAttributes('provision', {
-          instanceId: req.instanceId,
-          service: req.service.name,
-          plan: req.plan.name,
-          org: req.org,
-          space: req.space,
-        }),
-      });
-      this.started('provision', req.service.name, req.plan.name);
+      const { operation } = await this.operations.start('provision', subject, requestDigest, (operation) => ({
+        instanceId: req.instanceId,
+        operation,
+        serviceId: req.service.id,
+        planId: req.plan.id,
+        parameters: req.parameters,
+        context: req.context,
+        org: req.org,
+        space: req.space,
+        namespace,
+        ownsNamespace,
+        cluster,
+        ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+        timeoutSeconds: this.timeoutOf(req.plan),
+      }));
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // Another request for this instance got there first: the same one, or a conflict.
-      return this.runningOperation(instanceWorkflowId(req.instanceId), 'provisionInstance', requestDigest, req.instanceId);
+      return this.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.provision, requestDigest, req.instanceId);
     }
-  }
-
-  /**
-   * 422 QuotaExceeded when the organization has as many instances as a quota allows, counted from
-   * the records. Not exact at the edge: provisions running at the same moment each count the
-   * instances recorded before them (a record is written by the workflow's first step), so N
-   * concurrent requests for the last free place can all pass. README "Several clusters".
-   */
-  private async checkQuota(org: string, cluster: string): Promise<void> {
-    const config = this.deps.settings.clusters;
-    if (quotasFor(config, org, cluster).length === 0) return;
-    const exceeded = exceededQuota(config, { org, cluster }, await this.deps.records.listInstances());
-    if (!exceeded) return;
-    const { quota, count } = exceeded;
-    const where = quota.cluster ? ` on cluster ${quota.cluster}` : '';
-    throw quotaExceeded(
-      `organization ${org} has ${count} service instance${count === 1 ? '' : 's'}${where}, and its quota allows ${quota.maxInstances}; ` +
-        'delete an instance it no longer needs, or ask the broker\'s operator to raise the quota. Nothing was created.',
-    );
   }
 
   /** A request found a workflow running: identical → its operation; else conflict or concurrency. */
@@ -239,60 +190,34 @@ export class TemporalBroker implements Broker {
 
   async update(req: UpdateRequest): Promise<UpdateResult> {
     const { record } = await this.existingInstance(req.instanceId);
-    if (record.serviceId !== req.service.id) throw badRequest(`instance ${req.instanceId} belongs to service ${record.serviceId}, not ${req.service.id}`);
-    const current = this.planOf(record);
-    if (!current) throw unprocessable(`the instance's plan ${record.planId} is no longer in the catalog; the instance cannot be updated`);
-    const target = req.plan ?? current.plan;
-    if (target.id !== current.plan.id && !current.plan.planUpdateable) {
-      throw unprocessable(`plan ${current.plan.name} cannot be changed to another plan (plan_updateable is false)`, { update_repeatable: false });
-    }
-    if (req.maintenanceInfo && req.maintenanceInfo.version !== target.maintenanceInfo?.version) {
-      throw maintenanceInfoConflict(target.maintenanceInfo?.version);
-    }
-    // Parameters the request leaves out keep their values (OSB: platforms send only what the user changed).
-    const parameters = validateRequestParameters(target, 'update', req.parameters, record.parameters);
+    const { target, parameters } = checkUpdate(record, this.planOf(record)?.plan, req);
     const maintenanceChanged = req.maintenanceInfo !== undefined && req.maintenanceInfo.version !== record.maintenanceInfo?.version;
     const requestDigest = instanceDigest({ serviceId: record.serviceId, planId: target.id, parameters });
     if (requestDigest === instanceDigest(record) && !maintenanceChanged) {
-      if (record.state === 'updating') return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+      if (record.state === 'updating') return this.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.update, requestDigest, `instance ${req.instanceId}`);
       if (record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
       return { status: 'unchanged' };
     }
     if (record.state !== 'ready') {
-      return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+      return this.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.update, requestDigest, `instance ${req.instanceId}`);
     }
     if (!req.acceptsIncomplete) throw asyncRequired();
 
-    const operation = newOperation('update');
-    const input: UpdateInput = {
-      instanceId: req.instanceId,
-      operation,
-      planId: target.id,
-      parameters,
-      context: req.context,
-      ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
-      timeoutSeconds: this.timeoutOf(target),
-    };
+    const subject = { instanceId: req.instanceId, service: req.service.name, plan: target.name, org: record.org, space: record.space };
     try {
-      await this.client.workflow.start('updateInstance', {
-        workflowId: instanceWorkflowId(req.instanceId),
-        taskQueue: this.deps.settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { operation, requestDigest } satisfies OperationMemo,
-        typedSearchAttributes: this.searchAttributes('update', {
-          instanceId: req.instanceId,
-          service: req.service.name,
-          plan: target.name,
-          org: record.org,
-          space: record.space,
-        }),
-      });
-      this.started('update', req.service.name, target.name);
+      const { operation } = await this.operations.start('update', subject, requestDigest, (operation) => ({
+        instanceId: req.instanceId,
+        operation,
+        planId: target.id,
+        parameters,
+        context: req.context,
+        ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+        timeoutSeconds: this.timeoutOf(target),
+      }));
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return this.runningOperation(instanceWorkflowId(req.instanceId), 'updateInstance', requestDigest, `instance ${req.instanceId}`);
+      return this.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.update, requestDigest, `instance ${req.instanceId}`);
     }
   }
 
@@ -304,19 +229,20 @@ export class TemporalBroker implements Broker {
     if (!stored && !running) throw req.serviceKnown ? gone() : unknownService(req.serviceId);
     if (!req.acceptsIncomplete) throw asyncRequired();
 
-    if (running?.type === 'deprovisionInstance') return { status: 'accepted', operation: memoOf(running).operation! };
-    if (running?.type === 'updateInstance') throw concurrencyError(`instance ${req.instanceId}`);
+    if (running?.type === WORKFLOW_TYPES.deprovision) return { status: 'accepted', operation: memoOf(running).operation! };
+    if (running?.type === WORKFLOW_TYPES.update) throw concurrencyError(`instance ${req.instanceId}`);
     const plan = stored ? this.planOf(stored.record)?.plan : undefined;
     const timeoutSeconds = plan ? this.timeoutOf(plan) : this.deps.settings.defaultTimeoutSeconds;
-    const operation = newOperation('deprovision');
 
-    if (running?.type === 'provisionInstance') {
+    if (running?.type === WORKFLOW_TYPES.provision) {
       const pending = memoOf(running).pendingOperation;
       if (pending) return { status: 'accepted', operation: pending };
       // OSB: a DELETE during provisioning halts the provision and deletes what it made.
+      const operation = newOperationToken('deprovision');
       try {
         await this.client.workflow.getHandle(workflowId).signal(deprovisionRequested, { operation, timeoutSeconds });
-        this.started('deprovision', running.typedSearchAttributes.get(KbService) ?? '', running.typedSearchAttributes.get(KbPlan) ?? '');
+        const attributes = running.typedSearchAttributes;
+        this.operations.counted('deprovision', { service: attributes.get(KbService) ?? '', plan: attributes.get(KbPlan) ?? '' });
         return { status: 'accepted', operation };
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -324,32 +250,17 @@ export class TemporalBroker implements Broker {
       }
     }
 
-    const namespace = stored?.record.namespace;
-    if (!namespace) throw gone(); // the provision failed and cleaned up after itself
-    const input: DeprovisionInput = {
-      instanceId: req.instanceId,
-      operation,
-      namespace,
-      ...(stored!.record.cluster ? { cluster: stored!.record.cluster } : {}),
-      timeoutSeconds,
-    };
-    const service = this.deps.catalog.findService(stored!.record.serviceId);
+    const record = stored?.record;
+    if (!record?.namespace) throw gone(); // the provision failed and cleaned up after itself
+    const { namespace, cluster } = record;
     try {
-      await this.client.workflow.start('deprovisionInstance', {
-        workflowId,
-        taskQueue: this.deps.settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { operation, requestDigest: '' } satisfies OperationMemo,
-        typedSearchAttributes: this.searchAttributes('deprovision', {
-          instanceId: req.instanceId,
-          service: service?.name ?? stored!.record.serviceId,
-          plan: plan?.name ?? stored!.record.planId,
-          org: stored!.record.org,
-          space: stored!.record.space,
-        }),
-      });
-      this.started('deprovision', service?.name ?? stored!.record.serviceId, plan?.name ?? stored!.record.planId);
+      const { operation } = await this.operations.start('deprovision', this.subjectOf(record, record), '', (operation) => ({
+        instanceId: req.instanceId,
+        operation,
+        namespace,
+        ...(cluster ? { cluster } : {}),
+        timeoutSeconds,
+      }));
       return { status: 'accepted', operation };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -418,41 +329,26 @@ export class TemporalBroker implements Broker {
     }
     if (instance.record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
 
-    const workflowId = bindingWorkflowId(req.bindingId);
-    const operation = newOperation('bind');
-    const input: BindInput = {
-      bindingId: req.bindingId,
-      instanceId: req.instanceId,
-      operation,
-      serviceId: req.service.id,
-      planId: req.plan.id,
-      parameters,
-      ...(req.bindResource ? { bindResource: req.bindResource } : {}),
-      context: req.context,
-      hookTimeoutSeconds: req.plan.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
-    };
+    const { org, space } = instance.record;
+    const subject = { instanceId: req.instanceId, bindingId: req.bindingId, service: req.service.name, plan: req.plan.name, org, space };
     let handle: WorkflowHandle;
-    let op = operation;
+    let op: string;
     try {
-      handle = await this.client.workflow.start('bindInstance', {
-        workflowId,
-        taskQueue: this.deps.settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { operation, requestDigest } satisfies OperationMemo,
-        typedSearchAttributes: this.searchAttributes('bind', {
-          instanceId: req.instanceId,
-          bindingId: req.bindingId,
-          service: req.service.name,
-          plan: req.plan.name,
-          org: instance.record.org,
-          space: instance.record.space,
-        }),
-      });
-      this.started('bind', req.service.name, req.plan.name);
+      ({ operation: op, handle } = await this.operations.start('bind', subject, requestDigest, (operation) => ({
+        bindingId: req.bindingId,
+        instanceId: req.instanceId,
+        operation,
+        serviceId: req.service.id,
+        planId: req.plan.id,
+        parameters,
+        ...(req.bindResource ? { bindResource: req.bindResource } : {}),
+        context: req.context,
+        hookTimeoutSeconds: req.plan.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
+      })));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      op = (await this.runningOperation(workflowId, 'bindInstance', requestDigest, `binding ${req.bindingId}`)).operation;
+      const workflowId = bindingWorkflowId(req.bindingId);
+      op = (await this.runningOperation(workflowId, WORKFLOW_TYPES.bind, requestDigest, `binding ${req.bindingId}`)).operation;
       handle = this.client.workflow.getHandle(workflowId);
     }
     const finished = await this.waitBriefly(handle);
@@ -491,41 +387,29 @@ export class TemporalBroker implements Broker {
     const stored = await this.deps.records.getBinding(req.bindingId);
     const run = await describeLatest(this.client, workflowId);
     if (isRunning(run)) {
-      if (run!.type === 'unbindInstance') return { status: 'accepted', operation: memoOf(run!).operation! };
+      if (run!.type === WORKFLOW_TYPES.unbind) return { status: 'accepted', operation: memoOf(run!).operation! };
       throw concurrencyError(`binding ${req.bindingId}`);
     }
     if (!stored || stored.record.instanceId !== req.instanceId) throw gone();
 
-    const operation = newOperation('unbind');
-    const plan = this.deps.catalog.findPlan(stored.record.serviceId, stored.record.planId)?.plan;
-    const input: UnbindInput = {
-      bindingId: req.bindingId,
-      instanceId: req.instanceId,
-      operation,
-      planId: stored.record.planId,
-      hookTimeoutSeconds: plan?.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
-    };
-    let handle: WorkflowHandle;
+    const { planId } = stored.record;
+    const plan = this.planOf(stored.record)?.plan;
+    const subject = { ...(await this.bindingSubject(stored.record)), bindingId: req.bindingId };
+    let started: { operation: string; handle: WorkflowHandle };
     try {
-      handle = await this.client.workflow.start('unbindInstance', {
-        workflowId,
-        taskQueue: this.deps.settings.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { operation, requestDigest: '' } satisfies OperationMemo,
-        typedSearchAttributes: this.searchAttributes('unbind', {
-          instanceId: req.instanceId,
-          bindingId: req.bindingId,
-          service: this.deps.catalog.findService(stored.record.serviceId)?.name ?? stored.record.serviceId,
-          plan: stored.record.planId,
-        }),
-      });
+      started = await this.operations.start('unbind', subject, '', (operation) => ({
+        bindingId: req.bindingId,
+        instanceId: req.instanceId,
+        operation,
+        planId,
+        hookTimeoutSeconds: plan?.maximumPollingDuration ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS,
+      }));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       throw concurrencyError(`binding ${req.bindingId}`);
     }
-    if (await this.waitBriefly(handle)) return { status: 'done' };
-    if (req.acceptsIncomplete) return { status: 'accepted', operation };
+    if (await this.waitBriefly(started.handle)) return { status: 'done' };
+    if (req.acceptsIncomplete) return { status: 'accepted', operation: started.operation };
     throw asyncRequired();
   }
 
@@ -539,22 +423,8 @@ export class TemporalBroker implements Broker {
     return lastOperationOf(run, operation);
   }
 
-  async ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = {};
-    const probe = async (name: string, fn: () => Promise<unknown>) => {
-      try {
-        await fn();
-        checks[name] = 'ok';
-      } catch (err) {
-        checks[name] = err instanceof BrokerError ? err.description : (err as Error).message;
-      }
-    };
-    await Promise.all([
-      probe('temporal', () => this.client.workflowService.getSystemInfo({})),
-      probe('kubernetes', () => this.deps.records.listBindings('readiness-probe')),
-    ]);
-    checks['catalog'] = `${this.deps.catalog.services.length} services`;
-    return { ok: checks['temporal'] === 'ok' && checks['kubernetes'] === 'ok', checks };
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    return probeReadiness(this.client, this.deps.records, this.deps.catalog);
   }
 }
 

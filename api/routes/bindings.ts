@@ -2,11 +2,10 @@
 import { Hono } from 'hono';
 import type { Broker } from '../../broker/service-broker.js';
 import type { Catalog } from '../../catalog/types.js';
-import { planById } from '../catalog-lookup.js';
+import { checkBind } from '../../broker/request-checks.js';
 import type { AppEnv } from '../env.js';
 import { badRequest } from '../../broker/errors.js';
 import { bindingBody, empty, failure, jsonBody as bodySchema, lastOperationBody, ok, operationBody, osbRoute } from '../openapi.js';
-import { validateRequestParameters } from '../parameters.js';
 import { acceptsIncomplete, bindBody, jsonBody, pathId, requiredQuery } from '../requests.js';
 
 export function bindingRoutes(broker: Broker, catalog: Catalog, pollIntervalSeconds: number) {
@@ -30,9 +29,7 @@ export function bindingRoutes(broker: Broker, catalog: Catalog, pollIntervalSeco
         const bindingId = pathId(c, 'binding_id');
         const body = await jsonBody(c, bindBody);
         if (!body.service_id || !body.plan_id) throw badRequest('service_id and plan_id are required');
-        const { service, plan } = planById(catalog, body.service_id, body.plan_id);
-        if (!plan.bindable) throw badRequest(`plan ${plan.name} of service ${service.name} is not bindable`);
-        const parameters = validateRequestParameters(plan, 'bind', body.parameters);
+        const { service, plan, parameters } = checkBind(catalog, { service_id: body.service_id, plan_id: body.plan_id, parameters: body.parameters });
         const bindResource = body.bind_resource ?? (body.app_guid ? { app_guid: body.app_guid } : undefined);
         const result = await broker.bind({
           instanceId,

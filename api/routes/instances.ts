@@ -1,14 +1,13 @@
-// Service instance routes. Each validates its request, asks the broker, and picks the success
-// status; failures are BrokerErrors rendered by the app's error handler.
+// Service instance routes. Each checks its request's shape, has the broker layer check what it
+// asks (broker/request-checks.ts), asks the broker, and picks the success status; failures are
+// BrokerErrors rendered by the app's error handler.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Broker } from '../../broker/service-broker.js';
 import type { Catalog } from '../../catalog/types.js';
-import { planById, serviceById } from '../catalog-lookup.js';
+import { checkProvision, updateTarget } from '../../broker/request-checks.js';
 import type { AppEnv } from '../env.js';
-import { maintenanceInfoConflict } from '../../broker/errors.js';
 import { empty, failure, jsonBody as bodySchema, lastOperationBody, ok, operationBody, osbRoute } from '../openapi.js';
-import { assertRenderable, validateRequestParameters } from '../parameters.js';
 import { acceptsIncomplete, jsonBody, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from '../requests.js';
 
 const instanceBody = z.object({
@@ -36,12 +35,7 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
       async (c) => {
         const instanceId = pathId(c, 'instance_id');
         const body = await jsonBody(c, provisionBody);
-        const { service, plan } = planById(catalog, body.service_id, body.plan_id);
-        if (body.maintenance_info && body.maintenance_info.version !== plan.maintenanceInfo?.version) {
-          throw maintenanceInfoConflict(plan.maintenanceInfo?.version);
-        }
-        const parameters = validateRequestParameters(plan, 'provision', body.parameters);
-        assertRenderable(service, plan, instanceId, parameters);
+        const { service, plan, parameters } = checkProvision(catalog, instanceId, body);
         const result = await broker.provision({
           instanceId,
           service,
@@ -80,8 +74,8 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
       async (c) => {
         const instanceId = pathId(c, 'instance_id');
         const body = await jsonBody(c, updateBody);
-        const service = serviceById(catalog, body.service_id);
-        const plan = body.plan_id ? planById(catalog, body.service_id, body.plan_id).plan : undefined;
+        // Parameters and maintenance_info are checked by the broker against the instance's record.
+        const { service, plan } = updateTarget(catalog, body);
         const result = await broker.update({
           instanceId,
           service,

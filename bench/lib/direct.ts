@@ -3,7 +3,7 @@
 // in parallel, as activities/apply-objects.ts does), and the same readiness (platform/kube/readiness.ts)
 // waited for with watches, one per workload kind. No Temporal, no records, no OSB.
 import { readiness } from '../../platform/kube/readiness.js';
-import { validateRequestParameters } from '../../api/parameters.js';
+import { validateRequestParameters } from '../../broker/request-parameters.js';
 import { instanceSelector } from '../../catalog/labels.js';
 import { generateRandoms } from '../../catalog/randoms.js';
 import { renderPlan } from '../../catalog/render.js';

@@ -4,7 +4,7 @@ import { declaredParameters, validateParameters } from '../catalog/parameters.js
 import { renderPlan } from '../catalog/render.js';
 import { RenderError } from '../catalog/errors.js';
 import type { Plan, Randoms, ServiceOffering } from '../catalog/types.js';
-import { badRequest } from '../broker/errors.js';
+import { badRequest } from './errors.js';
 
 function check(plan: Plan, action: 'provision' | 'update' | 'bind', parameters: Record<string, unknown>) {
   const result = validateParameters(plan, action, parameters);

@@ -1,6 +1,6 @@
 // Request ids against the catalog: an unknown service or plan is a 400.
 import type { Catalog, Plan, ServiceOffering } from '../catalog/types.js';
-import { badRequest } from '../broker/errors.js';
+import { badRequest } from './errors.js';
 
 export const unknownService = (serviceId: string) => badRequest(`service_id ${serviceId} is not in the catalog (GET /v2/catalog lists the offerings)`);
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/load.js';
 import { baseCatalog, deployment, removeCatalog, writeCatalog } from '../catalog/testing.js';
 import type { Catalog, Plan, PlanSchemas } from '../catalog/types.js';
-import { BrokerError } from '../broker/errors.js';
-import { assertRenderable, validateRequestParameters } from './parameters.js';
+import { BrokerError } from './errors.js';
+import { assertRenderable, validateRequestParameters } from './request-parameters.js';
 
 const replicas = { type: 'integer', minimum: 1, maximum: 3, default: 1 };
 const size = { type: 'string', default: '1Gi' };

@@ -1,0 +1,103 @@
+// Starting a broker operation: the one place that picks its workflow, workflow id and operation
+// token, and writes its memo, the search attributes operators find it by, and the started metric.
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
+import type { ApiMetrics } from '../platform/observability/metrics.js';
+import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../platform/temporal/ids.js';
+import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
+// Types only: loading a workflow module outside a worker throws (workflows/observe.ts creates
+// its metrics with the workflow-only metricMeter), so the API names workflows by their export.
+import type * as workflows from '../workflows/index.js';
+import type { OperationMemo } from '../workflows/types.js';
+
+type Workflows = typeof workflows;
+
+/**
+ * Each operation's workflow type: the name its function is exported under in workflows/index.ts,
+ * which is the name the worker registers it by. Never rename one: running workflows and recorded
+ * histories carry these names.
+ */
+export const WORKFLOW_TYPES = {
+  provision: 'provisionInstance',
+  update: 'updateInstance',
+  deprovision: 'deprovisionInstance',
+  bind: 'bindInstance',
+  unbind: 'unbindInstance',
+} as const satisfies { [T in OperationType]: keyof Workflows };
+
+type WorkflowOf<T extends OperationType> = Workflows[(typeof WORKFLOW_TYPES)[T]];
+/** The input of an operation's workflow, as its function declares it. */
+export type WorkflowInput<T extends OperationType> = Parameters<WorkflowOf<T>>[0];
+
+/** What an operation acts on, by name: the search attributes and metric labels it carries. */
+export interface OperationSubject {
+  instanceId: string;
+  /** Service and plan NAMES (what operators search and graph by), not ids. */
+  service: string;
+  plan: string;
+  org: string;
+  space: string;
+}
+type SubjectOf<T extends OperationType> = T extends 'bind' | 'unbind' ? OperationSubject & { bindingId: string } : OperationSubject;
+
+export interface StartedOperation<T extends OperationType> {
+  operation: string;
+  handle: WorkflowHandle<WorkflowOf<T>>;
+}
+
+/** A fresh OSB operation token: `deprovision-3f9c0a1b`. */
+export const newOperationToken = (type: OperationType) => operationToken(type, randomBytes(4).toString('hex'));
+
+export class OperationStarter {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly metrics: ApiMetrics | undefined,
+  ) {}
+
+  /**
+   * Starts a new operation of `type` on `subject` with the workflow input `inputFor` builds around
+   * a fresh operation token. Throws WorkflowExecutionAlreadyStartedError when an operation of the
+   * same instance (or binding) runs already: the caller decides what that means.
+   */
+  async start<T extends OperationType>(
+    type: T,
+    subject: SubjectOf<T>,
+    requestDigest: string,
+    inputFor: (operation: string) => WorkflowInput<T>,
+  ): Promise<StartedOperation<T>> {
+    const operation = newOperationToken(type);
+    const bindingId = 'bindingId' in subject ? subject.bindingId : undefined;
+    const handle = await this.client.workflow.start<WorkflowOf<T>>(WORKFLOW_TYPES[type], {
+      workflowId: bindingId === undefined ? instanceWorkflowId(subject.instanceId) : bindingWorkflowId(bindingId),
+      taskQueue: this.taskQueue,
+      // The typed start options spell out a tuple per workflow; every broker workflow takes one input.
+      args: [inputFor(operation)] as Parameters<WorkflowOf<T>>,
+      workflowIdConflictPolicy: 'FAIL',
+      memo: { operation, requestDigest } satisfies OperationMemo,
+      typedSearchAttributes: searchAttributes(type, subject),
+    });
+    this.counted(type, subject);
+    return { operation, handle };
+  }
+
+  /** Counts an operation the API started: by a workflow start, or by a signal (a DELETE during provisioning). */
+  counted(type: OperationType, subject: Pick<OperationSubject, 'service' | 'plan'>): void {
+    this.metrics?.operationsStarted.inc({ type, service: subject.service, plan: subject.plan });
+  }
+}
+
+function searchAttributes(type: OperationType, subject: OperationSubject & { bindingId?: string }): TypedSearchAttributes {
+  const pairs: SearchAttributePair[] = [
+    { key: KbInstanceId, value: subject.instanceId },
+    { key: KbOperation, value: type },
+    { key: KbService, value: subject.service },
+    { key: KbPlan, value: subject.plan },
+  ];
+  if (subject.bindingId) pairs.push({ key: KbBindingId, value: subject.bindingId });
+  // Left out, not empty, when the platform sent no organization or space.
+  if (subject.org) pairs.push({ key: KbOrg, value: subject.org });
+  if (subject.space) pairs.push({ key: KbSpace, value: subject.space });
+  return new TypedSearchAttributes(pairs);
+}
