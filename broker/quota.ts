@@ -7,7 +7,7 @@ import { quotaExceeded } from './errors.js';
  * 422 QuotaExceeded when the organization has as many instances as a quota allows, counted from
  * the records. Not exact at the edge: provisions running at the same moment each count the
  * instances recorded before them (a record is written by the workflow's first step), so N
- * concurrent requests for the last free place can all pass. README "Several clusters".
+ * concurrent requests for the last free place can all pass. docs/clusters.md.
  */
 export async function checkQuota(config: ClustersConfig, records: RecordStore, org: string, cluster: string): Promise<void> {
   if (quotasFor(config, org, cluster).length === 0) return;
