@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
 import type { InstanceRecord, RecordStore } from '../platform/kube/records.js';
 import { dynamicServiceId } from '../catalog/offerings/dynamic-service.js';
-import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { LiveCatalog } from '../platform/kube/live-catalog.js';
 import type { OfferingStore, StoredOffering } from '../platform/kube/offering-store.js';
 import { MONGO_DYNAMIC_SERVICE, templateFolder } from '../catalog/offerings/testing.js';
 import { createLogger } from '../platform/observability/logger.js';

@@ -7,7 +7,7 @@ import type { CatalogProblem } from '../catalog/types.js';
 import type { RecordStore } from '../platform/kube/records.js';
 import { offeringFiles, type OfferingSource } from '../catalog/offerings/body.js';
 import { OfferingRejected } from '../catalog/offerings/files.js';
-import type { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import type { LiveCatalog } from '../platform/kube/live-catalog.js';
 import { storedOffering, type OfferingStore, type StoredOffering } from '../platform/kube/offering-store.js';
 import { collisions, loadOffering, sentPath } from '../catalog/offerings/validate.js';
 

@@ -3,7 +3,7 @@
 import { loadCatalog } from '../catalog/load.js';
 import type { Catalog } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
-import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { LiveCatalog } from '../platform/kube/live-catalog.js';
 import { OfferingStore } from '../platform/kube/offering-store.js';
 import type { Logger } from '../platform/observability/logger.js';
 

@@ -11,7 +11,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { RecordStore } from '../platform/kube/records.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
-import { LiveCatalog } from '../catalog/offerings/live-catalog.js';
+import { LiveCatalog } from '../platform/kube/live-catalog.js';
 import { OfferingStore } from '../platform/kube/offering-store.js';
 import { createLogger } from '../platform/observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Catalog } from '../types.js';
-import { createLogger } from '../../platform/observability/logger.js';
-import { normalizeFiles } from './files.js';
+import type { Catalog } from '../../catalog/types.js';
+import { createLogger } from '../observability/logger.js';
+import { normalizeFiles } from '../../catalog/offerings/files.js';
 import { LiveCatalog } from './live-catalog.js';
-import { storedOffering, type OfferingStore, type StoredOffering } from '../../platform/kube/offering-store.js';
-import { templateFolder } from './testing.js';
+import { storedOffering, type OfferingStore, type StoredOffering } from './offering-store.js';
+import { templateFolder } from '../../catalog/offerings/testing.js';
 
 const empty: Catalog = { root: '/x', services: [], osbCatalog: { services: [] }, findService: () => undefined, findPlan: () => undefined };
 const offering = (id: string, name: string, addedAt: string): StoredOffering => ({

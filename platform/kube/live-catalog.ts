@@ -2,11 +2,11 @@
 // offerings added at runtime, kept current by listing and watching their ConfigMaps. A change made
 // through any replica reaches the others with the watch event (well under a second when the API
 // server is healthy; after a lost watch, with the next list a second later).
-import type { Catalog, Plan, ServiceOffering } from '../types.js';
-import type { Logger } from '../../platform/observability/logger.js';
-import { OfferingRejected } from './files.js';
-import type { OfferingStore, StoredOffering } from '../../platform/kube/offering-store.js';
-import { collisions, loadOffering } from './validate.js';
+import type { Catalog, Plan, ServiceOffering } from '../../catalog/types.js';
+import type { Logger } from '../observability/logger.js';
+import { OfferingRejected } from '../../catalog/offerings/files.js';
+import type { OfferingStore, StoredOffering } from './offering-store.js';
+import { collisions, loadOffering } from '../../catalog/offerings/validate.js';
 
 interface Snapshot {
   services: ServiceOffering[];
