@@ -40,7 +40,7 @@ export const MAX_CONCURRENT_ACTIVITIES = 2000;
 
 /**
  * Concurrent local activities of one worker: the short steps of provisions and deprovisions
- * (workflows/local-steps.ts), each a few Kubernetes requests. A local activity runs inside its
+ * (the local-steps patch, workflows/VERSIONS.md), each a few Kubernetes requests. A local activity runs inside its
  * workflow task, which keeps its workflow task slot (maxConcurrentWorkflowTaskExecutions, the
  * SDK's 40) until its local activities are done; an operation runs one at a time, so today at
  * most that many run at once. Set well above that (the SDK's default is 100) so that it never binds

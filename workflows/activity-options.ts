@@ -19,7 +19,7 @@ export const cleanupStep: ActivityOptions = {
 };
 
 /**
- * kubernetesStep as a local activity (workflows/local-steps.ts): the worker that runs the workflow
+ * kubernetesStep as a local activity (the local-steps patch, workflows/VERSIONS.md): the worker that runs the workflow
  * task runs the step itself, with the same timeouts and retries. Retries whose backoff is below
  * localRetryThreshold happen inside the worker (1, 2, 4, 8 s: the SDK keeps the workflow task
  * alive meanwhile); longer ones (16 s, then every 20 s) wait on a durable timer, so an API server

@@ -1,86 +1,43 @@
 // Deprovision: run the plan's onDeleteInstance hook while the instance still runs, then delete
 // every object labelled with the instance (also what its plan no longer has), wait until it is
-// gone, then remove its bindings and its record.
-// Under the local-steps patch (workflows/local-steps.ts) the record reads and writes and the
-// deletes are local activities (run by the worker inside the workflow task), the hook step runs
-// only when the plan has a delete hook, and the wait until gone and the hook Jobs stay regular
-// (heartbeating) activities: a deprovision is 2 workflow tasks and 1 activity instead of 8 and 7
-// (3 and 2 with a delete hook). Older histories replay the regular steps. Under the
-// mark-while-deleting patch (below), without a delete hook the record is marked while the
-// objects are deleted.
-import { CancellationScope, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { FoundKind } from '../platform/kube/owned-kinds.js';
+// gone, then remove its bindings and its record. The record reads and writes and the deletes are
+// local activities (run by the worker inside the workflow task); the wait until gone and the hook
+// Jobs are regular (heartbeating) activities: a deprovision is 2 workflow tasks and 1 activity (3
+// and 2 with a delete hook). Runs started before that replay legacyDeprovisionSteps
+// (workflows/VERSIONS.md).
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupLocalStep, cleanupStep, waitStep } from './activity-options.js';
+import type { FoundKind } from '../platform/kube/owned-kinds.js';
+import { cleanupLocalStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
-import { DELETE_HOOK_STATES, runsLifecycleHooks } from './lifecycle-hooks.js';
-import { runsLocalSteps } from './local-steps.js';
+import {
+  deleteObjects,
+  deleteTarget,
+  DELETE_HOOK_STATES,
+  DeleteHookFailed,
+  markDeprovisioning,
+  removeInstance,
+  runDeleteHook,
+  type Steps,
+} from './instance-steps.js';
+import { legacyDeprovisionSteps } from './legacy-steps.js';
 import { operationFinished, run } from './observe.js';
+import { marksWhileDeleting, runsLocalSteps } from './patches.js';
 import type { DeprovisionInput } from './types.js';
 
-const regularSteps = proxyActivities<BrokerActivities>(cleanupStep);
 const localSteps = proxyLocalActivities<BrokerActivities>(cleanupLocalStep);
 
 export async function deprovisionInstance(input: DeprovisionInput): Promise<void> {
-  const { instanceId, namespace } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
-  const local = runsLocalSteps();
-  // The same steps either way; only how they run differs (and what the record read says of hooks).
-  const steps = local ? localSteps : regularSteps;
-  let hookFailed = false;
+  // The version question comes first, before any step: see workflows/patches.ts.
+  const steps = runsLocalSteps() ? deprovisionSteps : legacyDeprovisionSteps;
   try {
-    const current = await run(steps.readInstance, 'read the instance record', local ? { instanceId, hooks: true } : { instanceId });
-    // The recorded cluster (the input's when the record is gone; neither: the default cluster).
-    const cluster = current?.cluster ?? input.cluster;
-    // The kinds the record lists (absent in older records and when it is gone: every kind).
-    const kinds = current?.kinds;
-    const markDeprovisioning = () => run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
-    // What the deletes find tells the wait which kinds to watch (absent in older histories: all).
-    const deleteObjects = () =>
-      run(steps.deleteInstanceObjects, `delete every object labelled with instance ${instanceId}`, {
-        instanceId,
-        namespace,
-        cluster,
-        ...(kinds ? { kinds } : {}),
-      });
-    // Only for an instance that became ready: a provision that never finished ran no create
-    // hook to undo, and a deprovision retried after its hook succeeded does not run it twice.
-    // Local steps: only when the plan has a delete hook (unknown when its plan left the catalog: ask the hook step).
-    // (Without: asked last, as before the patch, so that older histories replay the same markers.)
-    const runsHook = () => (local ? (current?.hooks?.includes('onDeleteInstance') ?? true) : runsLifecycleHooks());
-    let found: FoundKind[];
-    if (local && current && !(DELETE_HOOK_STATES.includes(current.state) && runsHook()) && marksWhileDeleting()) {
-      // No hook has to run on the live instance first: the record is marked while the deletes run.
-      found = await both(markDeprovisioning(), deleteObjects());
-    } else {
-      if (current) await markDeprovisioning();
-      if (current && DELETE_HOOK_STATES.includes(current.state) && runsHook()) {
-        try {
-          await run(wait.runHookJobs, 'run the onDeleteInstance hook Jobs, if the plan has any', {
-            instanceId,
-            planId: current.planId,
-            event: 'onDeleteInstance',
-            deadline: Date.now() + input.timeoutSeconds * 1000,
-          });
-        } catch (err) {
-          hookFailed = true;
-          // Nothing was deleted: the instance is what it was, and a retried DELETE runs the hook again.
-          await CancellationScope.nonCancellable(() =>
-            run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state }),
-          ).catch(() => undefined);
-          throw err;
-        }
-      }
-      found = await deleteObjects();
-    }
-    await run(wait.waitInstanceGone, 'wait until they are gone', { instanceId, namespace, cluster, found, deadline: Date.now() + input.timeoutSeconds * 1000 });
-    await run(steps.deleteInstanceBindings, 'delete the bindings left', { instanceId });
-    await run(steps.deleteInstanceRecord, 'delete the instance record', { instanceId });
+    await steps(input, wait);
   } catch (err) {
     operationFinished('deprovision', 'failed');
-    if (hookFailed) {
+    if (err instanceof DeleteHookFailed) {
       throw operationFailed({
-        description: `deprovisioning failed: ${rootMessage(err)}. Nothing was deleted and the instance still works; fix the cause and delete it again.`,
+        description: `deprovisioning failed: ${err.message}. Nothing was deleted and the instance still works; fix the cause and delete it again.`,
         instanceUsable: true,
       });
     }
@@ -94,15 +51,39 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
 }
 
 /**
- * Deprovisions that record this marker mark the record `deprovisioning` and delete the objects at
- * the same time when no delete hook runs first (the two steps need nothing of each other: one
- * workflow task holds its slot for one step less). Older histories replay the two one after the
- * other. Remove the guard (deprecatePatch, then nothing) only when no workflow started before it
- * can still run or be replayed.
+ * Read the record; with a delete hook to run: mark, hook, delete; without: mark while deleting;
+ * record gone: delete what is left. Then wait until gone and remove the bindings and the record.
  */
-export const MARK_WHILE_DELETING_PATCH = 'mark-while-deleting';
+async function deprovisionSteps(input: DeprovisionInput, wait: Steps): Promise<void> {
+  const { instanceId } = input;
+  const current = await run(localSteps.readInstance, 'read the instance record', { instanceId, hooks: true });
+  const target = deleteTarget(input, current);
+  let found: FoundKind[];
+  if (!current) {
+    found = await deleteObjects(localSteps, target);
+  } else if (runsDeleteHook(current)) {
+    await markDeprovisioning(localSteps, instanceId);
+    await runDeleteHook(wait, localSteps, current, input);
+    found = await deleteObjects(localSteps, target);
+  } else if (marksWhileDeleting()) {
+    // The two steps need nothing of each other: one workflow task holds its slot for one step less.
+    found = await both(markDeprovisioning(localSteps, instanceId), deleteObjects(localSteps, target));
+  } else {
+    // Started before mark-while-deleting: one after the other.
+    await markDeprovisioning(localSteps, instanceId);
+    found = await deleteObjects(localSteps, target);
+  }
+  await removeInstance(localSteps, wait, target, found, input.timeoutSeconds);
+}
 
-const marksWhileDeleting = () => patched(MARK_WHILE_DELETING_PATCH);
+/**
+ * Only for an instance that became ready (a provision that never finished ran no create hook to
+ * undo, and a deprovision retried after its hook succeeded does not run it twice), and only when
+ * its plan has a delete hook (unknown when the plan left the catalog: the hook step finds out).
+ */
+function runsDeleteHook(current: { state: string; hooks?: string[] }): boolean {
+  return DELETE_HOOK_STATES.includes(current.state) && (current.hooks?.includes('onDeleteInstance') ?? true);
+}
 
 /** Waits for both steps, even when one fails (then throws its error); returns the second's result. */
 async function both<T>(first: Promise<unknown>, second: Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { cleanupStep, waitStep } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
-import { runsLifecycleHooks } from './lifecycle-hooks.js';
+import { runsLifecycleHooks } from './patches.js';
 import { operationFinished, run } from './observe.js';
 import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type UnbindInput } from './types.js';
 
