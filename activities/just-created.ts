@@ -1,8 +1,11 @@
-// Hands the record that createInstanceRecord just wrote to the same provision's next activity
-// (applyInstanceObjects renders the objects from it) when both run in this process, which is the
-// rule: Temporal dispatches the next activity eagerly to the worker that completed the workflow
-// task. That saves the API server a read of the record per provision. Keyed by the workflow run,
-// taken once (a retried or later activity reads the record from Kubernetes as before), bounded.
+// Not an activity result: that would put the instance's passwords into the workflow history
+// ($random0..9, in clear text without CODEC_KEYS); they stay in the record Secret only. Hands the
+// record createInstanceRecord just wrote to the same provision's next activity (applyInstanceObjects
+// renders the objects from it) when both run in this process, which is the rule: Temporal
+// dispatches the next activity eagerly to the worker that completed the workflow task, and local
+// activities run in it. That saves the API server a read of the record per provision. Keyed by the
+// workflow run, taken once (a retried or later activity reads the record from Kubernetes as
+// before), bounded.
 import type { StoredInstance } from '../platform/kube/records.js';
 
 const MAX_ENTRIES = 10_000;

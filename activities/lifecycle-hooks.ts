@@ -1,6 +1,6 @@
 // Lifecycle hooks: runs the Jobs of a plan's `hooks/<event>/` (catalog/hooks.ts renders them)
 // one after another in the instance's namespace, waits with a watch until each is Complete or
-// Failed, heartbeating like wait-ready, and deletes them once all succeeded. A failed Job stays
+// Failed (activities/watch-until.ts), and deletes them once all succeeded. A failed Job stays
 // for diagnosis until the next run of the hook, the compensation or deprovision's sweep (it
 // carries the instance's labels). Also: the Secret a bind hook writes for its binding, and
 // deleting a binding's hook leftovers.
@@ -10,13 +10,13 @@ import { isBindingHookEvent, renderHookJobs } from '../catalog/hooks.js';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector } from '../catalog/labels.js';
 import type { Catalog, HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
-import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
+import { KubeApiError } from '../platform/kube/errors.js';
 import { fieldManagerFor } from './apply-objects.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
-import { HEARTBEAT_MS } from './wait-ready.js';
 import { findPlanNow } from './plans.js';
+import { WATCH_SECONDS, watchUntil } from './watch-until.js';
 
 export interface HookInput {
   instanceId: string;
@@ -203,91 +203,43 @@ async function waitJob(kube: KubeApi, ctx: Context, w: JobWait): Promise<void> {
   const label = `${w.event} hook: Job ${w.namespace}/${w.name}`;
   let job: KubernetesObject | undefined;
   let deleted = false;
-  const abort = new AbortController();
-  const onCancel = () => abort.abort();
-  ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
   const status = () => (job ? readiness(job).detail : deleted ? `${label} was deleted` : `${label}: not found yet`);
-
-  let deadlineTimer: NodeJS.Timeout | undefined;
-  const outcome = new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      abort.abort();
-      fn();
-    };
-    const check = () => {
-      if (deleted) {
-        // Someone deleted it while it ran: the retry creates it again.
-        settle(() => reject(ApplicationFailure.retryable(`${label} was deleted before it finished`, 'HookJobDeleted')));
-        return;
-      }
-      if (!job) return;
+  await watchUntil(ctx, {
+    watches: [
+      {
+        what: `watch the ${w.event} Jobs`,
+        open: (onEvent, signal) =>
+          kube.watch(JOB.apiVersion, JOB.kind, w.namespace, { labelSelector: w.selector, timeoutSeconds: WATCH_SECONDS }, onEvent, signal),
+        onEvent: (type, obj) => {
+          if (obj.metadata?.name !== w.name) return;
+          if (type === 'DELETED') deleted = true;
+          else if (type !== 'BOOKMARK') job = { ...obj, ...JOB };
+        },
+      },
+    ],
+    verdict: () => {
+      // Someone deleted it while it ran: the retry creates it again.
+      if (deleted) return { fail: ApplicationFailure.retryable(`${label} was deleted before it finished`, 'HookJobDeleted') };
+      if (!job) return 'waiting';
       const r = readiness(job);
-      if (r.ready) settle(resolve);
-      else if (r.failed) {
-        const failed = job;
-        settle(() =>
-          void diagnosis(kube, failed).then((pods) =>
-            reject(ApplicationFailure.nonRetryable(`${w.event} hook failed: ${r.detail}${pods ? `; ${pods}` : ''}`, NON_RETRYABLE.hookFailed)),
-          ),
-        );
-      }
-    };
-    void (async () => {
-      // Watches end now and then (server timeouts, API server restarts): start again from the current state.
-      let backoff = 500;
-      while (!abort.signal.aborted) {
-        try {
-          await kube.watch(
-            JOB.apiVersion,
-            JOB.kind,
-            w.namespace,
-            { labelSelector: w.selector, timeoutSeconds: 300 },
-            (type, obj) => {
-              backoff = 500;
-              if (obj.metadata?.name !== w.name) return;
-              if (type === 'DELETED') deleted = true;
-              else if (type !== 'BOOKMARK') job = { ...obj, ...JOB };
-              check();
-            },
-            abort.signal,
-          );
-        } catch (err) {
-          if (abort.signal.aborted) return;
-          const transient = err instanceof KubeUnavailableError || (err instanceof KubeApiError && err.transient);
-          if (!transient) throw toActivityFailure(err, `watch the ${w.event} Jobs`);
-          await new Promise((r) => setTimeout(r, backoff));
-          backoff = Math.min(backoff * 2, 5_000);
-        }
-      }
-    })().catch((err: unknown) => settle(() => reject(err)));
-    deadlineTimer = setTimeout(() => {
-      const current = job;
-      void (current ? diagnosis(kube, current) : Promise.resolve('')).then((pods) =>
-        settle(() =>
-          reject(
-            ApplicationFailure.nonRetryable(
-              `${w.event} hook did not finish within its deadline: ${status()}${pods ? `; ${pods}` : ''}${w.notStarted.length ? `; not started: Jobs ${w.notStarted.join(', ')}` : ''}`,
-              NON_RETRYABLE.hookFailed,
-            ),
-          ),
+      if (r.ready) return 'done';
+      if (!r.failed) return 'waiting';
+      return {
+        fail: diagnosis(kube, job).then((pods) =>
+          ApplicationFailure.nonRetryable(`${w.event} hook failed: ${r.detail}${pods ? `; ${pods}` : ''}`, NON_RETRYABLE.hookFailed),
         ),
+      };
+    },
+    deadline: w.deadline,
+    atDeadline: async () => {
+      const pods = job ? await diagnosis(kube, job) : '';
+      return ApplicationFailure.nonRetryable(
+        `${w.event} hook did not finish within its deadline: ${status()}${pods ? `; ${pods}` : ''}${w.notStarted.length ? `; not started: Jobs ${w.notStarted.join(', ')}` : ''}`,
+        NON_RETRYABLE.hookFailed,
       );
-    }, Math.max(0, w.deadline - Date.now()));
+    },
+    progress: () => ({ hook: w.event, job: w.name, status: status() }),
   });
-
-  const heartbeat = setInterval(() => ctx.heartbeat({ hook: w.event, job: w.name, status: status() }), HEARTBEAT_MS);
-  try {
-    ctx.heartbeat({ hook: w.event, job: w.name, status: status() });
-    await Promise.race([outcome, ctx.cancelled]);
-  } finally {
-    clearInterval(heartbeat);
-    clearTimeout(deadlineTimer);
-    ctx.cancellationSignal.removeEventListener('abort', onCancel);
-    abort.abort();
-  }
 }
 
 /** What the Job's pods say (scheduling, image pulls, exit codes); '' when nothing can be read. */

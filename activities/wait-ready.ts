@@ -1,17 +1,16 @@
 // Waits until every workload of an instance is ready, driven by one Kubernetes watch per
-// workload kind. Heartbeats with the current state, so Temporal notices a dead worker and
-// retries elsewhere, and an operator sees the progress in the UI. Fails at the deadline with
-// what is not ready and why.
+// workload kind (activities/watch-until.ts keeps them open, heartbeats the workloads still
+// pending, stops on cancellation). Fails at the deadline with what is not ready and why.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { instanceSelector } from '../catalog/labels.js';
 import type { KubernetesObject } from '../catalog/types.js';
-import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import type { KubeApi } from '../platform/kube/api.js';
-import { clusterClient, NON_RETRYABLE, toActivityFailure } from './failures.js';
+import { clusterClient, NON_RETRYABLE } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { refKey } from './refs.js';
+import { WATCH_SECONDS, watchUntil } from './watch-until.js';
 
 export interface WaitReadyInput {
   instanceId: string;
@@ -25,10 +24,6 @@ export interface WaitReadyInput {
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Job', 'Pod']);
-// Cancellation reaches an activity only in the answer to a heartbeat: heartbeat often enough
-// that a DELETE during provisioning stops the wait within seconds (the worker's heartbeat
-// throttle is set to match).
-export const HEARTBEAT_MS = 2_000;
 
 export function createWaitReadyActivities({ clusters }: ActivityDeps) {
   /** Why the instance is not ready, for the failure description: workloads, then their pods. */
@@ -52,9 +47,6 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps) {
       const wanted = new Set(workloads.map(refKey));
       const seen = new Map<string, KubernetesObject>();
       const kinds = [...new Map(workloads.map((w) => [`${w.apiVersion}/${w.kind}`, w])).values()];
-      const abort = new AbortController();
-      ctx.cancellationSignal.addEventListener('abort', () => abort.abort(), { once: true });
-
       const status = () => {
         const pending: string[] = [];
         let failed: string | undefined;
@@ -71,69 +63,41 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps) {
         return { pending, failed };
       };
 
-      let deadlineTimer: NodeJS.Timeout | undefined;
-      const outcome = new Promise<void>((resolve, reject) => {
-        const check = () => {
-          const { pending, failed } = status();
-          if (failed) reject(ApplicationFailure.nonRetryable(`instance ${input.instanceId} cannot become ready: ${failed}`, NON_RETRYABLE.notReady));
-          else if (pending.length === 0) resolve();
-        };
-        for (const target of kinds) {
-          void watchKind(target, check).catch(reject);
-        }
-        const remaining = input.deadline - Date.now();
-        deadlineTimer = setTimeout(() => {
-          void diagnose(kube, input.instanceId, input.namespace, status().pending).then((why) =>
-            reject(
-              ApplicationFailure.nonRetryable(
-                `instance ${input.instanceId} was not ready within its deadline: ${why}`,
-                NON_RETRYABLE.notReady,
-              ),
-            ),
-          );
-        }, Math.max(0, remaining));
-      });
-
-      // Watches end now and then (server timeouts, API server restarts): start them again from
-      // the current state, backing off while the API server is unreachable.
-      async function watchKind(target: ObjectRef, onChange: () => void): Promise<void> {
-        let backoff = 500;
-        while (!abort.signal.aborted) {
-          for (const key of [...seen.keys()]) if (key.startsWith(`${target.kind}/`)) seen.delete(key);
-          try {
-            await kube.watch(
+      await watchUntil(ctx, {
+        watches: kinds.map((target) => ({
+          what: `watch ${target.kind}s of instance ${input.instanceId}`,
+          // A new watch lists the kind's objects again.
+          onStart: () => {
+            for (const key of [...seen.keys()]) if (key.startsWith(`${target.kind}/`)) seen.delete(key);
+          },
+          open: (onEvent, signal) =>
+            kube.watch(
               target.apiVersion,
               target.kind,
               input.namespace,
-              { labelSelector: instanceSelector(input.instanceId), timeoutSeconds: 300 },
-              (type, obj) => {
-                backoff = 500;
-                const key = refKey({ kind: obj.kind ?? target.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
-                if (type === 'DELETED') seen.delete(key);
-                else if (type !== 'BOOKMARK') seen.set(key, { ...obj, kind: target.kind });
-                onChange();
-              },
-              abort.signal,
-            );
-          } catch (err) {
-            if (abort.signal.aborted) return;
-            const transient = err instanceof KubeUnavailableError || (err instanceof KubeApiError && err.transient);
-            if (!transient) throw toActivityFailure(err, `watch ${target.kind}s of instance ${input.instanceId}`);
-            await new Promise((r) => setTimeout(r, backoff));
-            backoff = Math.min(backoff * 2, 5_000);
-          }
-        }
-      }
-
-      const heartbeat = setInterval(() => ctx.heartbeat({ pending: status().pending.slice(0, 10) }), HEARTBEAT_MS);
-      try {
-        ctx.heartbeat({ pending: [] });
-        await Promise.race([outcome, ctx.cancelled]);
-      } finally {
-        clearInterval(heartbeat);
-        clearTimeout(deadlineTimer);
-        abort.abort();
-      }
+              { labelSelector: instanceSelector(input.instanceId), timeoutSeconds: WATCH_SECONDS },
+              onEvent,
+              signal,
+            ),
+          onEvent: (type, obj) => {
+            const key = refKey({ kind: obj.kind ?? target.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
+            if (type === 'DELETED') seen.delete(key);
+            else if (type !== 'BOOKMARK') seen.set(key, { ...obj, kind: target.kind });
+          },
+        })),
+        verdict: () => {
+          const { pending, failed } = status();
+          if (failed) return { fail: ApplicationFailure.nonRetryable(`instance ${input.instanceId} cannot become ready: ${failed}`, NON_RETRYABLE.notReady) };
+          return pending.length === 0 ? 'done' : 'waiting';
+        },
+        deadline: input.deadline,
+        atDeadline: async () =>
+          ApplicationFailure.nonRetryable(
+            `instance ${input.instanceId} was not ready within its deadline: ${await diagnose(kube, input.instanceId, input.namespace, status().pending)}`,
+            NON_RETRYABLE.notReady,
+          ),
+        progress: () => ({ pending: status().pending.slice(0, 10) }),
+      });
     },
   };
 }

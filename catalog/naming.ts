@@ -24,17 +24,11 @@ export function idxAndShortServiceId(instanceId: string, index: number): string 
   return `${shortServiceId(instanceId)}${index}`;
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Name of most namespaced objects (Secret, ConfigMap, Deployment...). */
 export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && DNS1123_SUBDOMAIN.test(name);
-}
-
-/** Services (and anything else that becomes a DNS label) need this stricter form. */
-export function isDnsLabel(name: string): boolean {
-  return name.length <= 63 && DNS1123_LABEL.test(name);
 }
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

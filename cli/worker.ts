@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { HEARTBEAT_MS } from '../activities/wait-ready.js';
+import { HEARTBEAT_MS } from '../activities/watch-until.js';
 import type { Config } from '../platform/config/config.js';
 import { dataConverterFor } from '../platform/temporal/codec.js';
 import type { KubeApi } from '../platform/kube/api.js';
