@@ -9,7 +9,7 @@ export interface CliIo {
   writeErr(s: string): void;
 }
 
-const JSON_OPTION = ['--json', 'print JSON instead of a table'] as const;
+const JSON_OPTION = ['--json', 'print the result as JSON'] as const;
 const URL_OPTION = ['--url <url>', 'the broker API (default: BROKER_URL, else http://127.0.0.1:$PORT)'] as const;
 
 /** `kubernetes-broker catalog render`: the names from the program down to `cmd`. */
