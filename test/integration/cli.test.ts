@@ -153,6 +153,20 @@ describe.concurrent('kubernetes-broker CLI', () => {
       expect(r.stdout + r.stderr).toContain('catalog validate <dir>');
     });
 
+    it('a subcommand with --help: its usage on stdout, exit 0', async ({ expect }) => {
+      const r = await cli(['instances', 'show', '--help']);
+      expect(r.code, printed(r)).toBe(0);
+      expect(r.stdout).toMatch(/^usage: kubernetes-broker instances show \[options\] <instance-id>\n/);
+      expect(r.stderr).toBe('');
+    });
+
+    it('a missing argument: one line naming it, exit 2, no stack trace', async ({ expect }) => {
+      const r = await cli(['catalog', 'render', 'service-catalog', 'redis']);
+      expect(r.code, printed(r)).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe("kubernetes-broker catalog render: missing required argument 'plan'; see 'kubernetes-broker catalog render --help'\n");
+    });
+
     it('serve without AUTH_PASS: exit 1 naming it', async ({ expect }) => {
       // PORT 0 and loopback: should the configuration pass by mistake, nothing takes a real port.
       const r = await cli(['serve'], { AUTH_USER: 'platform', HOST: '127.0.0.1', PORT: '0' });
