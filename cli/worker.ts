@@ -1,6 +1,7 @@
 // The Temporal worker: runs the broker's workflows and activities against Kubernetes.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ensureSearchAttributes } from '../platform/temporal/register-search-attributes.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/watch-until.js';
@@ -90,6 +91,11 @@ export async function startWorker(config: Config, logger: Logger) {
     });
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const created = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
+  if (created.length) logger.info({ namespace: config.TEMPORAL_NAMESPACE, created }, 'search attributes created');
   const dataConverter = dataConverterFor(config);
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({

@@ -1,6 +1,6 @@
 // Custom search attributes every workflow sets, so an operator finds an instance's
-// workflows in the Temporal UI (`KbInstanceId = "..."`). Registered on the dev server by
-// scripts/stack/up.sh; on a production Temporal with `temporal operator search-attribute create`.
+// workflows in the Temporal UI (`KbInstanceId = "..."`). The one list of them: the worker creates
+// them at start (register-search-attributes.ts), scripts/stack/up.sh reads them from here.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const KbInstanceId = defineSearchAttributeKey('KbInstanceId', SearchAttributeType.KEYWORD);

@@ -134,15 +134,21 @@ CM_CONTROLLERS='*',-horizontal-pod-autoscaler-controller,-certificatesigningrequ
   control_plane -b "$APISERVER_B_PORT" "$CONTROLLER_MANAGER_B_PORT" "$SCHEDULER_B_PORT" "$KWOK_B_PORT" 10.245.0.0/16 10.240.0.2 \
   --etcd-prefix /registry-b
 
+# The broker's search attributes, read from their one source; the worker creates what is missing
+# anyway, but with them at start a test may start workflows before any worker ran.
+search_attributes=()
+for name in $(grep -oE "defineSearchAttributeKey\('[A-Za-z]+'" "$REPO_ROOT/platform/temporal/search-attributes.ts" | cut -d"'" -f2); do
+  search_attributes+=(--search-attribute "$name=Keyword")
+done
+[ ${#search_attributes[@]} -gt 0 ] || die "no search attributes found in platform/temporal/search-attributes.ts"
+
 ensure temporal 120 "$TEMPORAL_DIR/bin/temporal" operator cluster health --address "$STACK_HOST:$TEMPORAL_PORT" ::: \
   "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_METRICS_PORT" -- \
   "$TEMPORAL_DIR/bin/temporal" server start-dev --ip "$STACK_HOST" --port "$TEMPORAL_PORT" \
   --ui-port "$TEMPORAL_UI_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
   --db-filename "$STACK_DIR/temporal.db" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal --log-level warn --ui-disable-news-fetch \
   --ui-codec-endpoint "http://$STACK_HOST:$BROKER_PORT/codec" \
-  --search-attribute KbInstanceId=Keyword --search-attribute KbBindingId=Keyword \
-  --search-attribute KbService=Keyword --search-attribute KbPlan=Keyword \
-  --search-attribute KbOrg=Keyword --search-attribute KbSpace=Keyword --search-attribute KbOperation=Keyword
+  "${search_attributes[@]}"
 wait_healthy temporal 60 curl -fsS "http://$STACK_HOST:$TEMPORAL_UI_PORT/"
 
 cat >"$ENV_FILE" <<ENV

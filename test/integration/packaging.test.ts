@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { ensureSearchAttributes } from '../../platform/temporal/register-search-attributes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { sweptKinds } from '../../platform/kube/owned-kinds.js';
@@ -302,11 +304,9 @@ describe('docker-compose.yml', () => {
     expect(bad.stderr).toMatch(/nonsense/);
   });
 
-  it("its Temporal commands work with the same CLI: a persistent dev server, the health check, the broker's search attributes", async () => {
+  it("its Temporal commands work with the same CLI: a persistent dev server, the health check; the worker's search attributes persist", async () => {
     const project = JSON.parse(validateCompose(COMPOSE_FILE, composeEnv).stdout) as { services: Record<string, any> };
     const temporal = project.services['temporal']!;
-    const attributes = project.services['temporal-search-attributes']!;
-    expect(temporal.image).toBe(attributes.image);
     const cli = path.join(env()['KB_STACK_BIN']!.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')))!, 'temporal');
     const version = spawnSync(cli, ['--version'], { encoding: 'utf8' }).stdout;
     expect(temporal.image).toBe(`temporalio/temporal:${/temporal version (\S+)/.exec(version)![1]}`);
@@ -336,11 +336,13 @@ describe('docker-compose.yml', () => {
     let server = await startServerProcess();
     try {
       expect(run(health.map((a) => (a === address ? '127.0.0.1:1' : a))).status).not.toBe(0);
-      const create = (attributes.command as string[]).map((a) => (a === '--address=temporal:7233' ? `--address=${address}` : a));
-      for (let i = 0; i < 2; i++) {
-        // Twice: the one-shot runs on every `compose up`.
-        const r = run(create);
-        expect(r.status, r.stderr).toBe(0);
+      // What the worker does at start, twice (every start): the first creates them, the second nothing.
+      const connection = await NativeConnection.connect({ address });
+      try {
+        expect((await ensureSearchAttributes(connection, 'default')).sort()).toEqual(expected);
+        expect(await ensureSearchAttributes(connection, 'default')).toEqual([]);
+      } finally {
+        await connection.close();
       }
       const listed = JSON.parse(ours()) as { customAttributes?: Record<string, string> };
       const custom = listed.customAttributes ?? {};
