@@ -3,9 +3,10 @@
 # `worker` (the Temporal worker). Build:  docker build -t kubernetes-broker:0.1.0 .
 #
 # Debian (glibc), not Alpine: the Temporal worker's native core (@temporalio/core-bridge) and
-# @swc/core (the build stage's workflow bundler) ship prebuilt glibc binaries. Dependencies with install scripts (@swc/core,
-# protobufjs, esbuild) are the ones package.json's `allowScripts` approves, so npm 11.16+
-# (advisory) and npm 12 (enforcing) run the same scripts as the npm 10 of this base image.
+# @swc/core (the build stage's workflow bundler) ship prebuilt glibc binaries. Dependencies with
+# install scripts (@swc/core, protobufjs, esbuild) are the ones package.json's `allowScripts`
+# approves, so npm 11.16+ (advisory) and npm 12 (enforcing) run the same scripts as the npm 10 of
+# this base image.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: TypeScript -> dist/, bundled by esbuild into dist/bundle/ (what bin/ runs), and the
