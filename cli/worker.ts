@@ -24,6 +24,16 @@ export function workflowsPath(): string {
   throw new Error('workflows/index not found next to the worker');
 }
 
+/**
+ * The workflow code the worker runs: the bundle `npm run build` writes (dist/workflow-bundle.js,
+ * beside dist/cli and dist/bundle, so never found from the sources), else workflows/index for the
+ * SDK to bundle at start, which needs webpack and swc (a source checkout, tsx, tests).
+ */
+export function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const codePath = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return fs.existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
+}
+
 /** The namespaces the broker writes to must exist before the first operation. */
 async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
   for (const name of new Set(names)) {
@@ -97,13 +107,14 @@ export async function startWorker(config: Config, logger: Logger) {
   });
   if (created.length) logger.info({ namespace: config.TEMPORAL_NAMESPACE, created }, 'search attributes created');
   const dataConverter = dataConverterFor(config);
+  const workflows = workflowCode();
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({
     ...(dataConverter ? { dataConverter } : {}),
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: workflowsPath(),
+    ...workflows,
     // An activity holds a slot for as long as it runs, and the waits (ready, gone) run for as long
     // as Kubernetes takes: with the SDK's default of 100 slots, the 101st concurrent operation
     // could not even record itself until some instance turned ready. The activities only wait on
@@ -129,7 +140,13 @@ export async function startWorker(config: Config, logger: Logger) {
     }),
   });
   logger.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, kubernetes: kube.serverUrl, clusters: clusters.names },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      kubernetes: kube.serverUrl,
+      clusters: clusters.names,
+      workflows: 'workflowBundle' in workflows ? `prebuilt ${workflows.workflowBundle.codePath}` : `bundled at start from ${workflows.workflowsPath}`,
+    },
     'worker started',
   );
   const running = worker.run().finally(async () => {

@@ -1,5 +1,6 @@
-// The worker bundles workflows/ with webpack only when it starts, and tsc cannot tell a
-// Node or Kubernetes import that slipped into workflow code: this test bundles them now.
+// Workflows are bundled with webpack only by `npm run build` or a worker started from the
+// sources, and tsc cannot tell a Node or Kubernetes import that slipped into workflow code: this
+// test bundles them now.
 import { readFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -279,11 +279,15 @@ describe('configuration and commands', () => {
     expect(instruction('ENTRYPOINT')).toEqual(['node', 'bin/kubernetes-broker.js']);
     expect(fs.existsSync(path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'))).toBe(true);
     expect(commands).toContain(instruction('CMD')?.[0]);
-    // What the runtime stage copies from the build context is there, and not ignored.
-    const ignored = fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const src of ['bin', 'service-catalog', 'package.json', 'package-lock.json', 'tsconfig.build.json']) {
+    // What the stages copy from the build context, and what `npm run build` reads, is there and not ignored.
+    const patterns = fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const copied = dockerfile.split('\n').filter((l) => l.startsWith('COPY ') && !l.includes('--from')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const build = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build']!;
+    const sources = [...copied.filter((src) => src !== '.'), ...[...build.matchAll(/[\w./-]+\.(?:mjs|json)\b/g)].map((m) => m[0])];
+    expect(sources).toEqual(expect.arrayContaining(['bin', 'package.json', 'scripts/prune-runtime.mjs', 'scripts/bundle-workflows.mjs', 'tsconfig.build.json']));
+    for (const src of sources) {
       expect(fs.existsSync(path.join(PROJECT_ROOT, src)), src).toBe(true);
-      expect(ignored, src).not.toContain(src);
+      expect(dockerIgnored(patterns, src), `${src} is left out by .dockerignore`).toBe(false);
     }
   });
 });
@@ -357,6 +361,18 @@ describe('docker-compose.yml', () => {
     }
   }, 120_000);
 });
+
+/** Whether .dockerignore leaves a path out of the build context: the last pattern that matches it or a parent wins, `!` lets back in. */
+function dockerIgnored(patterns: string[], file: string): boolean {
+  const regex = (glob: string) =>
+    glob.split('**/').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('(.*/)?');
+  let ignored = false;
+  for (const p of patterns) {
+    const negated = p.startsWith('!');
+    if (new RegExp(`^${regex(negated ? p.slice(1) : p)}(/.*)?$`).test(file)) ignored = !negated;
+  }
+  return ignored;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
