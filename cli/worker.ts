@@ -5,7 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/wait-ready.js';
 import type { Config } from '../platform/config/config.js';
-import { dataConverterFor } from '../platform/temporal/codec.js';
+import { workerDataConverter } from '../platform/temporal/codec.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
@@ -14,14 +14,17 @@ import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
-/** workflows/index, as source (tsx, vitest) or built (dist). */
-export function workflowsPath(): string {
+/** A module next to the worker, as source (tsx, vitest) or built (dist, also from dist/bundle). */
+function modulePath(name: string): string {
   for (const ext of ['.js', '.ts']) {
-    const file = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+    const file = fileURLToPath(new URL(`../${name}${ext}`, import.meta.url));
     if (fs.existsSync(file)) return file;
   }
-  throw new Error('workflows/index not found next to the worker');
+  throw new Error(`${name} not found next to the worker`);
 }
+
+/** workflows/index, as source (tsx, vitest) or built (dist). */
+export const workflowsPath = () => modulePath('workflows/index');
 
 /** The namespaces the broker writes to must exist before the first operation. */
 async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
@@ -90,7 +93,7 @@ export async function startWorker(config: Config, logger: Logger) {
     });
   }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = dataConverterFor(config);
+  const dataConverter = workerDataConverter(config, modulePath('platform/temporal/failure-converter'));
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({
     ...(dataConverter ? { dataConverter } : {}),
