@@ -100,6 +100,13 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     return { id, before: await snapshot(id) };
   }
 
+  /** The broker itself still deprovisions the instance the forgery was after. */
+  async function deprovisioned(id: string) {
+    const del = await broker.osb.deprovision(id, SERVICE, READY);
+    expect(del.status).toBe(202);
+    expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
+  }
+
   /** The instance's objects (name and uid: a deleted and recreated object shows) and its record. */
   async function snapshot(id: string) {
     const lists = await Promise.all(
@@ -145,6 +152,7 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     expect(await snapshot(id)).toEqual(before);
     expect(before.objects.length).toBeGreaterThanOrEqual(3);
     expect(before.record.status).toBe(200);
+    await deprovisioned(id);
   });
 
   it("refuses a real provision's encrypted input copied into a new deprovision, also with the workflow id in its metadata rewritten", async () => {
@@ -172,6 +180,7 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     expect(copiedMessage).toMatch(new RegExp(`^payload encrypted for workflow "${instanceWorkflowId(id)}" refused in workflow ${copied}: was it copied from another workflow's history`));
     expect(rewrittenMessage).toMatch(new RegExp(`^payload does not authenticate with key "k1" in workflow ${rewritten}: it was altered`));
     expect(await snapshot(id)).toEqual(before);
+    await deprovisioned(id);
   });
 
   it('keeps failure messages and stack traces out of history in clear text; the workflow and /codec read them', async () => {
