@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { instanceWorkflowId } from '../platform/temporal/ids.js';
-import { dataConverterFor } from '../platform/temporal/codec.js';
+import { clientDataConverter } from '../platform/temporal/codec.js';
 import { fmt, LOG_DIR, machine, printMachine, printTable, round, saveResult, stackEnv, stats, suffix } from './lib/common.js';
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { waitForOperation } from './lib/osb.js';
@@ -87,7 +87,7 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
   const broker = await BrokerProcesses.start({ ...nodeArgs, env: { ...options.env, CATALOG_DIR: FIXTURES } });
   const admin = adminKube();
   const connection = await Connection.connect({ address: stackEnv()['TEMPORAL_ADDRESS']! });
-  const dataConverter = dataConverterFor({ CODEC_KEYS: broker.env['CODEC_KEYS'] });
+  const dataConverter = clientDataConverter({ CODEC_KEYS: broker.env['CODEC_KEYS'] });
   const client = new Client({ connection, namespace: stackEnv()['TEMPORAL_NAMESPACE'] ?? 'default', ...(dataConverter ? { dataConverter } : {}) });
   const lastOpRounds: { direct: { rps: number }; broker: Awaited<ReturnType<typeof load>> }[] = [];
   const ops: { id: string; operation: string }[] = [];

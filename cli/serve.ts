@@ -9,7 +9,7 @@ import { KubeClusters } from '../platform/kube/clusters.js';
 import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
-import { dataConverterFor } from '../platform/temporal/codec.js';
+import { codecFor } from '../platform/temporal/codec.js';
 import { provisionsInFlight } from '../broker/provisions-in-flight.js';
 import { ApiMetrics, serveMetrics } from '../platform/observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
@@ -54,7 +54,7 @@ export async function startServer(config: Config, logger: Logger) {
     maxBodyBytes: config.MAX_BODY_BYTES,
     pollIntervalSeconds: config.POLL_INTERVAL,
     admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
-    codec: dataConverterFor(config)?.payloadCodecs[0],
+    codec: codecFor(config)?.forInspection(),
     codecAuth: config.CODEC_AUTH,
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),

@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/watch-until.js';
 import type { Config } from '../platform/config/config.js';
-import { dataConverterFor } from '../platform/temporal/codec.js';
+import { workerDataConverter } from '../platform/temporal/codec.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
@@ -15,14 +15,17 @@ import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
-/** workflows/index, as source (tsx, vitest) or built (dist). */
-export function workflowsPath(): string {
+/** A module next to the worker, as source (tsx, vitest) or built (dist, also from dist/bundle). */
+function modulePath(name: string): string {
   for (const ext of ['.js', '.ts']) {
-    const file = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+    const file = fileURLToPath(new URL(`../${name}${ext}`, import.meta.url));
     if (fs.existsSync(file)) return file;
   }
-  throw new Error('workflows/index not found next to the worker');
+  throw new Error(`${name} not found next to the worker`);
 }
+
+/** workflows/index, as source (tsx, vitest) or built (dist). */
+export const workflowsPath = () => modulePath('workflows/index');
 
 /**
  * The workflow code the worker runs: the bundle `npm run build` writes (dist/workflow-bundle.js,
@@ -106,11 +109,11 @@ export async function startWorker(config: Config, logger: Logger) {
     throw err;
   });
   if (created.length) logger.info({ namespace: config.TEMPORAL_NAMESPACE, created }, 'search attributes created');
-  const dataConverter = dataConverterFor(config);
+  const dataConverter = workerDataConverter(config, modulePath('platform/temporal/failure-converter'));
   const workflows = workflowCode();
-  if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
+  if (!config.CODEC_KEYS) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({
-    ...(dataConverter ? { dataConverter } : {}),
+    dataConverter,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -8,6 +8,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 const { code } = await bundleWorkflowCode({
   workflowsPath: fileURLToPath(new URL('../dist/workflows/index.js', import.meta.url)),
+  // The worker's failure converter (platform/temporal/codec.ts, workerDataConverter): a prebuilt
+  // bundle ignores the one Worker.create names, so it is bundled in here.
+  failureConverterPath: fileURLToPath(new URL('../dist/platform/temporal/failure-converter.js', import.meta.url)),
   // Webpack's progress is noise in a build log; its warnings and errors are not.
   logger: {
     log: () => undefined,

@@ -1,7 +1,7 @@
 // The API's Temporal client. Lazy: the API starts (and /readyz reports) even while Temporal
 // is still coming up, and connects on first use.
 import { Client, Connection } from '@temporalio/client';
-import { dataConverterFor } from './codec.js';
+import { clientDataConverter } from './codec.js';
 
 export interface TemporalSettings {
   TEMPORAL_ADDRESS: string;
@@ -12,7 +12,7 @@ export interface TemporalSettings {
 
 export function createTemporalClient(settings: TemporalSettings): { client: Client; connection: Connection } {
   const connection = Connection.lazy({ address: settings.TEMPORAL_ADDRESS });
-  const dataConverter = dataConverterFor(settings);
+  const dataConverter = clientDataConverter(settings);
   return {
     client: new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) }),
     connection,
