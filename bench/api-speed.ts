@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { clientDataConverter } from '../platform/temporal/codec.js';
+import { requireSeedCatalog } from '../test/seed-catalog.js';
 import { fmt, LOG_DIR, machine, printMachine, printTable, round, saveResult, stackEnv, stats, suffix } from './lib/common.js';
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { waitForOperation } from './lib/osb.js';
@@ -21,7 +22,7 @@ import { staggered } from './lib/staggered.js';
 
 const CONNECTIONS = 50;
 const ROUNDS = 3;
-const SEED_CATALOG = process.env['SEED_CATALOG_DIR'] ?? '/work/shared/seed/catalogData';
+const SEED_CATALOG = requireSeedCatalog();
 const FIXTURES = fileURLToPath(new URL('../test/integration/fixtures/catalog', import.meta.url));
 const TESTAPP = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const STUCK = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0103';

@@ -7,10 +7,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { requireSeedCatalog } from '../test/seed-catalog.js';
 import { fmt, machine, printMachine, printTable, saveResult, sleep, stackEnv, stats } from './lib/common.js';
 import { BROKER_ROOT as PROJECT_ROOT, BrokerProcesses, freePort } from './lib/processes.js';
 
-const SEED_CATALOG = process.env['SEED_CATALOG_DIR'] ?? '/work/shared/seed/catalogData';
+const SEED_CATALOG = requireSeedCatalog();
 
 function get(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {

@@ -1,15 +1,13 @@
 // Binding rules of the OSB spec and DESIGN.md, against the real broker on the local stack, and
-// the seed catalog's clustered credentials (node_template.json, uri_cluster_template).
+// the old format's clustered credentials (node_template.json, uri_cluster_template).
 import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { recordName } from '../../platform/kube/records.js';
+import { OLD_FORMAT_CATALOG_DIR, SEED_CATALOG_DIR, SEED_CATALOG_PRESENT, SEED_SKIP_NOTE } from '../seed-catalog.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
-const SEED_CATALOG = path.resolve(PROJECT_ROOT, '../shared/seed/catalogData');
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
 const STUCK = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0103';
@@ -109,37 +107,47 @@ describe('bindings', () => {
   });
 });
 
-describe('seed catalog clustered credentials', () => {
-  let broker: RunningBroker;
-  beforeAll(async () => {
-    broker = await startBroker({ CATALOG_DIR: SEED_CATALOG });
+// Clustered plans of the old format: the repository's fixture always, the seed catalog where it is.
+const CLUSTERED = [
+  { name: 'old-format fixture', dir: OLD_FORMAT_CATALOG_DIR, present: true, note: '', service: 'sqldb-multinode', nodes: 'members', port: 5500, scheme: 'sql:multi' },
+  { name: 'seed catalog', dir: SEED_CATALOG_DIR, present: SEED_CATALOG_PRESENT, note: SEED_SKIP_NOTE, service: 'mysql56-multinode', nodes: 'nodes', port: 3306, scheme: 'mysql:loadbalance' },
+];
+
+for (const c of CLUSTERED) {
+  describe.skipIf(!c.present)(`${c.name} clustered credentials${c.note}`, () => {
+    let broker: RunningBroker;
+    beforeAll(async () => {
+      broker = await startBroker({ CATALOG_DIR: c.dir });
+    });
+    afterAll(async () => broker?.stop());
+
+    it(`${c.service} clustered: $nodes and $uri carry every node's host and port`, async () => {
+      const catalog = (await broker.osb.request('GET', '/v2/catalog')).body;
+      const offering = catalog.services.find((s: any) => s.name === c.service);
+      const plan = offering.plans.find((p: any) => p.name === 'clustered');
+      const id = `seed-${suffix()}`;
+      const op = await provision(broker, id, offering.id, plan.id);
+      expect((await broker.osb.waitForOperation(id, op)).body).toEqual({ state: 'succeeded' });
+
+      const bound = await broker.osb.bind(id, `b-${suffix()}`, { service_id: offering.id, plan_id: plan.id });
+      expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+      const { credentials } = bound.body;
+      const nodes = credentials[c.nodes];
+      const ns = broker.config.INSTANCE_NAMESPACE;
+      const services = (await kube.list('v1', 'Service', ns, { labelSelector: `service_id=${id}` })).items.map((s) => s.metadata.name).sort();
+      expect(services).toHaveLength(3);
+      expect(nodes.map((n: any) => n.host).sort()).toEqual(services.map((s) => `${s}.${ns}.svc.cluster.local`));
+      expect(nodes.every((n: any) => n.ports[`${c.port}/tcp`] === String(c.port))).toBe(true);
+      const hosts = services.map((s) => `${s}.${ns}.svc.cluster.local:${c.port}`);
+      // Both uri_cluster_templates name a $env_ variable no container defines (the seed's
+      // MYSQL_USERNAME for MYSQL_USER, the fixture's SQL_USERNAME for SQL_USER): the loader warns
+      // and the user part stays empty, as in the old broker.
+      expect(credentials.uri).toMatch(new RegExp(`^${c.scheme}://:${credentials.password}@`));
+      for (const h of hosts) expect(credentials.uri).toContain(h);
+      expect(credentials.password).toMatch(/^[A-Za-z0-9]{10}$/);
+
+      const del = await broker.osb.deprovision(id, offering.id, plan.id);
+      expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
+    });
   });
-  afterAll(async () => broker?.stop());
-
-  it('mysql56 clustered: $nodes and $uri carry every node\'s host and port', async () => {
-    const catalog = (await broker.osb.request('GET', '/v2/catalog')).body;
-    const mysql = catalog.services.find((s: any) => s.name === 'mysql56-multinode');
-    const plan = mysql.plans.find((p: any) => p.name === 'clustered');
-    const id = `seed-${suffix()}`;
-    const op = await provision(broker, id, mysql.id, plan.id);
-    expect((await broker.osb.waitForOperation(id, op)).body).toEqual({ state: 'succeeded' });
-
-    const bound = await broker.osb.bind(id, `b-${suffix()}`, { service_id: mysql.id, plan_id: plan.id });
-    expect(bound.status, JSON.stringify(bound.body)).toBe(201);
-    const { credentials } = bound.body;
-    const ns = broker.config.INSTANCE_NAMESPACE;
-    const services = (await kube.list('v1', 'Service', ns, { labelSelector: `service_id=${id}` })).items.map((s) => s.metadata.name).sort();
-    expect(services).toHaveLength(3);
-    expect(credentials.nodes.map((n: any) => n.host).sort()).toEqual(services.map((s) => `${s}.${ns}.svc.cluster.local`));
-    expect(credentials.nodes.every((n: any) => n.ports['3306/tcp'] === '3306')).toBe(true);
-    const hosts = services.map((s) => `${s}.${ns}.svc.cluster.local:3306`);
-    // The seed's uri_cluster_template names $env_MYSQL_USERNAME, which no container defines (its
-    // env is MYSQL_USER): the loader warns and the user part stays empty, as in the old broker.
-    expect(credentials.uri).toMatch(new RegExp(`^mysql:loadbalance://:${credentials.password}@`));
-    for (const h of hosts) expect(credentials.uri).toContain(h);
-    expect(credentials.password).toMatch(/^[A-Za-z0-9]{10}$/);
-
-    const del = await broker.osb.deprovision(id, mysql.id, plan.id);
-    expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
-  });
-});
+}
