@@ -1,11 +1,12 @@
 // The Temporal worker: runs the broker's workflows and activities against Kubernetes.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/wait-ready.js';
 import type { Config } from '../platform/config/config.js';
 import { dataConverterFor } from '../platform/temporal/codec.js';
+import { connectWorker } from '../platform/temporal/worker-connection.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
@@ -89,7 +90,7 @@ export async function startWorker(config: Config, logger: Logger) {
       logger.warn({ cluster: name, err: err.message }, 'cluster not ready at start: its operations wait until it is');
     });
   }
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await connectWorker(config.temporal);
   const dataConverter = dataConverterFor(config);
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({
