@@ -75,6 +75,8 @@ function installTemporalRuntime(logger: Logger, metricsAddress: string | undefin
 
 export async function startWorker(config: Config, logger: Logger) {
   installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
+  // First: settings Temporal refuses stop the worker before it touches Kubernetes.
+  const connection = await connectWorker(config.temporal);
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
@@ -90,7 +92,6 @@ export async function startWorker(config: Config, logger: Logger) {
       logger.warn({ cluster: name, err: err.message }, 'cluster not ready at start: its operations wait until it is');
     });
   }
-  const connection = await connectWorker(config.temporal);
   const dataConverter = dataConverterFor(config);
   if (!dataConverter) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');
   const worker = await Worker.create({

@@ -117,7 +117,8 @@ KB_TEMPORAL_TLS_NAME=$TEMPORAL_TLS_NAME
 KB_TEMPORAL_TLS_CA=$PKI/ca.crt
 KB_TEMPORAL_TLS_CLIENT_CERT=$PKI/temporal-client.crt
 KB_TEMPORAL_TLS_CLIENT_KEY=$PKI/temporal-client.key
-# Signed by another CA: the mTLS listener refuses it.
+# Another CA, and a client certificate it signed: the mTLS listener refuses that one.
+KB_TEMPORAL_TLS_OTHER_CA=$PKI/other-ca.crt
 KB_TEMPORAL_TLS_OTHER_CLIENT_CERT=$PKI/temporal-client-other.crt
 KB_TEMPORAL_TLS_OTHER_CLIENT_KEY=$PKI/temporal-client-other.key
 ENV
