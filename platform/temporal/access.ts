@@ -37,7 +37,11 @@ export async function checkTemporalAccess(temporal: TemporalConnection): Promise
 /** The gRPC status and the server's words, from the client SDK's errors or the worker's native ones. */
 function answerOf(err: unknown): { code?: number; said: string } {
   const e = err as { code?: unknown; details?: unknown; message?: unknown };
-  if (typeof e.code === 'number') return { code: e.code, said: String(e.details || e.message) };
+  if (typeof e.code === 'number') {
+    // grpc-js wraps a failed connection's cause: "No connection established. Last error: <cause>. Resolution note: ".
+    const said = String(e.details || e.message).replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.?\s*Resolution note: $/, '').trim();
+    return { code: e.code, said };
+  }
   const text = String(e.message ?? err);
   // Native (Rust) errors: "code: 'The request does not have valid authentication credentials', message: \"...\"".
   const said = /message: "((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text;
