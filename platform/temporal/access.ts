@@ -43,11 +43,10 @@ function answerOf(err: unknown): { code?: number; said: string } {
     return { code: e.code, said };
   }
   const text = String(e.message ?? err);
-  // Native (Rust) errors: "code: 'The request does not have valid authentication credentials', message: \"...\"".
+  // The native connection's refusal at connect (its GetSystemInfo): text only,
+  // "code: 'The request does not have valid authentication credentials', message: \"...\"". Its later calls carry a code.
   const said = /message: "((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text;
   if (/does not have valid authentication credentials/.test(text)) return { code: status.UNAUTHENTICATED, said };
-  if (/does not have permission/.test(text)) return { code: status.PERMISSION_DENIED, said };
-  if (/requested entity was not found/.test(text)) return { code: status.NOT_FOUND, said };
   return { said };
 }
 
@@ -66,7 +65,8 @@ export function explainTemporalError(err: unknown, temporal: TemporalConnection)
   }
   if (code === status.NOT_FOUND) return refused(`${at} has no namespace ${namespace} (TEMPORAL_NAMESPACE): "${said}".`);
   if (/altname|does not match|NotValidForName/i.test(said)) {
-    return refused(`${at} presented a certificate for another name: "${said}". Set TEMPORAL_TLS_SERVER_NAME to a name in the server's certificate${names.serverName ? ` (now: ${names.serverName})` : ''}.`);
+    const fix = names.serverName ? `Correct ${names.serverName}: it must be` : 'Set TEMPORAL_TLS_SERVER_NAME to';
+    return refused(`${at} presented a certificate for another name: "${said}". ${fix} a name in the server's certificate.`);
   }
   if (/certificate|UnknownIssuer|self[- ]signed|CERT_/i.test(said)) {
     const trusted = names.serverCa ? `the CA in ${names.serverCa}` : 'the system CAs (TEMPORAL_TLS_SERVER_CA_CERT_PATH is not set)';

@@ -130,7 +130,7 @@ install_nginx() {
     "${sudo[@]}" apt-cache show nginx-light >/dev/null 2>&1 || "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nginx-light
   }
-  run_logged "nginx (apt-get install nginx-light)" apt_install
+  run_logged nginx-light apt_install
 }
 
 step "installing the local stack into $CACHE_ROOT"
