@@ -11,6 +11,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { RecordStore } from '../platform/kube/records.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
+import { checkTemporalAccess, TemporalAccessError } from '../platform/temporal/access.js';
 import { LiveCatalog } from '../platform/kube/live-catalog.js';
 import { OfferingStore } from '../platform/kube/offering-store.js';
 import { createLogger } from '../platform/observability/logger.js';
@@ -24,6 +25,8 @@ interface Out {
 
 export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
   const config = loadConfig(process.env, { api: false });
+  const temporalProblem = await checkTemporalAccess(config.temporal);
+  if (temporalProblem) throw new TemporalAccessError(temporalProblem.message);
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const { client, connection } = createTemporalClient(config);

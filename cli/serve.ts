@@ -9,6 +9,7 @@ import { KubeClusters } from '../platform/kube/clusters.js';
 import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
+import { checkTemporalAccess, TemporalAccessError } from '../platform/temporal/access.js';
 import { codecFor } from '../platform/temporal/codec.js';
 import { provisionsInFlight } from '../broker/provisions-in-flight.js';
 import { ApiMetrics, serveMetrics } from '../platform/observability/metrics.js';
@@ -24,6 +25,10 @@ import { loadLiveCatalog } from './load-catalog.js';
 const KEEP_ALIVE_MS = 65_000;
 
 export async function startServer(config: Config, logger: Logger) {
+  // Wrong credentials stop the API now; a Temporal that is not up yet does not (see client.ts).
+  const temporalProblem = await checkTemporalAccess(config.temporal);
+  if (temporalProblem?.kind === 'refused') throw new TemporalAccessError(temporalProblem.message);
+  if (temporalProblem) logger.warn({ err: temporalProblem.message }, 'Temporal is not reachable yet: the API starts, /readyz reports it until it is');
   const clustersConfig = loadClusters(config);
   const clusters = KubeClusters.connect(clustersConfig, config);
   const kube = clusters.home;

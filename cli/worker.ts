@@ -2,11 +2,12 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureSearchAttributes } from '../platform/temporal/register-search-attributes.js';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/watch-until.js';
 import type { Config } from '../platform/config/config.js';
 import { workerDataConverter } from '../platform/temporal/codec.js';
+import { connectWorker } from '../platform/temporal/worker-connection.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
@@ -88,6 +89,13 @@ function installTemporalRuntime(logger: Logger, metricsAddress: string | undefin
 
 export async function startWorker(config: Config, logger: Logger) {
   installTemporalRuntime(logger, config.WORKER_METRICS_ADDRESS);
+  // First: settings Temporal refuses stop the worker before it touches Kubernetes.
+  const connection = await connectWorker(config.temporal);
+  const created = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
+  if (created.length) logger.info({ namespace: config.TEMPORAL_NAMESPACE, created }, 'search attributes created');
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
@@ -103,12 +111,6 @@ export async function startWorker(config: Config, logger: Logger) {
       logger.warn({ cluster: name, err: err.message }, 'cluster not ready at start: its operations wait until it is');
     });
   }
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const created = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE).catch(async (err: unknown) => {
-    await connection.close();
-    throw err;
-  });
-  if (created.length) logger.info({ namespace: config.TEMPORAL_NAMESPACE, created }, 'search attributes created');
   const dataConverter = workerDataConverter(config, modulePath('platform/temporal/failure-converter'));
   const workflows = workflowCode();
   if (!config.CODEC_KEYS) logger.warn('CODEC_KEYS is not set: workflow payloads (parameters, inputs) are stored in Temporal unencrypted');

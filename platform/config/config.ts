@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseCodecKeys } from '../temporal/codec.js';
 import { PROJECT_ROOT } from './paths.js';
+import { loadTemporalConnection, TEMPORAL_KEYS, type TemporalConnection } from './temporal-connection.js';
 
 export const SHIPPED_CATALOG_DIR = path.join(PROJECT_ROOT, 'service-catalog');
 
@@ -56,8 +57,6 @@ const schema = z.object({
       return level;
     }),
   LOG_PRETTY: flag(false),
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('kubernetes-broker'),
   TEMPORAL_UI_URL: z.string().optional(),
   KUBECONFIG: z.string().optional(),
@@ -118,10 +117,16 @@ const schema = z.object({
   ADMIN_PASS: z.string().min(8, 'ADMIN_PASS must be at least 8 characters').optional(),
 });
 
-export type Config = z.output<typeof schema>;
+export type Config = z.output<typeof schema> & {
+  /** Temporal's address and namespace, as Temporal's client configuration gives them (temporal-connection.ts). */
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  /** How to connect: address, TLS, API key (TEMPORAL_* variables, TOML profiles). */
+  temporal: TemporalConnection;
+};
 
 /** Every variable the broker reads (deployment manifests are checked against it). */
-export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+export const CONFIG_KEYS: readonly string[] = [...Object.keys(schema.shape), ...TEMPORAL_KEYS];
 
 /** The marker of every value deploy/base/secret.yaml ships: a deploy that kept one publishes its credentials. */
 const PLACEHOLDER = /REPLACE-ME/i;
@@ -152,11 +157,14 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { api?: boolean } = {}): Config {
   // An empty variable counts as unset (PORT= must not mean port 0).
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const set = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   const input = options.api === false ? { AUTH_USER: '-', AUTH_PASS: 'not-serving', ...set } : set;
   const result = schema.safeParse(input);
   const untrusted = trustProblems(set);
-  if (result.success && !untrusted.length) return result.data;
+  const { connection: temporal, problems: temporalProblems } = loadTemporalConnection(set);
+  if (result.success && temporal && !untrusted.length) {
+    return { ...result.data, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, temporal };
+  }
   const lines = (result.error?.issues ?? [])
     .filter((i) => !untrusted.some((line) => line.startsWith(`  ${i.path.join('.')}:`)))
     .map((i) => {
@@ -164,5 +172,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { api?
       const missing = i.code === 'invalid_type' && !env[name];
       return `  ${name}: ${missing ? 'is required but not set' : i.message}`;
     });
-  throw new ConfigError(`invalid configuration:\n${[...untrusted, ...lines].join('\n')}`);
+  throw new ConfigError(`invalid configuration:\n${[...untrusted, ...lines, ...temporalProblems.map((p) => `  ${p}`)].join('\n')}`);
 }

