@@ -4,10 +4,11 @@
 // with tcld or its web UI; a self-hosted server may authorise only administrators), it stops
 // naming what is missing and how to create it, rather than fail each operation later.
 import type { NativeConnection } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module: its named exports are reachable through the default import only.
+import proto from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
-const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
 export class SearchAttributesMissing extends Error {
   override readonly name = 'SearchAttributesMissing';
