@@ -117,7 +117,7 @@ export function loadTemporalConnection(env: Record<string, string>): { connectio
       options: {
         address,
         ...(connectionOptions.tls != null ? { tls: connectionOptions.tls } : {}),
-        ...(connectionOptions.apiKey !== undefined ? { apiKey: connectionOptions.apiKey as string } : {}),
+        ...(connectionOptions.apiKey !== undefined ? { apiKey: connectionOptions.apiKey } : {}),
         ...(profile.grpcMeta ? { metadata: profile.grpcMeta } : {}),
       },
       names,

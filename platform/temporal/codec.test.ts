@@ -11,7 +11,7 @@ const wf = (workflowId: string): SerializationContext => ({ type: 'workflow', na
 const activity = (workflowId: string): SerializationContext => ({ type: 'activity', namespace: 'default', workflowId, activityId: '3', isLocal: false });
 
 const input = { instanceId: 'i-1', namespace: 'kube-system' };
-const plain = () => defaultPayloadConverter.toPayload(input)!;
+const plain = () => defaultPayloadConverter.toPayload(input);
 const meta = (p: Payload, key: string) => Buffer.from(p.metadata![key]!).toString();
 const value = (p: Payload) => defaultPayloadConverter.fromPayload(p);
 

@@ -168,7 +168,7 @@ describe('several clusters', () => {
                 kind: 'Secret',
                 metadata: { name: `creds-${binding}`, namespace: ns(), labels: { [BINDING_ID_LABEL]: binding, [INSTANCE_ID_LABEL]: hooked } },
                 stringData: { password: `pw-on-${cluster}` },
-              } as KubernetesObject,
+              },
               { fieldManager: 'clusters-test' },
             )
             .catch(() => undefined);

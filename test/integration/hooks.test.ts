@@ -60,8 +60,8 @@ function watch(apiVersion: string, kind: string, instanceId: string, onEvent?: (
           { labelSelector: instanceSelector(instanceId), timeoutSeconds: 600 },
           (type, obj) => {
             if (type === 'BOOKMARK') return;
-            events.push({ type, obj: obj as Obj, rv: Number(obj.metadata.resourceVersion) });
-            onEvent?.(type, obj as Obj);
+            events.push({ type, obj: obj, rv: Number(obj.metadata.resourceVersion) });
+            onEvent?.(type, obj);
           },
           abort.signal,
         );

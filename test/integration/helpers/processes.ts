@@ -65,8 +65,8 @@ export class BrokerProcesses {
 
   private spawn(command: 'worker' | 'serve'): ChildProcess {
     const child = spawn(process.execPath, [...this.entry, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => this.output.push(d.toString()));
-    child.stderr!.on('data', (d) => this.output.push(d.toString()));
+    child.stdout.on('data', (d) => this.output.push(d.toString()));
+    child.stderr.on('data', (d) => this.output.push(d.toString()));
     return child;
   }
 
