@@ -7,6 +7,7 @@ import { SAMPLE_INSTANCE_ID } from './check.js';
 import { renderCredentials } from './credentials.js';
 import { formatProblem } from './errors.js';
 import { loadCatalog, type LoadResult } from './load.js';
+import { shortServiceId } from './naming.js';
 import { generateRandoms } from './randoms.js';
 import { renderPlan } from './render.js';
 import type { InstanceFacts, InstanceValues, KubernetesObject, Plan, ServiceFacts, ServiceOffering } from './types.js';
@@ -165,6 +166,25 @@ describe('the seed catalog', () => {
           for (const [k, v] of Object.entries(o.spec.selector.matchLabels)) expect(o.spec.template.metadata.labels[k], where).toBe(v);
         }
       }
+    }
+  });
+
+  it("renders every plan under both naming schemes alike: only the short id differs, no label is lost", () => {
+    const randoms = generateRandoms();
+    const [legacy, hashed] = (['legacy', 'hashed'] as const).map((nameScheme) => ({
+      short: shortServiceId(SAMPLE_INSTANCE_ID, nameScheme),
+      render: (service: ServiceOffering, plan: Plan) => renderAll(service, plan, values({ nameScheme, randoms })),
+    }));
+    // Longer names of new instances must still fit every name and label value of the seed.
+    const decoded = (objects: Obj[]) =>
+      objects.map((o) => (o.data ? { ...o, data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])) } : o));
+    const asLegacy = (v: unknown) => JSON.parse(JSON.stringify(v).replaceAll(hashed!.short, legacy!.short));
+    for (const { service, plan } of allPlans()) {
+      const old = legacy!.render(service, plan);
+      const now = hashed!.render(service, plan);
+      expect(now.objects.some((o) => o.metadata.name.startsWith(hashed!.short)), plan.dir).toBe(true);
+      expect(asLegacy(decoded(now.objects)), plan.dir).toEqual(decoded(old.objects));
+      expect(asLegacy(now.credentials), plan.dir).toEqual(old.credentials);
     }
   });
 
