@@ -125,8 +125,9 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
         .flatMap((l) => l.objects)
         .filter((o) => o.kind !== 'Namespace' && !keep.has(refKey(refOf(o))) && !(o.metadata.ownerReferences as unknown[] | undefined)?.length)
         .filter((o) => !o.metadata.labels?.[HOOK_LABEL] && !o.metadata.labels?.[BINDING_ID_LABEL]);
+      // Each the object listed (its uid), not whatever has its name by then.
       await step('delete objects the plan no longer has', () =>
-        Promise.all(stale.map((o) => kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name))),
+        Promise.all(stale.map((o) => kube.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name, o.metadata.uid as string | undefined))),
       );
       return stale.length;
     },
@@ -151,7 +152,7 @@ async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector
     // Some kinds (Namespaces) have no deletecollection: list them and delete one by one.
     if (err instanceof KubeApiError && err.status === 405) {
       const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: selector });
-      await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name)));
+      await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name, o.metadata.uid as string | undefined)));
       return list.items.length > 0 ? 'left' : 'none';
     }
     throw err;

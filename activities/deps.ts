@@ -1,4 +1,5 @@
 // What activities need from the process that runs them; built once by the worker.
+import { nameSchemeOf } from '../catalog/naming.js';
 import type { Catalog, InstanceValues } from '../catalog/types.js';
 import type { KubeClusters } from '../platform/kube/clusters.js';
 import type { RecordStore, StoredInstance } from '../platform/kube/records.js';
@@ -37,6 +38,7 @@ export function instanceValues(
     storageClass: settings.storageClass,
     parameters: record.parameters,
     randoms,
+    nameScheme: nameSchemeOf(record),
     ...overrides,
   };
 }

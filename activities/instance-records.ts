@@ -2,6 +2,7 @@
 // worker crash finds the record in the state it left and does no harm.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { hookEventsOf } from '../catalog/hooks.js';
+import { CURRENT_NAME_SCHEME } from '../catalog/naming.js';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { HookEvent } from '../catalog/types.js';
 import type { InstanceRecord, InstanceState } from '../platform/kube/records.js';
@@ -61,6 +62,8 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
             // Always explicit: the default cluster may be another one by the time it is read.
             cluster: input.cluster ?? clusters.defaultName,
             state: 'provisioning',
+            // For its whole life: later renders (update, bind, hooks) must give the same names.
+            nameScheme: CURRENT_NAME_SCHEME,
             ...(kinds ? { kinds } : {}),
             ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
             createdAt: now,

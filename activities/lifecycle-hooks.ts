@@ -84,7 +84,7 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
       const names = jobs.map((j) => j.metadata.name);
       for (const [i, job] of jobs.entries()) {
         job.metadata.annotations = { ...job.metadata.annotations, [HOOK_RUN_ANNOTATION]: runId };
-        await startJob(kube, job, input.instanceId, runId, input.deadline);
+        await startJob(kube, job, input.event, input.instanceId, runId, input.deadline);
         await waitJob(kube, ctx, {
           event: input.event,
           namespace,
@@ -94,8 +94,9 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
           notStarted: names.slice(i + 1),
         });
       }
-      // All succeeded: they would only pile up (their pods go with them).
-      await step(`delete the finished ${input.event} Jobs`, () => Promise.all(names.map((name) => kube.delete(JOB.apiVersion, JOB.kind, namespace, name))));
+      // All succeeded: they would only pile up (their pods go with them). By the labels, never by
+      // name: a Job of that name may be another instance's.
+      await step(`delete the finished ${input.event} Jobs`, () => kube.deleteCollection(JOB.apiVersion, JOB.kind, namespace, selector));
       return { jobs: names };
     },
 
@@ -159,15 +160,25 @@ const describeJob = (job: KubernetesObject) => `Job ${job.metadata.namespace}/${
 
 /**
  * Creates the Job by server-side apply, unless this run created it already. A Job left by another
- * run is deleted first: a Job's pod template cannot change, and its outcome is not this run's.
+ * run of this instance is deleted first: a Job's pod template cannot change, and its outcome is
+ * not this run's. A Job of that name that is not the instance's (another instance's, whose names
+ * collide, or a person's) is never deleted: the hook fails instead.
  */
-async function startJob(kube: KubeApi, job: KubernetesObject, instanceId: string, runId: string, deadline: number): Promise<void> {
+async function startJob(kube: KubeApi, job: KubernetesObject, event: HookEvent, instanceId: string, runId: string, deadline: number): Promise<void> {
   const { namespace, name } = job.metadata;
   const what = describeJob(job);
   const existing = await step(`read ${what}`, () => kube.get(JOB.apiVersion, JOB.kind, namespace, name));
+  if (existing && existing.metadata.labels?.[INSTANCE_ID_LABEL] !== instanceId) {
+    // Whose it is stays unsaid: the description reaches this instance's user.
+    throw ApplicationFailure.nonRetryable(
+      `${event} hook: ${what} exists already and is not this instance's, so the hook does not replace it; name the Job after $short_serviceid in the hook template, or ask the operator to remove the other Job`,
+      NON_RETRYABLE.conflict,
+    );
+  }
   if (existing && !existing.metadata.deletionTimestamp && existing.metadata.annotations?.[HOOK_RUN_ANNOTATION] === runId) return;
   if (existing) {
-    await step(`delete the earlier ${what}`, () => kube.delete(JOB.apiVersion, JOB.kind, namespace, name));
+    // This very Job: if another took its name meanwhile, the delete fails and the retry reads again.
+    await step(`delete the earlier ${what}`, () => kube.delete(JOB.apiVersion, JOB.kind, namespace, name, existing.metadata.uid as string | undefined));
     const until = Math.min(deadline, Date.now() + GONE_WAIT_MS);
     while (await step(`read ${what}`, () => kube.get(JOB.apiVersion, JOB.kind, namespace, name))) {
       if (Date.now() >= until) throw ApplicationFailure.retryable(`the earlier ${what} is still being deleted`, 'HookJobNotGone');

@@ -5,7 +5,7 @@
 import { credentialsNeeds, renderCredentials } from './credentials.js';
 import { RenderError } from './errors.js';
 import { isBuiltinKind, isWorkloadKind, podTemplatePath, POD_TEMPLATE_KINDS } from './kinds.js';
-import { shortServiceId } from './naming.js';
+import { CURRENT_NAME_SCHEME, nameSchemeOf, shortServiceId } from './naming.js';
 import { declaredParameters, parametersSchema } from './parameters.js';
 import type { LexedJson, Token } from './placeholders.js';
 import { renderPlan } from './render.js';
@@ -61,6 +61,8 @@ export function sampleValues(plan: Plan, randoms: Randoms = sampleRandoms()): In
     storageClass: 'sample-class',
     parameters,
     randoms,
+    // New instances' names are the longest: checked against the limits of names and labels.
+    nameScheme: CURRENT_NAME_SCHEME,
   };
 }
 
@@ -108,7 +110,7 @@ export function checkPlanRender(service: ServiceOffering, plan: Plan, texts: Cre
   const open = plan.templates.some((t) => !isBuiltinKind(t.kind));
   checkNames(rendered, sink);
   checkWorkloadSelectors(rendered, sink);
-  checkReferences(rendered, shortServiceId(values.instanceId), open, sink);
+  checkReferences(rendered, shortServiceId(values.instanceId, nameSchemeOf(values)), open, sink);
   if (plan.credentials && texts) checkCredentials(service, plan, values, texts, rendered, open, sink);
 }
 

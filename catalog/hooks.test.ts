@@ -149,8 +149,8 @@ describe('loading lifecycle hooks', () => {
       }),
     );
     expect(found).toEqual([
-      'db/small/hooks/onUnbindInstance/job.json: metadata.name "x0000000000004-a-very-long-name-for-a-job-00000000-0000-4000-8000-0000000000b1" is longer than 63 characters: a Job\'s name becomes the label job-name of its pods',
-      'db/small/hooks/onDeleteInstance/job.json metadata.name: Job x0000000000004-hook is also created by db/small/hooks/onCreateInstance/job.json',
+      'db/small/hooks/onUnbindInstance/job.json: metadata.name "x000000c61x35mqnuqi-a-very-long-name-for-a-job-00000000-0000-4000-8000-0000000000b1" is longer than 63 characters: a Job\'s name becomes the label job-name of its pods',
+      'db/small/hooks/onDeleteInstance/job.json metadata.name: Job x000000c61x35mqnuqi-hook is also created by db/small/hooks/onCreateInstance/job.json',
     ]);
   });
 

@@ -8,7 +8,7 @@ export { renderCredentials } from './credentials.js';
 export { renderHookJobs, HOOK_EVENTS, BINDING_HOOK_EVENTS, isHookEvent } from './hooks.js';
 export { validateParameters, type ParameterAction, type ParametersResult } from './parameters.js';
 export { generateRandoms } from './randoms.js';
-export { shortServiceId, idxAndShortServiceId } from './naming.js';
+export { shortServiceId, idxAndShortServiceId, CURRENT_NAME_SCHEME } from './naming.js';
 export { upgradeLegacy, type LegacyUpgrade, type FieldFixed } from './legacy.js';
 export {
   INSTANCE_ID_LABEL,

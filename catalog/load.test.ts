@@ -233,8 +233,8 @@ describe('loadCatalog', () => {
     const messages = warnings.map((w) => `${w.file} ${w.field}: ${w.message}`);
     expect(messages).toEqual(
       expect.arrayContaining([
-        'db/small/k8s/deployment.json spec.template.spec.serviceAccountName: names ServiceAccount x00000000000040, which the plan does not create; ServiceAccount x00000000000041 (db/small/k8s/account-b.json) differs only by the index of $idx_and_short_serviceid, which counts templates per kind',
-        'db/small/k8s/deployment.json spec.template.spec.volumes[0].persistentVolumeClaim.claimName: names PersistentVolumeClaim x0000000000004-missing, which the plan does not create',
+        'db/small/k8s/deployment.json spec.template.spec.serviceAccountName: names ServiceAccount x000000c61x35mqnuqi0, which the plan does not create; ServiceAccount x000000c61x35mqnuqi1 (db/small/k8s/account-b.json) differs only by the index of $idx_and_short_serviceid, which counts templates per kind',
+        'db/small/k8s/deployment.json spec.template.spec.volumes[0].persistentVolumeClaim.claimName: names PersistentVolumeClaim x000000c61x35mqnuqi-missing, which the plan does not create',
         'db/small/k8s/service-z.json spec.selector: {"component":"other"} selects no pod of the plan',
       ]),
     );
@@ -501,7 +501,7 @@ describe('loadCatalog', () => {
           }),
         ),
       ).toEqual([
-        { file: 'db/small/k8s/service-b.json', field: 'metadata.name', message: 'Service x0000000000004-svc is also created by db/small/k8s/service-a.json' },
+        { file: 'db/small/k8s/service-b.json', field: 'metadata.name', message: 'Service x000000c61x35mqnuqi-svc is also created by db/small/k8s/service-a.json' },
         { file: 'db/small/k8s/deployment-b.json', field: 'spec.selector', message: 'is required for an apps/v1 Deployment' },
         {
           file: 'db/small/k8s/deployment.json',

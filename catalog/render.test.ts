@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RenderError } from './errors.js';
+import { shortServiceId } from './naming.js';
 import { renderPlan } from './render.js';
 import { baseCatalog, deployment, temporaryCatalogs } from './testing.js';
 import type { InstanceValues, KubernetesObject, Randoms } from './types.js';
@@ -29,6 +30,16 @@ const one = (objects: KubernetesObject[], kind: string) => {
 const b64 = (s: string) => Buffer.from(s, 'base64').toString();
 
 describe('renderPlan', () => {
+  it("names objects by the instance's scheme: absent is the old broker's names, hashed the collision-free ones", async () => {
+    const { service, plan } = await load(baseCatalog());
+    const names = (v: InstanceValues) => renderPlan(service, plan, v).map((o) => [o.metadata.name, o.metadata.labels?.['idx_and_short_serviceid']]);
+    expect(names(values())).toEqual(names(values({ nameScheme: 'legacy' })));
+    expect(names(values())).toContainEqual([expect.stringMatching(new RegExp(`^${SHORT}`)), `${SHORT}0`]);
+    const hashed = shortServiceId(ID, 'hashed');
+    expect(hashed).not.toBe(SHORT);
+    expect(names(values({ nameScheme: 'hashed' }))).toEqual(names(values()).map(([name, label]) => [name!.replace(SHORT, hashed), label!.replace(SHORT, hashed)]));
+  });
+
   it('fills the template placeholders with the instance values', async () => {
     const { service, plan } = await load(
       baseCatalog({

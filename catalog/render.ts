@@ -12,7 +12,7 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
 } from './labels.js';
-import { idxAndShortServiceId, isDns1035Label, isDnsSubdomain } from './naming.js';
+import { idxAndShortServiceId, isDns1035Label, isDnsSubdomain, nameSchemeOf } from './naming.js';
 import { declaredParameters } from './parameters.js';
 import { REMOVE_FIELD, renderLeaf, tokenize, type PlaceholderToken, type Scope } from './placeholders.js';
 import type { InstanceValues, KubernetesObject, Plan, ServiceOffering, Template } from './types.js';
@@ -121,7 +121,7 @@ export function standardLabels(service: Pick<ServiceOffering, 'id'>, plan: Pick<
     catalog_service_id: service.id,
     catalog_plan_id: plan.id,
     [INSTANCE_ID_LABEL]: values.instanceId,
-    idx_and_short_serviceid: idxAndShortServiceId(values.instanceId, index),
+    idx_and_short_serviceid: idxAndShortServiceId(values.instanceId, index, nameSchemeOf(values)),
     [LEGACY_MANAGED_BY_LABEL]: LEGACY_MANAGED_BY,
     [MANAGED_BY_LABEL]: MANAGED_BY,
   };

@@ -3,10 +3,14 @@
 // Skipped, and saying so, where the catalog is absent; old-format.test.ts covers the format's
 // quirks on the repository's own fixture in any case.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { itLetsTheClusterChooseTheStorageClass, itRendersEveryPlan, NAMESPACE, plansOf, renderAll, values } from '../test/catalog-rendering.js';
+import { itLetsTheClusterChooseTheStorageClass, itRendersEveryPlan, NAMESPACE, plansOf, renderAll, values, type Obj } from '../test/catalog-rendering.js';
 import { SEED_CATALOG_DIR, SEED_CATALOG_PRESENT, SEED_SKIP_NOTE } from '../test/seed-catalog.js';
 import { formatProblem } from './errors.js';
 import { loadCatalog, type LoadResult } from './load.js';
+import { SAMPLE_INSTANCE_ID } from './check.js';
+import { shortServiceId } from './naming.js';
+import { generateRandoms } from './randoms.js';
+import type { Plan, ServiceOffering } from './types.js';
 
 let loaded: LoadResult;
 let loadMs: number;
@@ -77,6 +81,25 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
   });
 
   itRendersEveryPlan(() => loaded);
+
+  it("renders every plan under both naming schemes alike: only the short id differs, no label is lost", () => {
+    const randoms = generateRandoms();
+    const [legacy, hashed] = (['legacy', 'hashed'] as const).map((nameScheme) => ({
+      short: shortServiceId(SAMPLE_INSTANCE_ID, nameScheme),
+      render: (service: ServiceOffering, plan: Plan) => renderAll(service, plan, values({ nameScheme, randoms })),
+    }));
+    // Longer names of new instances must still fit every name and label value of the seed.
+    const decoded = (objects: Obj[]) =>
+      objects.map((o) => (o.data ? { ...o, data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])) } : o));
+    const asLegacy = (v: unknown) => JSON.parse(JSON.stringify(v).replaceAll(hashed!.short, legacy!.short));
+    for (const { service, plan } of allPlans()) {
+      const old = legacy!.render(service, plan);
+      const now = hashed!.render(service, plan);
+      expect(now.objects.some((o) => o.metadata.name.startsWith(hashed!.short)), plan.dir).toBe(true);
+      expect(asLegacy(decoded(now.objects)), plan.dir).toEqual(decoded(old.objects));
+      expect(asLegacy(now.credentials), plan.dir).toEqual(old.credentials);
+    }
+  });
 
   it('gives a Secret and the containers reading it the same random values', () => {
     const { service, plan } = find('mysql56', 'simple');

@@ -137,6 +137,9 @@ export type RandomName = `random${0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}`;
 export type Randoms = Record<RandomName, string>;
 
 /** Everything that fills an instance's templates. */
+/** How an instance's object names are made from its id (catalog/naming.ts). */
+export type NameScheme = 'legacy' | 'hashed';
+
 export interface InstanceValues {
   instanceId: string;
   /** Organization and space GUID ('' when the platform did not send them). */
@@ -152,6 +155,8 @@ export interface InstanceValues {
   randoms: Randoms;
   /** `$binding_id`: set only for bind and unbind hooks and credentials mappings. */
   bindingId?: string;
+  /** How `$short_serviceid` is made (catalog/naming.ts); absent: `legacy`, as for instances recorded before schemes. */
+  nameScheme?: NameScheme;
 }
 
 /** A port of a Service of a running instance, as credentials see it. */

@@ -1,7 +1,7 @@
 // What the template placeholders stand for for one instance: the part of the placeholder
 // language that templates and credentials mappings share.
 import { RenderError } from './errors.js';
-import { idxAndShortServiceId, shortServiceId } from './naming.js';
+import { idxAndShortServiceId, nameSchemeOf, shortServiceId } from './naming.js';
 import type { PlaceholderToken } from './placeholders.js';
 import type { InstanceValues, Plan, ServiceOffering } from './types.js';
 
@@ -31,8 +31,8 @@ export function templateValueText(p: PlaceholderToken, s: ValueScope): string | 
         case 'catalog_service_id': return s.service.id;
         case 'catalog_plan_id': return s.plan.id;
         case 'service_id': return v.instanceId;
-        case 'short_serviceid': return shortServiceId(v.instanceId);
-        case 'idx_and_short_serviceid': return idxAndShortServiceId(v.instanceId, s.index);
+        case 'short_serviceid': return shortServiceId(v.instanceId, nameSchemeOf(v));
+        case 'idx_and_short_serviceid': return idxAndShortServiceId(v.instanceId, s.index, nameSchemeOf(v));
         case 'storage_class': return v.storageClass;
         case 'namespace': return v.namespace;
         case 'hostname': case 'name': case 'uri': case 'nodeName': return undefined;

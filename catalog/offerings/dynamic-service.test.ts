@@ -56,19 +56,19 @@ describe('the old PUT /v2/dynamicservice body', () => {
     const plan = service.plans[0]!;
     const values = sampleValues(plan);
     const objects = renderPlan(service, plan, values);
-    expect(objects.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual(['Deployment x0000000000004', 'Service x0000000000004']);
+    expect(objects.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual(['Deployment x000000c61x35mqnuqi', 'Service x000000c61x35mqnuqi']);
     expect(objects[0]!.metadata.labels).toMatchObject({ service_id: values.instanceId, 'app.kubernetes.io/managed-by': 'kubernetes-broker' });
     const creds = renderCredentials(service, plan, values, {
       env: { MONGODB_DBNAME: 'test', MONGODB_PASSWORD: 'user', MONGODB_USERNAME: 'password' },
-      services: [{ name: 'x0000000000004', hostname: 'x0000000000004.default.svc.cluster.local', ports: [{ port: 27017, targetPort: 27017 }] }],
+      services: [{ name: 'x000000c61x35mqnuqi', hostname: 'x000000c61x35mqnuqi.default.svc.cluster.local', ports: [{ port: 27017, targetPort: 27017 }] }],
     });
     expect(creds).toEqual({
       dbname: 'test',
-      hostname: 'x0000000000004.default.svc.cluster.local',
+      hostname: 'x000000c61x35mqnuqi.default.svc.cluster.local',
       password: 'user',
       port: '27017',
       ports: { '27017/tcp': '27017' },
-      uri: 'mongodb://password:user@x0000000000004.default.svc.cluster.local:27017/test',
+      uri: 'mongodb://password:user@x000000c61x35mqnuqi.default.svc.cluster.local:27017/test',
       username: 'password',
     });
   });

@@ -221,11 +221,15 @@ export class KubeApi {
     return this.request<T>('PUT', path, { body: obj, query: { fieldManager: opts.fieldManager } });
   }
 
-  /** Deletes one object; absent counts as deleted. Returns whether it existed. */
-  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean> {
+  /**
+   * Deletes one object; absent counts as deleted. Returns whether it existed. With `uid`, only
+   * that object: one made since under the same name makes it fail with 409.
+   */
+  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, uid?: string): Promise<boolean> {
     try {
       const path = await this.path(apiVersion, kind, namespace, name);
-      await this.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
+      const preconditions = uid === undefined ? {} : { preconditions: { uid } };
+      await this.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...preconditions } });
       return true;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return false;

@@ -2,7 +2,7 @@
 // they outlive worker restarts and Temporal's history retention, and a binding's credentials
 // sit where Kubernetes keeps secrets. Written by activities, read by the API.
 import { createHash } from 'node:crypto';
-import type { KubernetesObject, Randoms } from '../../catalog/types.js';
+import type { KubernetesObject, NameScheme, Randoms } from '../../catalog/types.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
@@ -40,6 +40,11 @@ export interface InstanceRecord {
    * Absent in records written before it was kept: every kind the broker knows.
    */
   kinds?: { apiVersion: string; kind: string }[];
+  /**
+   * How its object names are made from its id (catalog/naming.ts), for its whole life. Absent in
+   * records written before there was a choice: `legacy`.
+   */
+  nameScheme?: NameScheme;
   /** What the instance ran before the update in flight: the rollback target. */
   previous?: { planId: string; parameters: Record<string, unknown> };
   maintenanceInfo?: { version: string };

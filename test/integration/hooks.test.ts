@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
+import { fieldManagerFor } from '../../activities/apply-objects.js';
+import { CURRENT_NAME_SCHEME, shortServiceId } from '../../catalog/naming.js';
 import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
@@ -221,6 +223,45 @@ describe('lifecycle hooks', () => {
       expect(await bindingSecrets(id, b2)).toEqual([]);
     } finally {
       await Promise.all([jobs.stop(), deployments.stop()]);
+    }
+  });
+
+  it("a hook never deletes a Job of its name that is another instance's: the hook fails, that Job runs on", async () => {
+    const id = newId();
+    const other = newId();
+    // Another instance's create Job, still running, under the name this instance's create Job
+    // gets (names of instances recorded before naming schemes can collide so).
+    const name = `${shortServiceId(id, CURRENT_NAME_SCHEME)}-create`;
+    const foreign = await kube.create<Obj>(
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: {
+          name,
+          namespace: ns(),
+          labels: { [INSTANCE_ID_LABEL]: other, [MANAGED_BY_LABEL]: MANAGED_BY, [HOOK_LABEL]: 'onCreateInstance' },
+        },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { annotations: { 'kwok.kubernetes-broker.io/ready-after': '1h' } },
+            spec: { restartPolicy: 'Never', containers: [{ name: 'hook', image: 'busybox:1.36', args: ['init-database'] }] },
+          },
+        },
+      },
+      { fieldManager: fieldManagerFor(other) },
+    );
+    try {
+      const done = await provision(id, HOOKS);
+      expect(done.state).toBe('failed');
+      expect(done.description).toContain(`onCreateInstance hook: Job ${ns()}/${name} exists already and is not this instance's`);
+      expect(done.description).not.toContain(other);
+      const after = await kube.get<Obj>('batch/v1', 'Job', ns(), name);
+      expect(after?.metadata.uid).toBe(foreign.metadata.uid);
+      expect(after?.metadata.deletionTimestamp).toBeUndefined();
+      expect(await leftovers(id)).toEqual([]);
+    } finally {
+      await kube.delete('batch/v1', 'Job', ns(), name);
     }
   });
 

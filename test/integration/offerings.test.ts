@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/load.js';
 import { instanceSelector } from '../../catalog/labels.js';
-import { shortServiceId } from '../../catalog/naming.js';
+import { CURRENT_NAME_SCHEME, shortServiceId } from '../../catalog/naming.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import type { KubeApi } from '../../platform/kube/api.js';
@@ -119,7 +119,7 @@ describe('offerings added at runtime', () => {
     const prov = await two.osb.provision(id, { service_id: MONGO_ID, plan_id: MONGO_PLAN, organization_guid: 'org', space_guid: 'space' });
     expect(prov.status).toBe(202);
     expect(await finished(two.osb, id, prov.body.operation)).toEqual({ state: 'succeeded' });
-    const short = shortServiceId(id);
+    const short = shortServiceId(id, CURRENT_NAME_SCHEME);
     const deployment = await kube.get<any>('apps/v1', 'Deployment', ns, short);
     expect(deployment.spec.template.spec.containers[0]).toMatchObject({ name: 'k-mongodb30', image: 'frodenas/mongodb:3.0' });
     const pods = await kube.list<any>('v1', 'Pod', ns, { labelSelector: instanceSelector(id) });
@@ -164,7 +164,7 @@ describe('offerings added at runtime', () => {
     expect(await finished(one.osb, kvId, kvProv.body.operation)).toEqual({ state: 'succeeded' });
     const kvBind = await one.osb.bind(kvId, 'b3-' + suffix(), { service_id: KV_ID, plan_id: KV_PLAN });
     expect(kvBind.status).toBe(201);
-    expect(kvBind.body.credentials).toEqual({ host: `${shortServiceId(kvId)}-kv.${ns}.svc.cluster.local`, port: '7000', password: expect.stringMatching(/^[A-Za-z0-9]{10}$/) });
+    expect(kvBind.body.credentials).toEqual({ host: `${shortServiceId(kvId, CURRENT_NAME_SCHEME)}-kv.${ns}.svc.cluster.local`, port: '7000', password: expect.stringMatching(/^[A-Za-z0-9]{10}$/) });
 
     // Removal refused while the instances live.
     const refused = await admin2.request('DELETE', `/admin/offerings/${MONGO_ID}`);

@@ -1,6 +1,7 @@
 // Runs the real broker (worker + API) in the test process against the local stack, on its own
 // task queue and namespaces, and speaks OSB to it over HTTP like a platform would.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../../platform/config/config.js';
 import { startServer } from '../../../cli/serve.js';
 import { startWorker } from '../../../cli/worker.js';
@@ -46,6 +47,18 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
       await worker.shutdown();
     },
   };
+}
+
+/** A broker for the tests of one file: started before them, stopped after. Call the result in tests. */
+export function brokerForFile(overrides: Record<string, string> = {}): () => RunningBroker {
+  let broker: RunningBroker | undefined;
+  beforeAll(async () => {
+    broker = await startBroker(overrides);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  return () => broker!;
 }
 
 export interface OsbResponse {
