@@ -9,6 +9,7 @@ import {
   RenderError,
   renderPlan,
   SAMPLE_INSTANCE_ID,
+  CURRENT_NAME_SCHEME,
   validateParameters,
   type Catalog,
   type LoadResult,
@@ -89,6 +90,8 @@ export async function catalogRender(
       storageClass: process.env.STORAGE_CLASS ?? '',
       parameters: validated.value,
       randoms: generateRandoms(),
+      // The names a new instance gets.
+      nameScheme: CURRENT_NAME_SCHEME,
     });
     out.log(objects.map((o) => stringify(o, { lineWidth: 0 }).trimEnd()).join('\n---\n'));
     return 0;
