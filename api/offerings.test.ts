@@ -22,24 +22,24 @@ const basic = (u: { username: string; password: string }) => `Basic ${Buffer.fro
 class MemoryStore {
   readonly items = new Map<string, StoredOffering>();
   private version = 0;
-  async list() {
-    return { offerings: [...this.items.values()] };
+  list() {
+    return Promise.resolve({ offerings: [...this.items.values()] });
   }
-  async get(id: string) {
-    return this.items.get(id);
+  get(id: string) {
+    return Promise.resolve(this.items.get(id));
   }
-  async create(o: StoredOffering) {
-    if (this.items.has(o.serviceId)) return false;
+  create(o: StoredOffering) {
+    if (this.items.has(o.serviceId)) return Promise.resolve(false);
     this.items.set(o.serviceId, { ...o, resourceVersion: String(++this.version) });
-    return true;
+    return Promise.resolve(true);
   }
-  async replace(o: StoredOffering, rv: string) {
-    if (this.items.get(o.serviceId)?.resourceVersion !== rv) return false;
+  replace(o: StoredOffering, rv: string) {
+    if (this.items.get(o.serviceId)?.resourceVersion !== rv) return Promise.resolve(false);
     this.items.set(o.serviceId, { ...o, resourceVersion: String(++this.version) });
-    return true;
+    return Promise.resolve(true);
   }
-  async delete(id: string) {
-    return this.items.delete(id);
+  delete(id: string) {
+    return Promise.resolve(this.items.delete(id));
   }
 }
 
@@ -51,7 +51,7 @@ beforeAll(async () => {
 function setup(instances: Partial<InstanceRecord>[] = []) {
   const store = new MemoryStore();
   const catalog = new LiveCatalog(base, store as unknown as OfferingStore, createLogger('silent'));
-  const records = { listInstances: async () => instances } as unknown as RecordStore;
+  const records = { listInstances: () => Promise.resolve(instances) } as unknown as RecordStore;
   const app = createApp({
     broker: new FakeBroker(),
     catalog,
@@ -60,7 +60,7 @@ function setup(instances: Partial<InstanceRecord>[] = []) {
     maxBodyBytes: 1024 * 1024,
     pollIntervalSeconds: 5,
     admin: ADMIN,
-    offerings: { catalog, store: store as unknown as OfferingStore, records, provisionsInFlight: async () => [] },
+    offerings: { catalog, store: store as unknown as OfferingStore, records, provisionsInFlight: () => Promise.resolve([]) },
   });
   const call = async (method: string, path: string, body?: unknown, user = ADMIN) => {
     const res = await app.request(path, {

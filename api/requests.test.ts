@@ -10,7 +10,7 @@ function context({ params = {}, query = {}, body = '' }: { params?: Record<strin
     req: {
       param: (name: string) => params[name],
       query: (name: string) => query[name],
-      arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      arrayBuffer: () => Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
     },
   } as unknown as Context;
 }

@@ -9,7 +9,7 @@ import { loadCatalog } from '../catalog/load.js';
 import { SHIPPED_CATALOG_DIR } from '../platform/config/config.js';
 import { machine, printMachine, printTable, round, saveResult, sleep, stackEnv, stats, suffix } from './lib/common.js';
 import { adminKube, deleteNamespaces } from './lib/direct.js';
-import { waitForOperation } from './lib/osb.js';
+import { operationOf, waitForOperation } from './lib/osb.js';
 import { BrokerProcesses } from './lib/processes.js';
 
 interface AuditEvent {
@@ -84,13 +84,13 @@ export async function apiCost(options: { reps: number; env: Record<string, strin
   async function provision(service: (typeof plans)[number]['service'], plan: (typeof plans)[number]['plan']) {
     const id = `ac-${suffix()}`;
     const put = await broker.osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'bench-org', space_guid: 'bench-space' });
-    const done = await waitForOperation(broker.osb, id, put.body.operation, tight);
-    if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id}: ${JSON.stringify(done.final.body)}`);
+    const done = await waitForOperation(broker.osb, id, operationOf(put, `PUT ${id}`), tight);
+    if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id}: ${done.final.text}`);
     return id;
   }
   async function deprovision(id: string, service: { id: string }, plan: { id: string }) {
     const del = await broker.osb.deprovision(id, service.id, plan.id);
-    const gone = await waitForOperation(broker.osb, id, del.body.operation, tight);
+    const gone = await waitForOperation(broker.osb, id, operationOf(del, `DELETE ${id}`), tight);
     if (gone.final.status !== 410) throw new Error(`deprovision ${id}: ${gone.final.status}`);
   }
 

@@ -16,7 +16,7 @@ import { clientDataConverter } from '../platform/temporal/codec.js';
 import { requireSeedCatalog } from '../test/seed-catalog.js';
 import { fmt, LOG_DIR, machine, printMachine, printTable, round, saveResult, stackEnv, stats, suffix } from './lib/common.js';
 import { adminKube, deleteNamespaces } from './lib/direct.js';
-import { waitForOperation } from './lib/osb.js';
+import { operationOf, waitForOperation } from './lib/osb.js';
 import { BrokerProcesses, freePort } from './lib/processes.js';
 import { staggered } from './lib/staggered.js';
 
@@ -96,8 +96,7 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
     for (let i = 0; i < IN_FLIGHT; i++) {
       const id = `as-${suffix()}`;
       const put = await broker.osb.provision(id, { service_id: TESTAPP, plan_id: STUCK, organization_guid: 'o', space_guid: 's' });
-      if (put.status !== 202) throw new Error(`PUT ${id}: ${put.status}`);
-      ops.push({ id, operation: put.body.operation });
+      ops.push({ id, operation: operationOf(put, `PUT ${id}`) });
     }
     // last_operation holds the polls of an operation younger than LAST_OPERATION_WAIT until it
     // finishes (or is that old): measured here is the steady state of long operations, so every
@@ -106,7 +105,7 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
     await new Promise((r) => setTimeout(r, waitMs));
     const paths = ops.map((o) => `/v2/service_instances/${o.id}/last_operation?operation=${o.operation}`);
     const first = await broker.osb.request('GET', paths[0]!);
-    if (first.body?.state !== 'in progress') throw new Error(`expected in progress: ${JSON.stringify(first.body)}`);
+    if (first.body?.state !== 'in progress') throw new Error(`expected in progress: ${first.text}`);
 
     /** The Temporal calls last_operation needs (one describe), 50 at a time, for `secs` seconds. */
     async function directDescribe(secs: number) {
@@ -136,7 +135,7 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
     await Promise.all(
       ops.map(async (o) => {
         const del = await broker.osb.deprovision(o.id, TESTAPP, STUCK).catch(() => undefined);
-        if (del?.status === 202) await waitForOperation(broker.osb, o.id, del.body.operation, { kind: 'tight', intervalMs: 250 }, 120_000).catch(() => undefined);
+        if (del?.status === 202 && del.body?.operation) await waitForOperation(broker.osb, o.id, del.body.operation, { kind: 'tight', intervalMs: 250 }, 120_000).catch(() => undefined);
       }),
     );
     await connection.close();

@@ -12,7 +12,7 @@ import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { fmt, machine, printMachine, printTable, round, saveResult, stats, suffix, type Stats } from './lib/common.js';
 import { adminKube, brokerKube, deleteNamespaces, directDeprovision, directProvision, renderInstance } from './lib/direct.js';
 import { Histories, type Breakdown } from './lib/history.js';
-import { waitForOperation, type Poller } from './lib/osb.js';
+import { operationOf, waitForOperation, type Poller } from './lib/osb.js';
 import { BrokerProcesses, CpuMeter, stackPids } from './lib/processes.js';
 
 export interface ProvisionOverheadOptions {
@@ -51,18 +51,16 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
     const t0 = performance.now();
     const putAt = Date.now();
     const put = await broker.osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'bench-org', space_guid: 'bench-space' });
-    if (put.status !== 202) throw new Error(`PUT ${id}: ${put.status} ${JSON.stringify(put.body)}`);
-    const done = await waitForOperation(broker.osb, id, put.body.operation, poller);
+    const done = await waitForOperation(broker.osb, id, operationOf(put, `PUT ${id}`), poller);
     const provisionMs = performance.now() - t0;
     counted();
-    if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id} (${plan.name}): ${JSON.stringify(done.final.body)}`);
+    if (done.final.body?.state !== 'succeeded') throw new Error(`provision ${id} (${plan.name}): ${done.final.text}`);
     done.retryAfter.forEach((r) => retryAfterSeen.add(r));
     if (poller.kind === 'tight') breakdowns.push(await histories.breakdown(instanceWorkflowId(id), putAt, Date.now()));
     const t1 = performance.now();
     const del = await broker.osb.deprovision(id, service.id, plan.id);
-    if (del.status !== 202) throw new Error(`DELETE ${id}: ${del.status} ${JSON.stringify(del.body)}`);
-    const gone = await waitForOperation(broker.osb, id, del.body.operation, TIGHT);
-    if (gone.final.status !== 410) throw new Error(`deprovision ${id}: ${gone.final.status} ${JSON.stringify(gone.final.body)}`);
+    const gone = await waitForOperation(broker.osb, id, operationOf(del, `DELETE ${id}`), TIGHT);
+    if (gone.final.status !== 410) throw new Error(`deprovision ${id}: ${gone.final.status} ${gone.final.text}`);
     return { provisionMs, deprovisionMs: performance.now() - t1 };
   }
 

@@ -12,7 +12,7 @@ import { Histories, type Breakdown } from './lib/history.js';
 import { TemporalMetrics, type TemporalDelta } from './lib/temporal-metrics.js';
 import { adminKube, applyObjects, brokerKube, deleteNamespaces, ensureNamespace, goneKinds, renderInstance, waitReady, watchUntil } from './lib/direct.js';
 import { instanceSelector } from '../catalog/labels.js';
-import type { Osb } from './lib/osb.js';
+import type { Osb, OsbResponse } from './lib/osb.js';
 import { BROKER_ROOT, BrokerProcesses, CpuMeter, stackPids } from './lib/processes.js';
 
 export interface ScaleOptions {
@@ -62,9 +62,9 @@ async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?:
   await Promise.all(
     ops.map(async (op) => {
       while (Date.now() < deadline) {
-        const res = await osb.lastOperation(op.id, op.operation).catch((err: NodeJS.ErrnoException) => {
+        const res = await osb.lastOperation(op.id, op.operation).catch((err: NodeJS.ErrnoException): OsbResponse => {
           countError(err.code ?? err.message);
-          return { status: 0, body: undefined, headers: {} as Record<string, string> };
+          return { status: 0, body: undefined, text: '', headers: {} };
         });
         if (res.status === 0 || res.status >= 500) {
           // No answer, or the broker could not reach its backends: a platform polls again later
@@ -75,7 +75,7 @@ async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?:
           continue;
         }
         const verdict = done(res.status, res.body?.state);
-        if (verdict === 'failed') failed.push(`${op.id}: ${JSON.stringify(res.body)}`);
+        if (verdict === 'failed') failed.push(`${op.id}: ${res.text}`);
         if (verdict) {
           op.seenAt = Date.now();
           return;
@@ -132,7 +132,7 @@ export async function scale(options: ScaleOptions) {
     let provisionCpu: Record<string, number> | undefined, deprovisionCpu: Record<string, number> | undefined;
     const temporal = new TemporalMetrics();
     let provisionTemporal: TemporalDelta | undefined, deprovisionTemporal: TemporalDelta | undefined;
-    let brokerProvisionMs = NaN, brokerDeprovisionMs = NaN;
+    let brokerProvisionMs: number, brokerDeprovisionMs: number;
     let provisionFailures: string[] = [], deprovisionFailures: string[] = [];
     let pollErrors = 0;
     let memory;
@@ -145,8 +145,8 @@ export async function scale(options: ScaleOptions) {
       const puts = await Promise.all(
         bids.map(async (id) => {
           const res = await broker.osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'bench-org', space_guid: 'bench-space' });
-          if (res.status !== 202) provisionFailures.push(`${id}: PUT ${res.status} ${JSON.stringify(res.body)}`);
-          return { id, operation: res.body?.operation as string, seenAt: undefined as number | undefined };
+          if (res.status !== 202) provisionFailures.push(`${id}: PUT ${res.status} ${res.text}`);
+          return { id, operation: res.body?.operation ?? '', seenAt: undefined as number | undefined };
         }),
       );
       const p = await untilAll(broker.osb, puts.filter((x) => x.operation), (status, state) => (state === 'succeeded' ? true : state === 'in progress' ? false : 'failed'));
@@ -165,8 +165,8 @@ export async function scale(options: ScaleOptions) {
       const dels = await Promise.all(
         bids.map(async (id) => {
           const res = await broker.osb.deprovision(id, service.id, plan.id);
-          if (res.status !== 202) deprovisionFailures.push(`${id}: DELETE ${res.status} ${JSON.stringify(res.body)}`);
-          return { id, operation: res.body?.operation as string, seenAt: undefined as number | undefined };
+          if (res.status !== 202) deprovisionFailures.push(`${id}: DELETE ${res.status} ${res.text}`);
+          return { id, operation: res.body?.operation ?? '', seenAt: undefined as number | undefined };
         }),
       );
       const d = await untilAll(broker.osb, dels.filter((x) => x.operation), (status, state) => (status === 410 ? true : state === 'in progress' ? false : 'failed'));

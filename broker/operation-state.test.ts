@@ -11,7 +11,7 @@ type Run = Parameters<typeof lastOperationOf>[0] & {};
 
 /** A described run: what lastOperationOf reads of a WorkflowExecutionDescription. */
 function run(type: string, status: Status, memo: Partial<OperationMemo> = {}): Run {
-  return { type, status: { name: status, code: 0 } as Run['status'], memo: memo as Record<string, unknown>, runId: 'run-1', startTime: new Date(0) };
+  return { type, status: { name: status, code: 0 }, memo, runId: 'run-1', startTime: new Date(0) };
 }
 
 const TYPES = {

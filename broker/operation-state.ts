@@ -79,7 +79,7 @@ export function completedRun<R extends Run>(run: R): R {
  *   only when it already carries the operation asked about (then at worst it says `in progress` a
  *   moment longer); anything else is asked again.
  * - Waits for one run to close: every poller of a run waits until the same moment (see
- *   TemporalBroker.lastOperation), so they share one long poll.
+ *   BrokerCore.operationRun), so they share one long poll.
  */
 export class SharedPolls {
   private readonly describes = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();

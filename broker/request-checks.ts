@@ -2,7 +2,7 @@
 // on a request's ids, parameters and maintenance_info, so that a request the broker cannot carry
 // out is a 4xx at once instead of a failed operation later. The routes check only a request's
 // shape, then call the provision and bind checks before the Broker (they need no record); the
-// update checks need the instance's record, so TemporalBroker.update calls them.
+// update checks need the instance's record, so InstanceOperations.update calls them.
 import type { Catalog, Plan, ServiceOffering } from '../catalog/types.js';
 import type { InstanceRecord } from '../platform/kube/records.js';
 import { planById, serviceById } from './catalog-lookup.js';

@@ -43,30 +43,28 @@ export const bindingRecord: BindingRecord = {
 export function temporalBrokerOverFakes(catalog: Catalog, records: { instance?: InstanceRecord; binding?: BindingRecord }) {
   const starts: { workflowType: string; options: WorkflowStartOptions }[] = [];
   const bindings = new Map(records.binding ? [[records.binding.bindingId, records.binding]] : []);
-  const handle = { result: async () => undefined };
+  const handle = { result: () => Promise.resolve(undefined) };
   const client = {
     workflow: {
-      start: async (workflowType: string, options: WorkflowStartOptions) => {
+      start: (workflowType: string, options: WorkflowStartOptions) => {
         starts.push({ workflowType, options });
         if (workflowType === 'bindInstance') bindings.set(bindingRecord.bindingId, bindingRecord);
-        return handle;
+        return Promise.resolve(handle);
       },
       getHandle: (workflowId: string) => ({
-        describe: async () => {
-          throw new WorkflowNotFoundError('not found', workflowId, undefined);
-        },
+        describe: () => Promise.reject(new WorkflowNotFoundError('not found', workflowId, undefined)),
         result: handle.result,
       }),
     },
     connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
   } as unknown as Client;
   const store = {
-    getInstance: async (id: string) => (records.instance?.instanceId === id ? { record: records.instance, randoms: {} } : undefined),
-    getBinding: async (id: string) => {
+    getInstance: (id: string) => Promise.resolve(records.instance?.instanceId === id ? { record: records.instance, randoms: {} } : undefined),
+    getBinding: (id: string) => {
       const record = bindings.get(id);
-      return record ? { record, credentials: {} } : undefined;
+      return Promise.resolve(record ? { record, credentials: {} } : undefined);
     },
-    listInstances: async () => (records.instance ? [records.instance] : []),
+    listInstances: () => Promise.resolve(records.instance ? [records.instance] : []),
   } as unknown as RecordStore;
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({

@@ -39,7 +39,7 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
     const [command, sub, id] = args;
     if (command === 'instances' && sub === 'list') {
       const instances = await listInstances(deps);
-      print(instances, () => (instances.length ? table(instances as unknown as Record<string, unknown>[], ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances'));
+      print(instances, () => (instances.length ? table(instances, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances'));
       return 0;
     }
     if (command === 'instances' && sub === 'show' && id) {
@@ -56,7 +56,7 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
           '',
           table(detail.objects.map((o) => ({ ...o, ready: o.ready ? 'yes' : 'no' })), ['kind', 'name', 'ready', 'detail']),
           '',
-          table(detail.workflows as unknown as Record<string, unknown>[], ['type', 'status', 'operation', 'startTime', 'url']),
+          table(detail.workflows, ['type', 'status', 'operation', 'startTime', 'url']),
         ].join('\n'),
       );
       return 0;
@@ -88,7 +88,7 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
         const deleted = await deleteOrphans(deps, orphans);
         print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
       } else {
-        print(orphans, () => (orphans.length ? table(orphans as unknown as Record<string, unknown>[], ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
+        print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
       }
       return 0;
     }

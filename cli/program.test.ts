@@ -9,13 +9,13 @@ import type { Command } from 'commander';
 
 const calls = vi.hoisted(() => [] as unknown[][]);
 vi.mock('./operator-commands.js', () => ({
-  operatorCommand: async (args: string[], flags: unknown) => {
-    if (args.includes('boom')) throw new Error(`${args[0]} failed on purpose`);
+  operatorCommand: (args: string[], flags: unknown) => {
+    if (args.includes('boom')) return Promise.reject(new Error(`${args[0]} failed on purpose`));
     calls.push(['operator', args, flags]);
-    return 0;
+    return Promise.resolve(0);
   },
 }));
-vi.mock('./offerings-commands.js', () => ({ offeringsCommand: async (...args: unknown[]) => (calls.push(['offerings', ...args.slice(0, 2)]), 0) }));
+vi.mock('./offerings-commands.js', () => ({ offeringsCommand: (...args: unknown[]) => (calls.push(['offerings', ...args.slice(0, 2)]), Promise.resolve(0)) }));
 afterEach(() => {
   calls.length = 0;
   vi.unstubAllEnvs();

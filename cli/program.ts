@@ -4,9 +4,10 @@
 import { Command, Help } from 'commander';
 import type { CommandOutput } from './catalog-commands.js';
 
+/** Where the program writes; plain functions (no `this`), handed on to commander as they are. */
 export interface CliIo {
-  writeOut(s: string): void;
-  writeErr(s: string): void;
+  writeOut: (s: string) => void;
+  writeErr: (s: string) => void;
 }
 
 const JSON_OPTION = ['--json', 'print the result as JSON'] as const;
@@ -29,7 +30,7 @@ const HELP: Partial<Help> = {
   showGlobalOptions: true,
   // Only in the usage text: the suggestions for a mistyped command still come from the commands themselves.
   formatHelp(cmd, helper) {
-    const flat: Help = Object.create(helper);
+    const flat = Object.create(helper) as Help;
     flat.visibleCommands = (c) => helper.visibleCommands(c).flatMap((sub) => (sub.commands.length ? helper.visibleCommands(sub) : [sub]));
     return Help.prototype.formatHelp.call(flat, cmd, flat);
   },

@@ -17,7 +17,16 @@ export interface PodStatus {
   containers: { name: string; ready: boolean; restarts: number; state: string }[];
 }
 
-type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: any };
+/** The fields of a Pod's status (as the API server sends it) that the answer reports. */
+interface PodStatusFields {
+  phase?: string;
+  podIP?: string;
+  conditions?: { type: string; status: string }[];
+  /** `state` has one key, the state's name: running, waiting or terminated. */
+  containerStatuses?: { name: string; ready?: boolean; restartCount?: number; state?: Record<string, unknown> }[];
+}
+
+type Pod = KubernetesObject & { spec?: { nodeName?: string }; status?: PodStatusFields };
 
 function podStatus(p: Pod, cluster: string): PodStatus {
   const s = p.status ?? {};
@@ -27,10 +36,10 @@ function podStatus(p: Pod, cluster: string): PodStatus {
     namespace: p.metadata.namespace ?? '',
     pod: p.metadata.name,
     phase: s.phase ?? 'Pending',
-    ready: (s.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    ready: (s.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
     ...(s.podIP ? { podIP: s.podIP } : {}),
-    containers: (s.containerStatuses ?? []).map((c: any) => ({
+    containers: (s.containerStatuses ?? []).map((c) => ({
       name: c.name,
       ready: Boolean(c.ready),
       restarts: c.restartCount ?? 0,

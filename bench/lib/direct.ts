@@ -109,7 +109,7 @@ export async function watchUntil(
           },
           abort.signal,
         );
-      } catch (err) {
+      } catch {
         if (abort.signal.aborted) return;
         await new Promise((r) => setTimeout(r, 200));
       }

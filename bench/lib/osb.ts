@@ -3,10 +3,29 @@
 import http from 'node:http';
 import { sleep } from './common.js';
 
+/** The fields of OSB answers the benchmarks read: which are present depends on the endpoint. */
+export interface OsbBody {
+  /** A 202's operation token. */
+  operation?: string;
+  /** last_operation's answer. */
+  state?: 'in progress' | 'succeeded' | 'failed';
+  description?: string;
+}
+
 export interface OsbResponse {
   status: number;
-  body: any;
+  /** The answer read as JSON; undefined when it is empty or not JSON (see `text`). */
+  body: OsbBody | undefined;
+  /** The answer as sent: what error messages show. */
+  text: string;
   headers: http.IncomingHttpHeaders;
+}
+
+/** The operation token of an accepted (202) request; `what` names the request when there is none. */
+export function operationOf(res: OsbResponse, what: string): string {
+  const operation = res.body?.operation;
+  if (res.status !== 202 || !operation) throw new Error(`${what}: ${res.status} ${res.text}`);
+  return operation;
 }
 
 export class Osb {
@@ -52,13 +71,13 @@ export class Osb {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
+            let body: OsbBody | undefined;
             try {
-              parsed = text ? JSON.parse(text) : undefined;
+              body = text ? (JSON.parse(text) as OsbBody) : undefined;
             } catch {
-              // not JSON
+              // not JSON: `text` has it
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
+            resolve({ status: res.statusCode ?? 0, body, text, headers: res.headers });
           });
           res.on('error', reject);
         },

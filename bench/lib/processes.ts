@@ -144,7 +144,7 @@ export class BrokerProcesses {
     const { child, log } = this.spawn('worker');
     this.worker = child;
     this.workerMemory = new MemorySampler(child.pid!);
-    await this.until('the worker', child, log, async () => fs.readFileSync(log, 'utf8').includes('worker started'));
+    await this.until('the worker', child, log, async () => (await fs.promises.readFile(log, 'utf8')).includes('worker started'));
   }
 
   async startApi(): Promise<void> {

@@ -9,7 +9,7 @@ const url = () => `http://127.0.0.1:${process.env['KB_TEMPORAL_METRICS_PORT'] ??
 
 async function scrape(): Promise<Series> {
   const out: Series = new Map();
-  let text = '';
+  let text: string;
   try {
     text = await (await fetch(url())).text();
   } catch {
