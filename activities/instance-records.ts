@@ -82,10 +82,11 @@ export function createInstanceRecordActivities(deps: ActivityDeps) {
       justCreated.put(Context.current().info.workflowExecution?.runId, stored);
     },
 
-    async setInstanceState(input: { instanceId: string; state: InstanceState }): Promise<void> {
+    /** `namespace`: where the deprovision that marks the instance deletes (absent in older histories and for provisions). */
+    async setInstanceState(input: { instanceId: string; state: InstanceState; namespace?: string }): Promise<void> {
       await update(input.instanceId, `mark the instance ${input.state}`, (r) => {
         // A provision marks only the instance it is making ready; a deprovision marks its instance in any state.
-        verify.record(input.instanceId, r, ['provision', 'deprovision'], { provision: ['provisioning', 'ready'] });
+        verify.record(input, r, ['provision', 'deprovision'], { provision: ['provisioning', 'ready'] });
         return { ...r, state: input.state };
       });
     },
@@ -119,7 +120,7 @@ export function createInstanceRecordActivities(deps: ActivityDeps) {
     /** The update failed and was rolled back: the record keeps the previous plan. */
     async abandonUpdate(input: { instanceId: string }): Promise<void> {
       await update(input.instanceId, 'record the rolled back instance', ({ previous: _, ...r }) => {
-        verify.record(input.instanceId, r, ['update'], { update: ['updating', 'ready'] });
+        verify.record(input, r, ['update'], { update: ['updating', 'ready'] });
         return { ...r, state: 'ready' };
       });
     },

@@ -247,12 +247,18 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
     },
 
     /** A write of the instance's record (its state, an update abandoned): its own workflow, in a state that allows it. */
-    record(instanceId: string, record: InstanceRecord | undefined, operations: OperationType[], states?: Partial<Record<OperationType, InstanceState[]>>): void {
+    record(
+      input: { instanceId: string; namespace?: string | undefined },
+      record: InstanceRecord | undefined,
+      operations: OperationType[],
+      states?: Partial<Record<OperationType, InstanceState[]>>,
+    ): void {
       const m: Mismatches = [];
-      const subject = `instance ${instanceId}`;
-      const operation = checkWorkflow(m, instanceWorkflowId(instanceId), subject, operations);
+      const subject = `instance ${input.instanceId}`;
+      const operation = checkWorkflow(m, instanceWorkflowId(input.instanceId), subject, operations);
       const allowed = operation && states?.[operation];
       if (record && allowed) checkState(m, subject, record.state, allowed);
+      if (record && input.namespace !== undefined) checkField(m, subject, 'namespace', input.namespace, record.namespace);
       refuseIf(m);
     },
 
