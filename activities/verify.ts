@@ -92,8 +92,6 @@ function orgClaimed(context: Record<string, unknown> | undefined): string | unde
   return typeof org === 'string' ? org : undefined;
 }
 
-export type Verifier = ReturnType<typeof createVerifier>;
-
 export function createVerifier({ records, catalog, clusters, settings }: ActivityDeps) {
   const clusterOf = (cluster: string | undefined) => cluster ?? clusters.defaultName;
 
@@ -108,6 +106,10 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
     }
   }
 
+  /** The context strategy takes the namespace the platform names: any but the one holding the broker's records (unless the operator configured that one). */
+  const recordsNamespaceNamed = (namespace: string) =>
+    settings.namespaceStrategy === 'context' && namespace === records.namespace && namespace !== settings.instanceNamespace;
+
   /**
    * Without a record to compare with (a provision that failed before recording, a record gone):
    * only a namespace the strategy can give this instance. The context strategy names any
@@ -116,7 +118,7 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
   function checkNamespaceWithoutRecord(m: Mismatches, instanceId: string, namespace: string): void {
     const expected =
       settings.namespaceStrategy === 'context'
-        ? namespace !== records.namespace && strategyNamespace(m, instanceId, { namespace }) !== undefined
+        ? !recordsNamespaceNamed(namespace) && strategyNamespace(m, instanceId, { namespace }) !== undefined
         : strategyNamespace(m, instanceId, {})?.namespace === namespace;
     if (!expected) m.push(`namespace ${namespace} is not one the ${settings.namespaceStrategy} namespace strategy gives instance ${instanceId}, and the instance has no record`);
   }
@@ -183,6 +185,7 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
           `input names namespace ${input.namespace}${input.ownsNamespace ? ' (owned by the instance)' : ''}, but the ${settings.namespaceStrategy} namespace strategy gives ${subject} ${expected.namespace}${expected.ownsNamespace ? ' (owned by the instance)' : ''}`,
         );
       }
+      if (recordsNamespaceNamed(input.namespace)) m.push(`namespace ${input.namespace} holds the broker's records; no instance goes there`);
       refuseIf(m);
     },
 
