@@ -17,6 +17,7 @@ import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
+import { createVerifier } from './verify.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
 
@@ -28,7 +29,9 @@ export interface ApplyInput {
   dryRun?: boolean;
 }
 
-export function createApplyActivities({ clusters, records, catalog, settings }: ActivityDeps) {
+export function createApplyActivities(deps: ActivityDeps) {
+  const { clusters, records, catalog, settings } = deps;
+  const verify = createVerifier(deps);
   /** The instance's objects as its plan renders them today, in creation order, and the client of its cluster. */
   async function renderInstance(input: { instanceId: string; planId: string; parameters: Record<string, unknown> }) {
     const stored =
@@ -36,6 +39,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
       (await step('read the instance record', () => records.getInstance(input.instanceId)));
     if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no record`, NON_RETRYABLE.missingInstance);
     const { record } = stored;
+    await verify.apply(input, record);
     const found = await findPlanNow(catalog, record.serviceId, input.planId);
     if (!found) {
       throw ApplicationFailure.nonRetryable(
@@ -85,6 +89,7 @@ export function createApplyActivities({ clusters, records, catalog, settings }: 
 
   async function apply(input: ApplyInput): Promise<{ refs: ObjectRef[]; plan: Plan }> {
     const { objects, plan, record, kube } = await renderInstance(input);
+    if (!input.dryRun) await verify.ownedNamespace(kube, record);
     if (!input.dryRun) await recordKinds(record, plan, objects);
     // Objects of one kind go in parallel; kinds in creation order, so what a workload
     // references exists before it.

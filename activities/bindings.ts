@@ -9,12 +9,15 @@ import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { readInstanceFacts } from './instance-facts.js';
 import { readBindingHookSecret } from './lifecycle-hooks.js';
 import { findPlanNow } from './plans.js';
+import { createVerifier } from './verify.js';
 
-export function createBindingActivities({ clusters, records, catalog, settings }: ActivityDeps) {
+export function createBindingActivities(deps: ActivityDeps) {
+  const { clusters, records, catalog, settings } = deps;
+  const verify = createVerifier(deps);
   return {
     async createBinding(input: BindInput): Promise<void> {
-      if (await step('read the binding record', () => records.getBinding(input.bindingId))) return; // a retry
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+      if (await verify.bind(input, stored?.record)) return; // recorded already, for this instance: a retry
       if (!stored) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} does not exist`, NON_RETRYABLE.missingInstance);
       const { record } = stored;
       const found = await findPlanNow(catalog, record.serviceId, record.planId);
@@ -59,11 +62,14 @@ export function createBindingActivities({ clusters, records, catalog, settings }
     },
 
     async deleteBinding(input: { bindingId: string }): Promise<void> {
+      // The unbind's hook step checked that the binding is of the instance the unbind names.
+      verify.workflow(input, ['unbind']);
       await step('delete the binding', () => records.deleteBinding(input.bindingId));
     },
 
     /** Deprovision removes the bindings the platform did not unbind first. */
     async deleteInstanceBindings(input: { instanceId: string }): Promise<number> {
+      verify.workflow(input, ['deprovision']);
       return step('delete the bindings of the instance', async () => {
         const bindings = await records.listBindings(input.instanceId);
         await Promise.all(bindings.map((b) => records.deleteBinding(b.bindingId)));

@@ -11,6 +11,7 @@ import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds, type FoundKind, type KindRef } from '../platform/kube/owned-kinds.js';
 import { refKey, refOf } from './refs.js';
+import { createVerifier } from './verify.js';
 
 /**
  * How long one watch for deletions runs before the objects are listed again: a safety net for a
@@ -28,7 +29,9 @@ interface InstancePlace {
   cluster?: string;
 }
 
-export function createDeleteActivities({ clusters, catalog, settings }: ActivityDeps) {
+export function createDeleteActivities(deps: ActivityDeps) {
+  const { clusters, catalog, settings } = deps;
+  const verify = createVerifier(deps);
   // Offerings added at runtime may bring kinds: the catalog as it is now, cached per version.
   let swept = { of: catalog.osbCatalog, kinds: sweptKinds(catalog, settings.perInstanceNamespaces) };
   const currentKinds = () => {
@@ -59,6 +62,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
      * Returns the kinds it found objects of, and which of those are gone already, for waitInstanceGone.
      */
     async deleteInstanceObjects(input: InstancePlace & { kinds?: KindRef[] }): Promise<FoundKind[]> {
+      await verify.objects(input, ['provision', 'deprovision']);
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
       const found: FoundKind[] = [];
       for (const round of sweepRounds(kindsToSweep(currentKinds(), input.kinds))) {
@@ -77,6 +81,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
      * kinds deleteInstanceObjects found objects of (absent in older histories: every kind).
      */
     async waitInstanceGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
+      await verify.objects(input, ['provision', 'deprovision']);
       const ctx = Context.current();
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
       // Only the kinds that had objects (not those removed at once) and what their controllers
@@ -116,6 +121,7 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
 
     /** After an update: deletes the instance's objects that the applied plan no longer has. */
     async pruneInstanceObjects(input: InstancePlace & { keep: ObjectRef[] }): Promise<number> {
+      await verify.objects(input, ['update']);
       const kube = clusterClient(clusters, input.cluster, input.instanceId);
       const keep = new Set(input.keep.map(refKey));
       const lists = await step('list the objects of the instance', () => listInstanceObjects(kube, input.instanceId, input.namespace));

@@ -1,5 +1,6 @@
 // What activities need from the process that runs them; built once by the worker.
 import { nameSchemeOf } from '../catalog/naming.js';
+import type { NamespaceStrategy } from '../broker/namespaces.js';
 import type { Catalog, InstanceValues } from '../catalog/types.js';
 import type { KubeClusters } from '../platform/kube/clusters.js';
 import type { RecordStore, StoredInstance } from '../platform/kube/records.js';
@@ -13,6 +14,10 @@ export interface ActivitySettings {
   externalHost?: string | undefined;
   /** Per-instance namespaces are in use: deprovision also sweeps Namespaces. */
   perInstanceNamespaces: boolean;
+  /** Where instances' objects go (broker/namespaces.ts): an input naming another namespace is refused. */
+  namespaceStrategy: NamespaceStrategy;
+  /** The fixed strategy's namespace (and the context strategy's when the context names none). */
+  instanceNamespace: string;
 }
 
 export interface ActivityDeps {

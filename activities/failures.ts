@@ -17,6 +17,8 @@ export const NON_RETRYABLE = {
   hookFailed: 'HookFailed',
   /** The instance is recorded on a cluster this worker has no configuration for. */
   unknownCluster: 'UnknownCluster',
+  /** The input does not match what the broker recorded and configured (activities/verify.ts). */
+  refused: 'InputRefused',
 } as const;
 
 /** Wraps an error of step `what` into the failure Temporal should see. */

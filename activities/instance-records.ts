@@ -12,8 +12,11 @@ import { clusterClient, NON_RETRYABLE, step } from './failures.js';
 import { justCreated } from './just-created.js';
 import { kindsOfInstance } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
+import { createVerifier } from './verify.js';
 
-export function createInstanceRecordActivities({ records, clusters, catalog }: ActivityDeps) {
+export function createInstanceRecordActivities(deps: ActivityDeps) {
+  const { records, clusters, catalog } = deps;
+  const verify = createVerifier(deps);
   // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
   // missing is asked only when that fails, instead of with a read of its own before every update.
   const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
@@ -27,6 +30,12 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
         throw err;
       }
     });
+
+  /** An update's record writes: checked against the record before it is written (activities/verify.ts). */
+  async function verifyUpdate(input: UpdateInput): Promise<void> {
+    const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+    if (stored) await verify.update(input, stored.record);
+  }
 
   /**
    * The kinds the provision will apply, recorded with the instance so that its deprovision sweeps
@@ -43,48 +52,55 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
   return {
     /** Records a new instance, with the random values its templates share for its whole life. */
     async createInstanceRecord(input: ProvisionInput): Promise<void> {
+      await verify.provision(input);
       // A cluster this worker cannot reach fails the provision before anything is written.
       clusterClient(clusters, input.cluster, input.instanceId);
       const kinds = await plannedKinds(input);
       const now = new Date().toISOString();
-      const stored = await step('record the instance', () =>
-        records.createInstance(
-          {
-            instanceId: input.instanceId,
-            serviceId: input.serviceId,
-            planId: input.planId,
-            parameters: input.parameters,
-            context: input.context,
-            org: input.org,
-            space: input.space,
-            namespace: input.namespace,
-            ownsNamespace: input.ownsNamespace,
-            // Always explicit: the default cluster may be another one by the time it is read.
-            cluster: input.cluster ?? clusters.defaultName,
-            state: 'provisioning',
-            // For its whole life: later renders (update, bind, hooks) must give the same names.
-            nameScheme: CURRENT_NAME_SCHEME,
-            ...(kinds ? { kinds } : {}),
-            ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
-            createdAt: now,
-            updatedAt: now,
-          },
-          generateRandoms(),
-        ),
-      );
+      const record: InstanceRecord = {
+        instanceId: input.instanceId,
+        serviceId: input.serviceId,
+        planId: input.planId,
+        parameters: input.parameters,
+        context: input.context,
+        org: input.org,
+        space: input.space,
+        namespace: input.namespace,
+        ownsNamespace: input.ownsNamespace,
+        // Always explicit: the default cluster may be another one by the time it is read.
+        cluster: input.cluster ?? clusters.defaultName,
+        state: 'provisioning',
+        operation: input.operation,
+        // For its whole life: later renders (update, bind, hooks) must give the same names.
+        nameScheme: CURRENT_NAME_SCHEME,
+        ...(kinds ? { kinds } : {}),
+        ...(input.maintenanceInfo ? { maintenanceInfo: input.maintenanceInfo } : {}),
+        createdAt: now,
+        updatedAt: now,
+      };
+      const stored = await step('record the instance', () => records.createInstance(record, generateRandoms()));
+      // A record there already: only this provision's own is taken over.
+      if (stored.record !== record) verify.existingRecord(input, stored.record);
       // The provision's next step renders the objects from this record: hand it over in-process.
       justCreated.put(Context.current().info.workflowExecution?.runId, stored);
     },
 
-    async setInstanceState(input: { instanceId: string; state: InstanceState }): Promise<void> {
-      await update(input.instanceId, `mark the instance ${input.state}`, (r) => ({ ...r, state: input.state }));
+    /** `namespace`: where the deprovision that marks the instance deletes (absent in older histories and for provisions). */
+    async setInstanceState(input: { instanceId: string; state: InstanceState; namespace?: string }): Promise<void> {
+      await update(input.instanceId, `mark the instance ${input.state}`, (r) => {
+        // A provision marks only the instance it is making ready; a deprovision marks its instance in any state.
+        verify.record(input, r, ['provision', 'deprovision'], { provision: ['provisioning', 'ready'] });
+        return { ...r, state: input.state };
+      });
     },
 
     /** Marks the update in flight and remembers what to roll back to; returns that. */
     async beginUpdate(input: UpdateInput): Promise<{ planId: string; parameters: Record<string, unknown> }> {
+      await verifyUpdate(input);
       const r = await update(input.instanceId, 'record the update', (r) => ({
         ...r,
         state: 'updating',
+        operation: input.operation,
         // A retried activity must not overwrite the rollback target with the new plan.
         previous: r.previous ?? { planId: r.planId, parameters: r.parameters },
       }));
@@ -93,6 +109,7 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
 
     /** The update succeeded: the record now describes the new plan and parameters. */
     async finishUpdate(input: UpdateInput): Promise<void> {
+      await verifyUpdate(input);
       await update(input.instanceId, 'record the updated instance', ({ previous: _, ...r }) => ({
         ...r,
         planId: input.planId,
@@ -105,10 +122,14 @@ export function createInstanceRecordActivities({ records, clusters, catalog }: A
 
     /** The update failed and was rolled back: the record keeps the previous plan. */
     async abandonUpdate(input: { instanceId: string }): Promise<void> {
-      await update(input.instanceId, 'record the rolled back instance', ({ previous: _, ...r }) => ({ ...r, state: 'ready' }));
+      await update(input.instanceId, 'record the rolled back instance', ({ previous: _, ...r }) => {
+        verify.record(input, r, ['update'], { update: ['updating', 'ready'] });
+        return { ...r, state: 'ready' };
+      });
     },
 
     async deleteInstanceRecord(input: { instanceId: string }): Promise<void> {
+      await verify.deletingRecord(input.instanceId);
       await step('delete the instance record', () => records.deleteInstance(input.instanceId));
     },
 

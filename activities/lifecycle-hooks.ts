@@ -16,6 +16,7 @@ import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { findPlanNow } from './plans.js';
+import { createVerifier } from './verify.js';
 import { WATCH_SECONDS, watchUntil } from './watch-until.js';
 
 export interface HookInput {
@@ -30,6 +31,8 @@ export interface HookInput {
   planId?: string;
   /** Epoch milliseconds: when the hook fails, for every Job of the event together. */
   deadline: number;
+  /** Bind hooks (and a failed bind's unbind hook): the bind request's context, whose organization must be the instance's. */
+  context?: Record<string, unknown>;
 }
 
 export interface HookResult {
@@ -47,7 +50,9 @@ const JOB = { apiVersion: 'batch/v1', kind: 'Job' } as const;
 /** How long a replaced Job may take to disappear before the attempt is retried. */
 const GONE_WAIT_MS = 30_000;
 
-export function createLifecycleHookActivities({ clusters, records, catalog, settings }: ActivityDeps) {
+export function createLifecycleHookActivities(deps: ActivityDeps) {
+  const { clusters, records, catalog, settings } = deps;
+  const verify = createVerifier(deps);
   return {
     /** Runs the hook's Jobs of the event; a no-op when the plan has none. */
     async runHookJobs(input: HookInput): Promise<HookResult> {
@@ -58,6 +63,7 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
         if (!planById(catalog, input.planId)?.hooks?.[input.event]) return { jobs: [] };
       }
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+      await verify.hook(input, stored?.record);
       // Deleted meanwhile: there is nothing to run the hook against.
       if (!stored) return { jobs: [] };
       const { record } = stored;
@@ -110,6 +116,7 @@ export function createLifecycleHookActivities({ clusters, records, catalog, sett
         if (plan && !plan.hooks?.onBindInstance && !plan.hooks?.onUnbindInstance) return;
       }
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+      await verify.unbind(input);
       if (!stored) return; // deprovision deleted everything of the instance
       const selector = bindingSelector(input.instanceId, input.bindingId);
       const ns = stored.record.namespace;

@@ -141,6 +141,8 @@ export async function startWorker(config: Config, logger: Logger) {
         externalAddresses: config.EXTERNAL_ADDRESSES,
         externalHost: config.EXTERNAL_HOST,
         perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
+        namespaceStrategy: config.NAMESPACE_STRATEGY,
+        instanceNamespace: config.INSTANCE_NAMESPACE,
       },
     }),
   });

@@ -27,6 +27,8 @@ export async function bindInstance(input: BindInput): Promise<void> {
           event: 'onBindInstance',
           bindingId,
           deadline: Date.now() + hookTimeout * 1000,
+          // Checked against the instance's organization before the hook runs (activities/verify.ts).
+          context: input.context,
         });
         hookRan = hook.jobs.length > 0;
       } catch (err) {
@@ -62,6 +64,7 @@ async function revokeHookResults(input: BindInput, hookTimeout: number): Promise
       event: 'onUnbindInstance',
       bindingId,
       deadline: Date.now() + hookTimeout * 1000,
+      context: input.context,
     });
   } catch (err) {
     failure = rootMessage(err);

@@ -62,15 +62,15 @@ async function deprovisionSteps(input: DeprovisionInput, wait: Steps): Promise<v
   if (!current) {
     found = await deleteObjects(localSteps, target);
   } else if (runsDeleteHook(current)) {
-    await markDeprovisioning(localSteps, instanceId);
+    await markDeprovisioning(localSteps, input);
     await runDeleteHook(wait, localSteps, current, input);
     found = await deleteObjects(localSteps, target);
   } else if (marksWhileDeleting()) {
     // The two steps need nothing of each other: one workflow task holds its slot for one step less.
-    found = await both(markDeprovisioning(localSteps, instanceId), deleteObjects(localSteps, target));
+    found = await both(markDeprovisioning(localSteps, input), deleteObjects(localSteps, target));
   } else {
     // Started before mark-while-deleting: one after the other.
-    await markDeprovisioning(localSteps, instanceId);
+    await markDeprovisioning(localSteps, input);
     found = await deleteObjects(localSteps, target);
   }
   await removeInstance(localSteps, wait, target, found, input.timeoutSeconds);

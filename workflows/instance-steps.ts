@@ -61,8 +61,9 @@ export function deleteTarget(input: DeprovisionInput, current: InstanceRead) {
 }
 type DeleteTarget = ReturnType<typeof deleteTarget>;
 
-export function markDeprovisioning(steps: Steps, instanceId: string): Promise<void> {
-  return run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning' });
+/** The namespace goes along to be checked against the record (activities/verify.ts): an activity input only, replays are unchanged. */
+export function markDeprovisioning(steps: Steps, { instanceId, namespace }: DeprovisionInput): Promise<void> {
+  return run(steps.setInstanceState, 'mark the instance deprovisioning', { instanceId, state: 'deprovisioning', namespace });
 }
 
 /** What the deletes find tells the wait which kinds to watch. */
@@ -88,7 +89,7 @@ export async function runDeleteHook(wait: Steps, steps: Steps, current: NonNulla
     });
   } catch (err) {
     await CancellationScope.nonCancellable(() =>
-      run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state }),
+      run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state, namespace: input.namespace }),
     ).catch(() => undefined);
     throw new DeleteHookFailed(rootMessage(err));
   }

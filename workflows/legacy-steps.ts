@@ -41,7 +41,7 @@ export async function legacyDeprovisionSteps(input: DeprovisionInput, wait: Step
   const current = await run(cleanup.readInstance, 'read the instance record', { instanceId: input.instanceId });
   const target = deleteTarget(input, current);
   if (current) {
-    await markDeprovisioning(cleanup, input.instanceId);
+    await markDeprovisioning(cleanup, input);
     // The patch is asked only here, after the mark and for these states: where these runs asked it.
     if (DELETE_HOOK_STATES.includes(current.state) && runsLifecycleHooks()) await runDeleteHook(wait, cleanup, current, input);
   }

@@ -35,6 +35,12 @@ export interface InstanceRecord {
   cluster?: string;
   state: InstanceState;
   /**
+   * The OSB operation token of the provision that made the record, then of the update under way
+   * or last run: a retried step of that operation takes the record over, no other (activities/verify.ts).
+   * Absent in records written before it was kept.
+   */
+  operation?: string;
+  /**
    * Every kind of object applied for the instance over all the plans it ran, and its hooks' Jobs
    * and Pods; written before the objects are. What its deprovision deletes (platform/kube/owned-kinds.ts).
    * Absent in records written before it was kept: every kind the broker knows.
