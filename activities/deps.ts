@@ -1,6 +1,6 @@
 // What activities need from the process that runs them; built once by the worker.
 import { nameSchemeOf } from '../catalog/naming.js';
-import type { NamespaceStrategy } from '../broker/namespaces.js';
+import type { NamespaceStrategy } from '../platform/kube/namespaces.js';
 import type { Catalog, InstanceValues } from '../catalog/types.js';
 import type { KubeClusters } from '../platform/kube/clusters.js';
 import type { RecordStore, StoredInstance } from '../platform/kube/records.js';

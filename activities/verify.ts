@@ -12,9 +12,8 @@
 // stops the run, and the steps that still run after it (compensation) refuse it too.
 import { isDeepStrictEqual } from 'node:util';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { BrokerError } from '../broker/errors.js';
-import { instanceNamespace } from '../broker/namespaces.js';
-import { WORKFLOW_TYPES } from '../broker/operation-start.js';
+import { instanceNamespace, NamespaceRefused } from '../platform/kube/namespaces.js';
+import { WORKFLOW_TYPES } from '../workflows/types.js';
 import { isBindingHookEvent } from '../catalog/hooks.js';
 import { INSTANCE_ID_LABEL } from '../catalog/labels.js';
 import { validateParameters, type ParameterAction } from '../catalog/parameters.js';
@@ -100,8 +99,8 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
     try {
       return instanceNamespace(settings.namespaceStrategy, settings.instanceNamespace, instanceId, context);
     } catch (err) {
-      if (!(err instanceof BrokerError)) throw err;
-      m.push(err.description);
+      if (!(err instanceof NamespaceRefused)) throw err;
+      m.push(err.message);
       return undefined;
     }
   }

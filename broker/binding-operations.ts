@@ -8,7 +8,8 @@ import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS } from '../workflows/types.js';
 import type { BrokerCore } from './broker-core.js';
 import { digest } from './digest.js';
 import { asyncRequired, badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from './errors.js';
-import { WORKFLOW_TYPES, type OperationSubject } from './operation-start.js';
+import { WORKFLOW_TYPES } from '../workflows/types.js';
+import type { OperationSubject } from './operation-start.js';
 import { describeLatest, isRunning, lastOperationOf, memoOf } from './operation-state.js';
 import type { BindingDetails, BindRequest, BindResult, Broker, LastOperation, RemovalResult, UnbindRequest } from './service-broker.js';
 

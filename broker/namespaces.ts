@@ -1,35 +1,15 @@
-// Where an instance's objects go: a fixed namespace, one namespace per instance, or the
-// namespace the platform names in the OSB Kubernetes context.
-import { createHash } from 'node:crypto';
+// The namespace strategy (platform/kube/namespaces.ts) for a request: a namespace the broker may
+// not use is the platform's mistake, a 400.
+import { instanceNamespace as strategyNamespace, NamespaceRefused, type NamespaceStrategy } from '../platform/kube/namespaces.js';
 import { badRequest } from './errors.js';
 
-export type NamespaceStrategy = 'fixed' | 'per-instance' | 'context';
+export type { NamespaceStrategy };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-export function instanceNamespace(
-  strategy: NamespaceStrategy,
-  fixed: string,
-  instanceId: string,
-  context: Record<string, unknown>,
-): { namespace: string; ownsNamespace: boolean } {
-  switch (strategy) {
-    case 'fixed':
-      return { namespace: fixed, ownsNamespace: false };
-    case 'per-instance': {
-      // Readable, and unique: ids that differ only in case or punctuation (ABC, abc, a.b, a_b)
-      // map to the same readable part, so a hash of the exact id follows it.
-      const readable = instanceId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
-      const hash = createHash('sha256').update(instanceId).digest('hex').slice(0, 10);
-      return { namespace: readable ? `si-${readable}-${hash}` : `si-${hash}`, ownsNamespace: true };
-    }
-    case 'context': {
-      const ns = context['namespace'];
-      if (ns === undefined) return { namespace: fixed, ownsNamespace: false };
-      if (typeof ns !== 'string' || !DNS_LABEL.test(ns)) {
-        throw badRequest('context.namespace must be a Kubernetes namespace name (lowercase letters, digits and -, at most 63)');
-      }
-      return { namespace: ns, ownsNamespace: false };
-    }
+export function instanceNamespace(...args: Parameters<typeof strategyNamespace>): ReturnType<typeof strategyNamespace> {
+  try {
+    return strategyNamespace(...args);
+  } catch (err) {
+    if (err instanceof NamespaceRefused) throw badRequest(err.message);
+    throw err;
   }
 }

@@ -9,22 +9,10 @@ import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpa
 // Types only: loading a workflow module outside a worker throws (workflows/observe.ts creates
 // its metrics with the workflow-only metricMeter), so the API names workflows by their export.
 import type * as workflows from '../workflows/index.js';
-import type { OperationMemo } from '../workflows/types.js';
+import { WORKFLOW_TYPES, type OperationMemo } from '../workflows/types.js';
 
 type Workflows = typeof workflows;
 
-/**
- * Each operation's workflow type: the name its function is exported under in workflows/index.ts,
- * which is the name the worker registers it by. Never rename one: running workflows and recorded
- * histories carry these names.
- */
-export const WORKFLOW_TYPES = {
-  provision: 'provisionInstance',
-  update: 'updateInstance',
-  deprovision: 'deprovisionInstance',
-  bind: 'bindInstance',
-  unbind: 'unbindInstance',
-} as const satisfies { [T in OperationType]: keyof Workflows };
 
 type WorkflowOf<T extends OperationType> = Workflows[(typeof WORKFLOW_TYPES)[T]];
 /** The input of an operation's workflow, as its function declares it. */

@@ -1,5 +1,7 @@
 // Inputs and memo of the broker's workflows. Plain types: safe for workflow code and the API.
 import type { HookEvent } from '../catalog/types.js';
+import type { OperationType } from '../platform/temporal/ids.js';
+import type * as workflows from './index.js';
 
 /** An object the broker created, by reference: workflow history never holds object bodies. */
 export interface ObjectRef {
@@ -103,3 +105,16 @@ export interface OperationMemo {
   pendingOperation?: string;
   failure?: OperationFailure;
 }
+
+/**
+ * Each operation's workflow type: the name its function is exported under in workflows/index.ts,
+ * which is the name the worker registers it by. Never rename one: running workflows and recorded
+ * histories carry these names.
+ */
+export const WORKFLOW_TYPES = {
+  provision: 'provisionInstance',
+  update: 'updateInstance',
+  deprovision: 'deprovisionInstance',
+  bind: 'bindInstance',
+  unbind: 'unbindInstance',
+} as const satisfies { [T in OperationType]: keyof typeof workflows };
