@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { KubernetesObject } from '../catalog/types.js';
 import type { WatchEventType, WatchHandler } from '../platform/kube/api.js';
 import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 import { HEARTBEAT_MS, watchUntil, type Verdict, type WatchUntil } from './watch-until.js';
@@ -10,9 +9,9 @@ class FakeWatch {
   readonly opened: number[] = [];
   signal: AbortSignal | undefined;
   private onEvent: WatchHandler | undefined;
-  private finish: ((err?: unknown) => void) | undefined;
+  private finish: ((err?: Error) => void) | undefined;
   /** Errors the next watch requests fail with at once, in order. */
-  failNext: unknown[] = [];
+  failNext: Error[] = [];
 
   open = (onEvent: WatchHandler, signal: AbortSignal): Promise<void> => {
     this.opened.push(Date.now());
@@ -27,11 +26,11 @@ class FakeWatch {
   };
 
   emit(type: WatchEventType, name: string, phase: string): void {
-    this.onEvent!(type, { apiVersion: 'v1', kind: 'Thing', metadata: { name, namespace: 'ns' }, status: { phase } } as KubernetesObject);
+    this.onEvent!(type, { apiVersion: 'v1', kind: 'Thing', metadata: { name, namespace: 'ns' }, status: { phase } });
   }
 
   /** The server ends the current watch request. */
-  end(err?: unknown): void {
+  end(err?: Error): void {
     this.finish!(err);
   }
 }
@@ -76,7 +75,7 @@ function untilDone(watch: FakeWatch, overrides: Partial<WatchUntil> = {}): Watch
     ],
     verdict: (): Verdict => (phase === 'Done' ? 'done' : phase === 'Broken' ? { fail: Promise.resolve(new Error('a is broken')) } : 'waiting'),
     deadline: Date.now() + 60_000,
-    atDeadline: async () => new Error(`not done in time: a is ${phase ?? 'not found'}`),
+    atDeadline: () => Promise.resolve(new Error(`not done in time: a is ${phase ?? 'not found'}`)),
     progress: () => ({ phase: phase ?? 'not found' }),
     ...overrides,
   };

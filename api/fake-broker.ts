@@ -73,7 +73,7 @@ export class FakeBroker implements Broker {
   /** Settles as the real broker's async methods do: a failure rejects, it is not thrown. */
   private answer<M extends BrokerMethod>(method: M, args: Args<M>): Promise<Result<M>> {
     this.calls.push({ method, args });
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- willThrow takes non-Errors on purpose: the app must survive whatever a broker rejects with
+    // willThrow takes non-Errors on purpose: the app must survive whatever a broker rejects with.
     if (this.failures.has(method)) return Promise.reject(this.failures.get(method));
     return Promise.resolve(structuredClone(this.results[method]));
   }

@@ -77,7 +77,7 @@ function sampleOf(property: unknown): unknown {
   if (property.default !== undefined) return property.default;
   if (property.const !== undefined) return property.const;
   if (Array.isArray(property.enum) && property.enum.length) return property.enum[0];
-  const type = Array.isArray(property.type) ? property.type[0] : property.type;
+  const type: unknown = Array.isArray(property.type) ? property.type[0] : property.type;
   switch (type) {
     case 'integer':
     case 'number':
@@ -267,7 +267,7 @@ function offers(rendered: Rendered[]): { env: Set<string>; envOpen: boolean; ser
       const name = object.metadata.name;
       const ports = list(isObject(object.spec) ? object.spec.ports : undefined).flatMap((p) => {
         if (typeof p.port !== 'number') return [];
-        const target = p.targetPort === undefined ? p.port : typeof p.targetPort === 'number' ? p.targetPort : containerPorts.get(String(p.targetPort));
+        const target = p.targetPort === undefined ? p.port : typeof p.targetPort === 'number' ? p.targetPort : typeof p.targetPort === 'string' ? containerPorts.get(p.targetPort) : undefined;
         return target === undefined ? [] : [{ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: p.port, targetPort: target }];
       });
       return { name, hostname: `${name}.${object.metadata.namespace ?? SAMPLE_NAMESPACE}.svc.cluster.local`, ports };

@@ -87,6 +87,8 @@ const CASE_SENSITIVE = '(field names are case-sensitive; old API servers matched
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** `Array.isArray` that narrows to `unknown[]`, not `any[]`: the items are unchecked YAML. */
+const isList = (v: unknown): v is unknown[] => Array.isArray(v);
 
 /** Upgrades a copy of the object; an object that needs nothing is returned as is. */
 export function upgradeLegacy(input: KubernetesObject): LegacyUpgrade {
@@ -189,7 +191,7 @@ function fixFields(object: KubernetesObject, apply: boolean): FieldFixed[] {
         const parent = node[parentKey];
         const existing = isObject(parent) ? parent[key] : undefined;
         // Anything but lists where lists belong is left for the API server to refuse: no guessing.
-        if (!Array.isArray(value) || (parent !== undefined && !isObject(parent)) || (existing !== undefined && !Array.isArray(existing))) continue;
+        if (!isList(value) || (parent !== undefined && !isObject(parent)) || (existing !== undefined && !isList(existing))) continue;
         const why = `(${fix.holder} has no field ${fix.field}; old API servers ignored it)`;
         fixed.push({ field: field(fix.field), message: `${existing ? 'merged into' : 'moved to'} ${fix.holder}.${fix.to.join('.')} ${why}` });
         if (!apply) continue;

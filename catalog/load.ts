@@ -29,9 +29,10 @@ export interface LoadResult {
   warnings: CatalogProblem[];
 }
 
-export async function loadCatalog(dir: string): Promise<LoadResult> {
+export function loadCatalog(dir: string): Promise<LoadResult> {
   const root = path.resolve(dir);
-  return loadFrom(directorySource(root), root);
+  // The directory is read synchronously; the executor makes a catalog that fails to load reject.
+  return new Promise((resolve) => resolve(loadFrom(directorySource(root), root)));
 }
 
 /**

@@ -123,7 +123,7 @@ const cache = new WeakMap<readonly string[], Map<string, Tokenized>>();
 export function tokenize(text: string, options: TokenizeOptions): Tokenized {
   const params = options.params ?? NO_PARAMS;
   let byText = cache.get(params);
-  if (!byText) cache.set(params, (byText = new Map()));
+  if (!byText) cache.set(params, (byText = new Map<string, Tokenized>()));
   const key = `${options.scope}\0${text}`;
   let result = byText.get(key);
   if (!result) byText.set(key, (result = tokenizeText(text, options.scope, params)));
@@ -242,8 +242,8 @@ export function substitute(tokens: readonly Token[], text: (p: PlaceholderToken)
 export const REMOVE_FIELD: unique symbol = Symbol('remove field');
 
 export interface LeafContext {
-  /** Any placeholder's value as text. */
-  text(p: PlaceholderToken): string;
+  /** Any placeholder's value as text (a function, not a method: it is handed on detached). */
+  text: (p: PlaceholderToken) => string;
   /** A parameter's own value (validated, defaults applied); undefined when it has none. */
   param(name: string): unknown;
   storageClass: string;
@@ -298,7 +298,7 @@ export function lexJsonTemplate(text: string, options: TokenizeOptions): LexedJs
   // Bindings render the same mapping again and again: lex it once (results are shared, read-only).
   const params = options.params ?? NO_PARAMS;
   let byText = lexCache.get(params);
-  if (!byText) lexCache.set(params, (byText = new Map()));
+  if (!byText) lexCache.set(params, (byText = new Map<string, LexedJson>()));
   const key = `${options.scope}\0${text}`;
   let lexed = byText.get(key);
   if (!lexed) byText.set(key, (lexed = lexJsonText(text, { scope: options.scope, params })));
@@ -408,8 +408,8 @@ function lexString(
 }
 
 export interface JsonContext {
-  /** Any placeholder's value as text (inserted JSON-escaped). */
-  text(p: PlaceholderToken): string;
+  /** Any placeholder's value as text, inserted JSON-escaped (a function, not a method: it is handed on detached). */
+  text: (p: PlaceholderToken) => string;
   /** The JSON objects `$nodes` stands for, already encoded and joined by commas. */
   nodes(): string;
 }

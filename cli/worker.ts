@@ -45,7 +45,7 @@ async function ensureNamespaces(kube: KubeApi, names: string[]): Promise<void> {
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: FIELD_MANAGER });
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 403 && (await kube.get('v1', 'Namespace', undefined, name).catch(() => undefined))) continue;
-      throw new Error(`cannot create namespace ${name} (${(err as Error).message}); create it, or give the broker the right to`);
+      throw new Error(`cannot create namespace ${name} (${(err as Error).message}); create it, or give the broker the right to`, { cause: err });
     }
   }
 }

@@ -16,8 +16,9 @@ const BUNDLER = ['@swc', 'swc-loader', 'source-map-loader', 'terser', 'minimizer
 const bridge = path.join(nodeModules, '@temporalio/core-bridge');
 const BRIDGE_SOURCES = ['sdk-core', 'src', 'bridge-macros', 'Cargo.toml', 'Cargo.lock'];
 
-const { getPrebuiltTargetName } = createRequire(import.meta.url)(path.join(bridge, 'common.js'));
-const target = getPrebuiltTargetName();
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- common.js is untyped CommonJS from the tree being pruned; the JSDoc cast types it, but the rule looks through casts in JS
+const bridgeCommon = /** @type {{ getPrebuiltTargetName: () => string }} */ (createRequire(import.meta.url)(path.join(bridge, 'common.js')));
+const target = bridgeCommon.getPrebuiltTargetName();
 const releases = path.join(bridge, 'releases');
 if (!fs.existsSync(path.join(releases, target, 'index.node'))) {
   throw new Error(`no native library for ${target} in ${releases}: the worker could not start here; nothing removed`);

@@ -65,14 +65,14 @@ export function dynamicServiceFiles(body: { dynamicService: unknown }): Offering
       if (typeof c.name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(c.name)) bad(`${field}.name`, 'is required: a DNS label (lower-case letters, digits, -)');
       if (typeof c.image !== 'string' || c.image.trim() === '') bad(`${field}.image`, 'is required: a non-empty string');
       const container = withoutEmpty(c);
-      if (Array.isArray(c.ports)) container.ports = c.ports.map((p) => (isObject(p) ? withoutEmpty(p) : p));
-      if (Array.isArray(c.env)) container.env = c.env.map((e) => (isObject(e) && e.value === '' ? e : isObject(e) ? withoutEmpty(e) : e));
+      if (Array.isArray(c.ports)) container.ports = c.ports.map((p: unknown) => (isObject(p) ? withoutEmpty(p) : p));
+      if (Array.isArray(c.env)) container.env = c.env.map((e: unknown) => (isObject(e) && e.value === '' ? e : isObject(e) ? withoutEmpty(e) : e));
       if (isObject(c.resources) && Object.keys(c.resources).length === 0) delete container.resources;
       containers.push(container);
     });
   }
 
-  const containerPorts = containers.flatMap((c) => (Array.isArray(c.ports) ? c.ports : [])).filter(isObject);
+  const containerPorts = containers.flatMap((c): unknown[] => (Array.isArray(c.ports) ? c.ports : [])).filter(isObject);
   let servicePorts: Json[] = [];
   if (d.servicePorts !== undefined && d.servicePorts !== null && !Array.isArray(d.servicePorts)) bad('servicePorts', 'must be an array of Kubernetes service ports');
   else if (Array.isArray(d.servicePorts) && d.servicePorts.length > 0) {
@@ -90,9 +90,9 @@ export function dynamicServiceFiles(body: { dynamicService: unknown }): Offering
     });
   } else {
     // No service ports: every container port, as itself.
-    servicePorts = containerPorts
-      .filter((p) => Number.isInteger(p.containerPort))
-      .map((p) => ({ name: `port-${p.containerPort}`, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP', port: p.containerPort, targetPort: p.containerPort }));
+    servicePorts = containerPorts.flatMap(({ containerPort: port, protocol }) =>
+      typeof port === 'number' && Number.isInteger(port) ? [{ name: `port-${port}`, protocol: typeof protocol === 'string' ? protocol : 'TCP', port, targetPort: port }] : [],
+    );
   }
   if (d.credentialMappings !== undefined && d.credentialMappings !== null && !isObject(d.credentialMappings)) bad('credentialMappings', 'must be an object');
   if (problems.length) throw new OfferingRejected(400, problems);

@@ -34,7 +34,7 @@ function kubeConfigOf(target: ClusterTarget, env: KubeSettings): KubeConfig {
       }
     }
   } catch (err) {
-    throw new Error(`cluster ${target.name}: ${(err as Error).message}`);
+    throw new Error(`cluster ${target.name}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -52,7 +52,7 @@ export class KubeClusters {
       try {
         apis.set(target.name, new KubeApi(kc));
       } catch (err) {
-        throw new Error(`cluster ${target.name}: ${(err as Error).message}`);
+        throw new Error(`cluster ${target.name}: ${(err as Error).message}`, { cause: err });
       }
     }
     return new KubeClusters(apis, config.defaultCluster);

@@ -13,7 +13,7 @@ const offering = (id: string, name: string, addedAt: string): StoredOffering => 
 });
 
 function live(stored: StoredOffering[]) {
-  const store = { list: async () => ({ offerings: stored }) } as unknown as OfferingStore;
+  const store = { list: () => Promise.resolve({ offerings: stored }) } as unknown as OfferingStore;
   return new LiveCatalog(empty, store, createLogger('silent'));
 }
 
@@ -44,7 +44,7 @@ describe('LiveCatalog', () => {
     expect(catalog.osbCatalog.services.map((s) => s.id)).toEqual(['b']);
   });
 
-  it('serves the same offerings whatever order two colliding ones arrive in (as two replicas would)', async () => {
+  it('serves the same offerings whatever order two colliding ones arrive in (as two replicas would)', () => {
     const older = offering('a', 'kv', '2026-01-01T00:00:00Z');
     const newer = offering('b', 'kv', '2026-01-02T00:00:00Z');
     const first = live([]);

@@ -10,7 +10,46 @@ export interface Readiness {
   detail: string;
 }
 
-type Obj = KubernetesObject & { spec?: Record<string, any>; status?: Record<string, any> };
+interface Condition {
+  type: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } };
+}
+
+// The fields read below, of every workload kind. Counts stay `unknown`: `num` checks them.
+interface WorkloadSpec {
+  replicas?: unknown;
+  updateStrategy?: { type?: string };
+}
+
+interface WorkloadStatus {
+  observedGeneration?: unknown;
+  replicas?: unknown;
+  updatedReplicas?: unknown;
+  availableReplicas?: unknown;
+  readyReplicas?: unknown;
+  currentRevision?: string;
+  updateRevision?: string;
+  desiredNumberScheduled?: unknown;
+  numberReady?: unknown;
+  updatedNumberScheduled?: unknown;
+  succeeded?: unknown;
+  conditions?: Condition[];
+  phase?: string;
+  reason?: string;
+  message?: string;
+  initContainerStatuses?: ContainerStatus[];
+  containerStatuses?: ContainerStatus[];
+}
+
+type Obj = KubernetesObject & { spec?: WorkloadSpec; status?: WorkloadStatus };
 
 const num = (v: unknown, fallback = 0) => (typeof v === 'number' ? v : fallback);
 
@@ -19,16 +58,15 @@ function generationObserved(o: Obj): boolean {
   return num(o.status?.observedGeneration, 0) >= generation;
 }
 
-function condition(o: Obj, type: string): { status?: string; reason?: string; message?: string } | undefined {
-  const conditions = (o.status?.conditions ?? []) as { type: string; status?: string; reason?: string; message?: string }[];
-  return conditions.find((c) => c.type === type);
+function condition(o: Obj, type: string): Condition | undefined {
+  return o.status?.conditions?.find((c) => c.type === type);
 }
 
 export function readiness(obj: KubernetesObject): Readiness {
   const o = obj as Obj;
   const name = `${o.kind} ${o.metadata.name}`;
   const replicas = num(o.spec?.replicas, 1);
-  const s = o.status ?? {};
+  const s: WorkloadStatus = o.status ?? {};
   switch (o.kind) {
     case 'Deployment': {
       if (!generationObserved(o)) return { ready: false, detail: `${name}: waiting for the controller` };
@@ -77,15 +115,11 @@ export function readiness(obj: KubernetesObject): Readiness {
 /** Why a pod is not ready, for a failure description: scheduling, image pulls, crashes, probes. */
 export function podDiagnosis(pod: KubernetesObject): string | undefined {
   const p = pod as Obj;
-  const s = p.status ?? {};
+  const s: WorkloadStatus = p.status ?? {};
   if (readiness(pod).ready) return undefined;
   const scheduled = condition(p, 'PodScheduled');
   if (scheduled?.status === 'False') return `pod ${p.metadata.name} not scheduled: ${scheduled.message ?? scheduled.reason ?? ''}`;
-  const states = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])] as {
-    name: string;
-    ready?: boolean;
-    state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } };
-  }[];
+  const states = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])];
   const reasons = states
     .filter((c) => !c.ready)
     .map((c) => {

@@ -93,7 +93,12 @@ export class AesGcmCodec implements PayloadCodec {
    * workflow, or the workflow of an activity). Without a context (the SDK's workflow task failures,
    * /codec/encode) to the empty id: decodable for inspection, refused by any workflow.
    */
-  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+  encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    // PayloadCodec is asynchronous, the work here is not: the executor turns a throw into a rejection.
+    return new Promise((resolve) => resolve(this.encodeNow(payloads, context)));
+  }
+
+  private encodeNow(payloads: Payload[], context?: SerializationContext): Payload[] {
     const key = this.keys.get(this.currentKeyId)!;
     const workflowId = context?.workflowId ?? '';
     return payloads.map((payload) => {
@@ -111,7 +116,11 @@ export class AesGcmCodec implements PayloadCodec {
    * binding existed) decode. Without one (/codec), a payload decodes for the workflow its metadata
    * names, which the authentication tag covers.
    */
-  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+  decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    return new Promise((resolve) => resolve(this.decodeNow(payloads, context)));
+  }
+
+  private decodeNow(payloads: Payload[], context?: SerializationContext): Payload[] {
     return payloads.map((payload) => {
       const metadata = payload.metadata ?? {};
       if (str(metadata['encoding']) !== ENCODING) {

@@ -12,16 +12,16 @@ function server(have: string[], behaviour: 'add' | 'refuse' | 'race' = 'add') {
   const attributes = new Set(have);
   const added: string[][] = [];
   const operatorService = {
-    listSearchAttributes: async () => ({ customAttributes: Object.fromEntries([...attributes].map((a) => [a, 2])) }),
-    addSearchAttributes: async ({ searchAttributes }: { searchAttributes: Record<string, number> }) => {
-      if (behaviour === 'refuse') throw new Error('7 PERMISSION_DENIED: Request unauthorized.');
+    listSearchAttributes: () => Promise.resolve({ customAttributes: Object.fromEntries([...attributes].map((a) => [a, 2])) }),
+    addSearchAttributes: ({ searchAttributes }: { searchAttributes: Record<string, number> }) => {
+      if (behaviour === 'refuse') return Promise.reject(new Error('7 PERMISSION_DENIED: Request unauthorized.'));
       if (behaviour === 'race') {
         for (const a of Object.keys(searchAttributes)) attributes.add(a);
-        throw new Error('6 ALREADY_EXISTS: Search attribute KbBindingId already exists.');
+        return Promise.reject(new Error('6 ALREADY_EXISTS: Search attribute KbBindingId already exists.'));
       }
       added.push(Object.keys(searchAttributes));
       for (const a of Object.keys(searchAttributes)) attributes.add(a);
-      return {};
+      return Promise.resolve({});
     },
   };
   return { connection: { operatorService } as never, added };

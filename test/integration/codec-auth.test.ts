@@ -10,6 +10,7 @@ import { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSelector } from '../../catalog/labels.js';
+import type { KubernetesObject } from '../../catalog/types.js';
 import { instanceWorkflowId } from '../../platform/temporal/ids.js';
 import { BrokerProcesses } from './helpers/processes.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
@@ -111,7 +112,7 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
   async function snapshot(id: string) {
     const lists = await Promise.all(
       ([['v1', 'Secret'], ['apps/v1', 'Deployment'], ['v1', 'Service']] as const).map(([v, k]) =>
-        kube.list(v, k, broker.env['INSTANCE_NAMESPACE'], { labelSelector: instanceSelector(id) }),
+        kube.list<KubernetesObject & { metadata: { uid?: string } }>(v, k, broker.env['INSTANCE_NAMESPACE'], { labelSelector: instanceSelector(id) }),
       ),
     );
     const objects = lists.flatMap((l) => l.items.map((o) => `${o.kind ?? ''}/${o.metadata.name}/${o.metadata.uid ?? ''}`)).sort();

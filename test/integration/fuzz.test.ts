@@ -87,7 +87,7 @@ const endpoint = (instance: string, binding: string) =>
 const goodHeaders = { Authorization: AUTH, 'X-Broker-API-Version': '2.17', 'Content-Type': 'application/json' };
 const query = fc.oneof(
   fc.constant('?accepts_incomplete=true'),
-  fc.record({ accepts_incomplete: fc.string(), service_id: fc.string(), plan_id: fc.string(), operation: fc.string() }, { requiredKeys: [] }).map((q) => `?${new URLSearchParams(q as Record<string, string>)}`),
+  fc.record({ accepts_incomplete: fc.string(), service_id: fc.string(), plan_id: fc.string(), operation: fc.string() }, { requiredKeys: [] }).map((q) => `?${new URLSearchParams(q as Record<string, string>).toString()}`),
 );
 
 /** Every case has at least one defect that alone makes it a 4xx. */

@@ -152,7 +152,7 @@ describe('offerings added at runtime', () => {
     one.worker = undefined;
     await one.startApi();
     await one.startWorker();
-    await eventually('the new worker to start', async () => (count(one.logs, 'worker started') > started ? true : undefined), 60_000);
+    await eventually('the new worker to start', () => (count(one.logs, 'worker started') > started ? true : undefined), 60_000);
     expect(await catalogIds(one)).toEqual(expect.arrayContaining([MONGO_ID, KV_ID]));
     const again = await one.osb.bind(id, 'b2-' + suffix(), { service_id: MONGO_ID, plan_id: MONGO_PLAN });
     expect(again.status).toBe(201);

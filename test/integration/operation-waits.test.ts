@@ -34,7 +34,7 @@ describe('waitForClose', () => {
         connection: nativeConnection,
         taskQueue,
         workflowsPath: fileURLToPath(new URL('./fixtures/echo-workflow.ts', import.meta.url)),
-        activities: { shout: async (text: string) => text.toUpperCase() },
+        activities: { shout: (text: string) => Promise.resolve(text.toUpperCase()) },
       });
       // Shared by concurrent callers; the worker completes the run meanwhile.
       const polls = new SharedPolls(client);

@@ -93,7 +93,7 @@ describe('admin routes and CLI', () => {
     expect((await admin('GET', '/pods?org=other')).body.pods).toEqual([]);
   });
 
-  it('the CLI lists and shows instances and pods', async () => {
+  it('the CLI lists and shows instances and pods', () => {
     const list = cli('instances', 'list');
     expect(list.stderr).toBe('');
     expect(list.status).toBe(0);

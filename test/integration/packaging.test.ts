@@ -327,7 +327,7 @@ describe('docker-compose.yml', () => {
     const run = (args: string[]) => spawnSync(cli, args, { encoding: 'utf8' });
     const startServerProcess = async () => {
       const child = spawn(cli, serverArgs, { stdio: 'ignore' });
-      await eventually('the dev server to be healthy', async () => (run(health).status === 0 ? true : undefined), 60_000);
+      await eventually('the dev server to be healthy', () => (run(health).status === 0 ? true : undefined), 60_000);
       return child;
     };
     const stop = (child: ReturnType<typeof spawn>) => new Promise<void>((resolve) => {

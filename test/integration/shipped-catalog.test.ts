@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceSelector } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
-import type { Plan, ServiceOffering } from '../../catalog/types.js';
+import type { KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { RECORD_INSTANCE_LABEL, RECORD_LABEL } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
@@ -44,10 +44,10 @@ function otherMemory(plan: Plan, current: unknown): string {
 
 /** Every value of the instance's Secrets, decoded: the passwords credentials must carry. */
 async function secretValues(instanceId: string): Promise<string[]> {
-  const secrets = await kube.list<{ data?: Record<string, string> } & any>('v1', 'Secret', broker.config.INSTANCE_NAMESPACE, {
+  const secrets = await kube.list<KubernetesObject & { data?: Record<string, string> }>('v1', 'Secret', broker.config.INSTANCE_NAMESPACE, {
     labelSelector: instanceSelector(instanceId),
   });
-  return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v as string, 'base64').toString('utf8')));
+  return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
 }
 
 async function lifecycle(service: ServiceOffering, plan: Plan) {

@@ -147,7 +147,7 @@ describe('Temporal dev server', () => {
       connection: nativeConnection,
       taskQueue,
       workflowsPath: fileURLToPath(new URL('./fixtures/echo-workflow.ts', import.meta.url)),
-      activities: { shout: async (text: string) => text.toUpperCase() },
+      activities: { shout: (text: string) => Promise.resolve(text.toUpperCase()) },
     });
     const connection = await Connection.connect({ address: env['TEMPORAL_ADDRESS'] });
     const client = new Client({ connection });

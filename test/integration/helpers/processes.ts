@@ -72,7 +72,7 @@ export class BrokerProcesses {
 
   async startWorker(): Promise<void> {
     this.worker = this.spawn('worker');
-    await eventually('the worker to start', async () => (this.logs.includes('worker started') ? true : undefined), 60_000).catch((err: Error) => {
+    await eventually('the worker to start', () => (this.logs.includes('worker started') ? true : undefined), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}; it printed:\n${this.logs.slice(-3000)}`);
     });
   }
