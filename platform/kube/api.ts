@@ -236,13 +236,20 @@ export class KubeApi {
   /**
    * Deletes every object of a kind that matches the selector, in one request. Returns the objects
    * it deleted (the API server answers with their list), or undefined when the answer was a bare
-   * Status and does not say.
+   * Status and does not say. `Foreground`: each object stays, being deleted, until the garbage
+   * collector has removed what it owns; `Background` (default): it goes at once, its dependents after.
    */
-  async deleteCollection(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<KubernetesObject[] | undefined> {
+  async deleteCollection(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector: string,
+    propagationPolicy: 'Background' | 'Foreground' = 'Background',
+  ): Promise<KubernetesObject[] | undefined> {
     const path = await this.path(apiVersion, kind, namespace);
     const answer = await this.request<{ items?: KubernetesObject[] } | undefined>('DELETE', path, {
       query: { labelSelector },
-      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
     });
     return answer?.items;
   }
