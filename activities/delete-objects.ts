@@ -8,7 +8,7 @@ import type { KubeApi, WatchEventType } from '../platform/kube/api.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { clusterClient, NON_RETRYABLE, step } from './failures.js';
+import { byDeadline, clusterClient, NON_RETRYABLE, step } from './failures.js';
 import {
   kindsToListFirst,
   kindsToRelist,
@@ -77,6 +77,45 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
     return { remaining: [], unlisted: [] };
   }
 
+  /** waitInstanceGone's loop: list owners first, delete what is new, watch what is being deleted. */
+  async function waitGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
+    const ctx = Context.current();
+    const kube = clusterClient(clusters, input.cluster, input.instanceId);
+    // Only the kinds that had objects (not those removed at once) and what their controllers
+    // make; then only the kinds still there and what their controllers make (the 13 empty lists
+    // per deprovision were most of its requests).
+    // A kind of a plan since removed from the catalog may be among those found.
+    const kinds = unionKinds(currentKinds(), input.found ?? []);
+    let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
+    for (;;) {
+      const only = listed;
+      const { remaining, unlisted } = await step(`list the objects of instance ${input.instanceId}`, () =>
+        listOwnersFirst(kube, input.instanceId, input.namespace, only),
+      );
+      if (remaining.length === 0) return;
+      listed = unionKinds(kindsToRelist(kinds, remaining.map((l) => l.kind)), unlisted);
+      const left = remaining.flatMap((l) => l.objects);
+      const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
+      ctx.heartbeat(progress);
+      if (Date.now() >= input.deadline) {
+        throw ApplicationFailure.nonRetryable(
+          `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
+          NON_RETRYABLE.notGone,
+        );
+      }
+      // Something new, not yet being deleted (a controller made it): delete its kind again.
+      const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
+      await step('delete leftovers', () =>
+        Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
+      );
+      await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
+        timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
+        cancelled: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(progress),
+      });
+    }
+  }
+
   return {
     /**
      * Asks Kubernetes to delete everything labelled with the instance: one request per kind it
@@ -101,42 +140,8 @@ export function createDeleteActivities({ clusters, catalog, settings }: Activity
      * Waits until no object of the instance is left; deletes again what reappears. `found`: the
      * kinds deleteInstanceObjects found objects of (absent in older histories: every kind).
      */
-    async waitInstanceGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
-      const ctx = Context.current();
-      const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      // Only the kinds that had objects (not those removed at once) and what their controllers
-      // make; then only the kinds still there and what their controllers make (the 13 empty lists
-      // per deprovision were most of its requests).
-      // A kind of a plan since removed from the catalog may be among those found.
-      const kinds = unionKinds(currentKinds(), input.found ?? []);
-      let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
-      for (;;) {
-        const only = listed;
-        const { remaining, unlisted } = await step(`list the objects of instance ${input.instanceId}`, () =>
-          listOwnersFirst(kube, input.instanceId, input.namespace, only),
-        );
-        if (remaining.length === 0) return;
-        listed = unionKinds(kindsToRelist(kinds, remaining.map((l) => l.kind)), unlisted);
-        const left = remaining.flatMap((l) => l.objects);
-        const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
-        ctx.heartbeat(progress);
-        if (Date.now() >= input.deadline) {
-          throw ApplicationFailure.nonRetryable(
-            `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
-            NON_RETRYABLE.notGone,
-          );
-        }
-        // Something new, not yet being deleted (a controller made it): delete its kind again.
-        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-        await step('delete leftovers', () =>
-          Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
-        );
-        await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
-          timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
-          cancelled: ctx.cancellationSignal,
-          heartbeat: () => ctx.heartbeat(progress),
-        });
-      }
+    waitInstanceGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
+      return byDeadline(input.deadline, () => waitGone(input));
     },
 
     /** After an update: deletes the instance's objects that the applied plan no longer has. */
