@@ -23,9 +23,13 @@ describe('removedAtOnce', () => {
   // A deletecollection answers with each object as it was before the delete.
   const meta = (metadata: Record<string, unknown>) => ({ metadata: { name: 'x', ...metadata } });
 
-  it('is true of an object without finalizers, of any kind but Pod', () => {
+  it('is true of an object without finalizers, of any kind but Pod and the workloads', () => {
     expect(removedAtOnce('Secret', meta({}))).toBe(true);
-    expect(removedAtOnce('Deployment', meta({ finalizers: [] }))).toBe(true);
+    expect(removedAtOnce('Service', meta({ finalizers: [] }))).toBe(true);
+  });
+
+  it('is false of a workload: deleted in the foreground, it stays until what it made is gone', () => {
+    for (const kind of ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']) expect(removedAtOnce(kind, meta({})), kind).toBe(false);
   });
 
   it('is false of a Pod (graceful deletion), an object with finalizers, or one already being deleted', () => {

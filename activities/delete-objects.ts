@@ -8,8 +8,19 @@ import type { KubeApi, WatchEventType } from '../platform/kube/api.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
-import { clusterClient, NON_RETRYABLE, step } from './failures.js';
-import { kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds, type FoundKind, type KindRef } from '../platform/kube/owned-kinds.js';
+import { byDeadline, clusterClient, NON_RETRYABLE, step } from './failures.js';
+import {
+  kindsToListFirst,
+  kindsToRelist,
+  kindsToSweep,
+  listingGenerations,
+  makesObjects,
+  sweepRounds,
+  sweptKinds,
+  unionKinds,
+  type FoundKind,
+  type KindRef,
+} from '../platform/kube/owned-kinds.js';
 import { refKey, refOf } from './refs.js';
 import { createVerifier } from './verify.js';
 
@@ -55,6 +66,59 @@ export function createDeleteActivities(deps: ActivityDeps) {
     return lists.filter((l) => l.objects.length > 0);
   }
 
+  /**
+   * Lists the kinds owners first (listingGenerations), up to the first generation that has
+   * objects: those, and the kinds it did not look at yet. Empty: nothing is left, and every kind
+   * was looked at after every kind that could make it was seen empty.
+   */
+  async function listOwnersFirst(kube: KubeApi, instanceId: string, namespace: string, kinds: KindRef[]) {
+    const generations = listingGenerations(kinds);
+    for (const [i, generation] of generations.entries()) {
+      const remaining = await listInstanceObjects(kube, instanceId, namespace, generation);
+      if (remaining.length > 0) return { remaining, unlisted: generations.slice(i + 1).flat() };
+    }
+    return { remaining: [], unlisted: [] };
+  }
+
+  /** waitInstanceGone's loop: list owners first, delete what is new, watch what is being deleted. */
+  async function waitGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
+    const ctx = Context.current();
+    const kube = clusterClient(clusters, input.cluster, input.instanceId);
+    // Only the kinds that had objects (not those removed at once) and what their controllers
+    // make; then only the kinds still there and what their controllers make (the 13 empty lists
+    // per deprovision were most of its requests).
+    // A kind of a plan since removed from the catalog may be among those found.
+    const kinds = unionKinds(currentKinds(), input.found ?? []);
+    let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
+    for (;;) {
+      const only = listed;
+      const { remaining, unlisted } = await step(`list the objects of instance ${input.instanceId}`, () =>
+        listOwnersFirst(kube, input.instanceId, input.namespace, only),
+      );
+      if (remaining.length === 0) return;
+      listed = unionKinds(kindsToRelist(kinds, remaining.map((l) => l.kind)), unlisted);
+      const left = remaining.flatMap((l) => l.objects);
+      const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
+      ctx.heartbeat(progress);
+      if (Date.now() >= input.deadline) {
+        throw ApplicationFailure.nonRetryable(
+          `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
+          NON_RETRYABLE.notGone,
+        );
+      }
+      // Something new, not yet being deleted (a controller made it): delete its kind again.
+      const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
+      await step('delete leftovers', () =>
+        Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
+      );
+      await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
+        timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
+        cancelled: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(progress),
+      });
+    }
+  }
+
   return {
     /**
      * Asks Kubernetes to delete everything labelled with the instance: one request per kind it
@@ -82,41 +146,7 @@ export function createDeleteActivities(deps: ActivityDeps) {
      */
     async waitInstanceGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
       await verify.objects(input, ['provision', 'deprovision']);
-      const ctx = Context.current();
-      const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      // Only the kinds that had objects (not those removed at once) and what their controllers
-      // make; then only the kinds still there and what their controllers make (the 13 empty lists
-      // per deprovision were most of its requests).
-      // A kind of a plan since removed from the catalog may be among those found.
-      const kinds = unionKinds(currentKinds(), input.found ?? []);
-      let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
-      for (;;) {
-        const only = listed;
-        const remaining = await step(`list the objects of instance ${input.instanceId}`, () =>
-          listInstanceObjects(kube, input.instanceId, input.namespace, only),
-        );
-        if (remaining.length === 0) return;
-        listed = kindsToRelist(kinds, remaining.map((l) => l.kind));
-        const left = remaining.flatMap((l) => l.objects);
-        const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
-        ctx.heartbeat(progress);
-        if (Date.now() >= input.deadline) {
-          throw ApplicationFailure.nonRetryable(
-            `objects of instance ${input.instanceId} are still there: ${left.slice(0, 10).map(stuckReason).join('; ')}`,
-            NON_RETRYABLE.notGone,
-          );
-        }
-        // Something new, not yet being deleted (a controller made it): delete its kind again.
-        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-        await step('delete leftovers', () =>
-          Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
-        );
-        await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
-          timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
-          cancelled: ctx.cancellationSignal,
-          heartbeat: () => ctx.heartbeat(progress),
-        });
-      }
+      return byDeadline(input.deadline, () => waitGone(input));
     },
 
     /** After an update: deletes the instance's objects that the applied plan no longer has. */
@@ -148,7 +178,7 @@ export function createDeleteActivities(deps: ActivityDeps) {
 async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<'none' | 'gone' | 'left'> {
   try {
     // Cluster-scoped kinds (Namespace) ignore the namespace.
-    const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector);
+    const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector, makesObjects(k) ? 'Foreground' : 'Background');
     if (deleted === undefined) return 'left';
     if (deleted.length === 0) return 'none';
     return deleted.every((o) => removedAtOnce(k.kind, o)) ? 'gone' : 'left';
@@ -168,11 +198,12 @@ async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector
 /**
  * Whether a `deletecollection` removed this object of `kind` outright. Its answer holds each
  * object as it was before the delete (items carry no kind): one with finalizers stays until they
- * are done, a Pod until its kubelet (KWOK here) confirms the graceful deletion, one already being
- * deleted until that ends.
+ * are done, a Pod until its kubelet (KWOK here) confirms the graceful deletion, a workload
+ * (deleted in the foreground) until what it made is gone, one already being deleted until that ends.
  */
 export function removedAtOnce(kind: string, o: Pick<KubernetesObject, 'metadata'>): boolean {
-  return kind !== 'Pod' && !o.metadata.deletionTimestamp && !((o.metadata.finalizers as unknown[] | undefined)?.length);
+  if (kind === 'Pod' || makesObjects({ kind })) return false;
+  return !o.metadata.deletionTimestamp && !((o.metadata.finalizers as unknown[] | undefined)?.length);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { KubeApi } from '../platform/kube/api.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import { fieldManagerFor } from './apply-objects.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
-import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { byDeadline, clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { findPlanNow } from './plans.js';
 import { createVerifier } from './verify.js';
@@ -53,58 +53,61 @@ const GONE_WAIT_MS = 30_000;
 export function createLifecycleHookActivities(deps: ActivityDeps) {
   const { clusters, records, catalog, settings } = deps;
   const verify = createVerifier(deps);
+
+  async function runHook(input: HookInput): Promise<HookResult> {
+    const ctx = Context.current();
+    if (input.planId !== undefined) {
+      // A plan of an offering added at runtime that this worker has not seen yet: look again.
+      if (!planById(catalog, input.planId) && catalog.refresh) await catalog.refresh();
+      if (!planById(catalog, input.planId)?.hooks?.[input.event]) return { jobs: [] };
+    }
+    const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
+    await verify.hook(input, stored?.record);
+    // Deleted meanwhile: there is nothing to run the hook against.
+    if (!stored) return { jobs: [] };
+    const { record } = stored;
+    const found = await findPlanNow(catalog, record.serviceId, record.planId);
+    if (!found) {
+      throw ApplicationFailure.nonRetryable(
+        `plan ${record.planId} of instance ${input.instanceId} is not in the broker's catalog; restore it in the catalog to operate this instance`,
+        NON_RETRYABLE.invalidInput,
+      );
+    }
+    if (!found.plan.hooks?.[input.event]) return { jobs: [] };
+    const kube = clusterClient(clusters, record.cluster, record.instanceId);
+    let jobs: KubernetesObject[];
+    try {
+      jobs = renderHookJobs(found.service, found.plan, input.event, instanceValues(stored, settings), input.bindingId);
+    } catch (err) {
+      if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(`${input.event} hook: ${err.message}`, NON_RETRYABLE.invalidInput);
+      throw err;
+    }
+    // Activities of a workflow always have one; a standalone run (tests) counts as its own run.
+    const runId = ctx.info.workflowExecution?.runId ?? ctx.info.activityId;
+    const namespace = record.namespace;
+    const selector = hookSelector(input.instanceId, input.event, input.bindingId);
+    const names = jobs.map((j) => j.metadata.name);
+    for (const [i, job] of jobs.entries()) {
+      job.metadata.annotations = { ...job.metadata.annotations, [HOOK_RUN_ANNOTATION]: runId };
+      await startJob(kube, job, input.event, input.instanceId, runId, input.deadline);
+      await waitJob(kube, ctx, {
+        event: input.event,
+        namespace,
+        name: job.metadata.name,
+        selector,
+        deadline: input.deadline,
+        notStarted: names.slice(i + 1),
+      });
+    }
+    // All succeeded: they would only pile up (their pods go with them). By the labels, never by
+    // name: a Job of that name may be another instance's.
+    await step(`delete the finished ${input.event} Jobs`, () => kube.deleteCollection(JOB.apiVersion, JOB.kind, namespace, selector));
+    return { jobs: names };
+  }
+
   return {
     /** Runs the hook's Jobs of the event; a no-op when the plan has none. */
-    async runHookJobs(input: HookInput): Promise<HookResult> {
-      const ctx = Context.current();
-      if (input.planId !== undefined) {
-        // A plan of an offering added at runtime that this worker has not seen yet: look again.
-        if (!planById(catalog, input.planId) && catalog.refresh) await catalog.refresh();
-        if (!planById(catalog, input.planId)?.hooks?.[input.event]) return { jobs: [] };
-      }
-      const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
-      await verify.hook(input, stored?.record);
-      // Deleted meanwhile: there is nothing to run the hook against.
-      if (!stored) return { jobs: [] };
-      const { record } = stored;
-      const found = await findPlanNow(catalog, record.serviceId, record.planId);
-      if (!found) {
-        throw ApplicationFailure.nonRetryable(
-          `plan ${record.planId} of instance ${input.instanceId} is not in the broker's catalog; restore it in the catalog to operate this instance`,
-          NON_RETRYABLE.invalidInput,
-        );
-      }
-      if (!found.plan.hooks?.[input.event]) return { jobs: [] };
-      const kube = clusterClient(clusters, record.cluster, record.instanceId);
-      let jobs: KubernetesObject[];
-      try {
-        jobs = renderHookJobs(found.service, found.plan, input.event, instanceValues(stored, settings), input.bindingId);
-      } catch (err) {
-        if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(`${input.event} hook: ${err.message}`, NON_RETRYABLE.invalidInput);
-        throw err;
-      }
-      // Activities of a workflow always have one; a standalone run (tests) counts as its own run.
-      const runId = ctx.info.workflowExecution?.runId ?? ctx.info.activityId;
-      const namespace = record.namespace;
-      const selector = hookSelector(input.instanceId, input.event, input.bindingId);
-      const names = jobs.map((j) => j.metadata.name);
-      for (const [i, job] of jobs.entries()) {
-        job.metadata.annotations = { ...job.metadata.annotations, [HOOK_RUN_ANNOTATION]: runId };
-        await startJob(kube, job, input.event, input.instanceId, runId, input.deadline);
-        await waitJob(kube, ctx, {
-          event: input.event,
-          namespace,
-          name: job.metadata.name,
-          selector,
-          deadline: input.deadline,
-          notStarted: names.slice(i + 1),
-        });
-      }
-      // All succeeded: they would only pile up (their pods go with them). By the labels, never by
-      // name: a Job of that name may be another instance's.
-      await step(`delete the finished ${input.event} Jobs`, () => kube.deleteCollection(JOB.apiVersion, JOB.kind, namespace, selector));
-      return { jobs: names };
-    },
+    runHookJobs: (input: HookInput) => byDeadline(input.deadline, () => runHook(input)),
 
     /**
      * A binding's hook leftovers: its bind and unbind Jobs (and so their pods) and the Secret the

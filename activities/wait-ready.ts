@@ -7,7 +7,7 @@ import type { KubernetesObject } from '../catalog/types.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import type { KubeApi } from '../platform/kube/api.js';
-import { clusterClient, NON_RETRYABLE } from './failures.js';
+import { byDeadline, clusterClient, NON_RETRYABLE } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { refKey } from './refs.js';
 import { WATCH_SECONDS, watchUntil } from './watch-until.js';
@@ -38,66 +38,68 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps) {
     return [...pending, ...pods].join('; ');
   }
 
-  return {
-    async waitInstanceReady(input: WaitReadyInput): Promise<void> {
-      const ctx = Context.current();
-      const kube = clusterClient(clusters, input.cluster, input.instanceId);
-      const workloads = input.objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
-      if (workloads.length === 0) return;
-      const wanted = new Set(workloads.map(refKey));
-      const seen = new Map<string, KubernetesObject>();
-      const kinds = [...new Map(workloads.map((w) => [`${w.apiVersion}/${w.kind}`, w])).values()];
-      const status = () => {
-        const pending: string[] = [];
-        let failed: string | undefined;
-        for (const key of wanted) {
-          const obj = seen.get(key);
-          if (!obj) {
-            pending.push(`${key.split('/')[0]} ${key.split('/').at(-1)}: not found yet`);
-            continue;
-          }
-          const r = readiness(obj);
-          if (r.failed) failed = r.detail;
-          if (!r.ready) pending.push(r.detail);
+  async function waitReady(input: WaitReadyInput): Promise<void> {
+    const ctx = Context.current();
+    const kube = clusterClient(clusters, input.cluster, input.instanceId);
+    const workloads = input.objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+    if (workloads.length === 0) return;
+    const wanted = new Set(workloads.map(refKey));
+    const seen = new Map<string, KubernetesObject>();
+    const kinds = [...new Map(workloads.map((w) => [`${w.apiVersion}/${w.kind}`, w])).values()];
+    const status = () => {
+      const pending: string[] = [];
+      let failed: string | undefined;
+      for (const key of wanted) {
+        const obj = seen.get(key);
+        if (!obj) {
+          pending.push(`${key.split('/')[0]} ${key.split('/').at(-1)}: not found yet`);
+          continue;
         }
-        return { pending, failed };
-      };
+        const r = readiness(obj);
+        if (r.failed) failed = r.detail;
+        if (!r.ready) pending.push(r.detail);
+      }
+      return { pending, failed };
+    };
 
-      await watchUntil(ctx, {
-        watches: kinds.map((target) => ({
-          what: `watch ${target.kind}s of instance ${input.instanceId}`,
-          // A new watch lists the kind's objects again.
-          onStart: () => {
-            for (const key of [...seen.keys()]) if (key.startsWith(`${target.kind}/`)) seen.delete(key);
-          },
-          open: (onEvent, signal) =>
-            kube.watch(
-              target.apiVersion,
-              target.kind,
-              input.namespace,
-              { labelSelector: instanceSelector(input.instanceId), timeoutSeconds: WATCH_SECONDS },
-              onEvent,
-              signal,
-            ),
-          onEvent: (type, obj) => {
-            const key = refKey({ kind: obj.kind ?? target.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
-            if (type === 'DELETED') seen.delete(key);
-            else if (type !== 'BOOKMARK') seen.set(key, { ...obj, kind: target.kind });
-          },
-        })),
-        verdict: () => {
-          const { pending, failed } = status();
-          if (failed) return { fail: ApplicationFailure.nonRetryable(`instance ${input.instanceId} cannot become ready: ${failed}`, NON_RETRYABLE.notReady) };
-          return pending.length === 0 ? 'done' : 'waiting';
+    await watchUntil(ctx, {
+      watches: kinds.map((target) => ({
+        what: `watch ${target.kind}s of instance ${input.instanceId}`,
+        // A new watch lists the kind's objects again.
+        onStart: () => {
+          for (const key of [...seen.keys()]) if (key.startsWith(`${target.kind}/`)) seen.delete(key);
         },
-        deadline: input.deadline,
-        atDeadline: async () =>
-          ApplicationFailure.nonRetryable(
-            `instance ${input.instanceId} was not ready within its deadline: ${await diagnose(kube, input.instanceId, input.namespace, status().pending)}`,
-            NON_RETRYABLE.notReady,
+        open: (onEvent, signal) =>
+          kube.watch(
+            target.apiVersion,
+            target.kind,
+            input.namespace,
+            { labelSelector: instanceSelector(input.instanceId), timeoutSeconds: WATCH_SECONDS },
+            onEvent,
+            signal,
           ),
-        progress: () => ({ pending: status().pending.slice(0, 10) }),
-      });
-    },
+        onEvent: (type, obj) => {
+          const key = refKey({ kind: obj.kind ?? target.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
+          if (type === 'DELETED') seen.delete(key);
+          else if (type !== 'BOOKMARK') seen.set(key, { ...obj, kind: target.kind });
+        },
+      })),
+      verdict: () => {
+        const { pending, failed } = status();
+        if (failed) return { fail: ApplicationFailure.nonRetryable(`instance ${input.instanceId} cannot become ready: ${failed}`, NON_RETRYABLE.notReady) };
+        return pending.length === 0 ? 'done' : 'waiting';
+      },
+      deadline: input.deadline,
+      atDeadline: async () =>
+        ApplicationFailure.nonRetryable(
+          `instance ${input.instanceId} was not ready within its deadline: ${await diagnose(kube, input.instanceId, input.namespace, status().pending)}`,
+          NON_RETRYABLE.notReady,
+        ),
+      progress: () => ({ pending: status().pending.slice(0, 10) }),
+    });
+  }
+
+  return {
+    waitInstanceReady: (input: WaitReadyInput) => byDeadline(input.deadline, () => waitReady(input)),
   };
 }

@@ -35,17 +35,32 @@ export const kubernetesLocalStep: LocalActivityOptions = {
   cancellationType: kubernetesStep.cancellationType!,
 };
 
+/**
+ * `options` that give up `seconds` after the step is scheduled: the steps of an operation that
+ * has a deadline (the plan's maximum_polling_duration) end by it, instead of retrying an
+ * unreachable cluster for the 15 minutes or 2 hours of their profile. Then the step fails with
+ * a timeout whose cause is its last attempt's failure (workflows/failure.ts rootMessage).
+ */
+export function within<T extends ActivityOptions | LocalActivityOptions>(options: T, seconds: number): T {
+  return { ...options, scheduleToCloseTimeout: `${Math.max(1, Math.ceil(seconds))} seconds` };
+}
+
 /** cleanupStep as a local activity: retried as long. */
 export const cleanupLocalStep: LocalActivityOptions = {
   ...kubernetesLocalStep,
   scheduleToCloseTimeout: cleanupStep.scheduleToCloseTimeout!,
 };
 
-/** Waiting on Kubernetes (ready, gone): heartbeats, so a dead worker is noticed within 15 s. */
+/**
+ * Waiting on Kubernetes (ready, gone, hook Jobs): heartbeats, so a dead worker is noticed within 15 s.
+ * The activity ends itself at the operation's deadline, also when every attempt fails
+ * (activities/failures.ts byDeadline: the retries below come every 10 s at most).
+ */
 export function waitStep(timeoutSeconds: number): ActivityOptions {
   return {
-    // The activity enforces the operation's deadline itself; this is the safety net.
+    // The safety nets: for one attempt, and for all of them (a worker that never comes back).
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    scheduleToCloseTimeout: `${timeoutSeconds + 120} seconds`,
     heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -4,19 +4,20 @@
 // activities: the workflow only learns that they are done.
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
+import { cleanupStep, kubernetesStep, waitStep, within } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
 import { runsLifecycleHooks } from './patches.js';
 import { operationFinished, run } from './observe.js';
+import type { Steps } from './instance-steps.js';
 import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type BindInput } from './types.js';
-
-const steps = proxyActivities<BrokerActivities>(kubernetesStep);
-const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
 
 export async function bindInstance(input: BindInput): Promise<void> {
   const { instanceId, bindingId } = input;
   const hookTimeout = input.hookTimeoutSeconds ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS;
   const wait = proxyActivities<BrokerActivities>(waitStep(hookTimeout));
+  // Every step ends by the deadline, also against an unreachable cluster; undoing the hook gets as long again.
+  const steps = proxyActivities<BrokerActivities>(within(kubernetesStep, hookTimeout));
+  const cleanup = proxyActivities<BrokerActivities>(within(cleanupStep, hookTimeout));
   let hookRan = false;
   try {
     if (runsLifecycleHooks()) {
@@ -41,7 +42,7 @@ export async function bindInstance(input: BindInput): Promise<void> {
     const cause = rootMessage(err);
     // The binding's Secret is written last, in one request: only a bind hook leaves something,
     // perhaps a user the platform will never unbind. Revoke it with the unbind hook.
-    const compensation = hookRan ? await CancellationScope.nonCancellable(() => revokeHookResults(input, hookTimeout)) : undefined;
+    const compensation = hookRan ? await CancellationScope.nonCancellable(() => revokeHookResults(input, hookTimeout, cleanup)) : undefined;
     operationFinished('bind', 'failed');
     throw operationFailed({
       description: compensation
@@ -53,7 +54,7 @@ export async function bindInstance(input: BindInput): Promise<void> {
 }
 
 /** Runs the unbind hook for the failed binding and deletes the hook's Jobs and Secret; what failed, if anything. */
-async function revokeHookResults(input: BindInput, hookTimeout: number): Promise<string | undefined> {
+async function revokeHookResults(input: BindInput, hookTimeout: number, cleanup: Steps): Promise<string | undefined> {
   const { instanceId, bindingId } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(hookTimeout));
   let failure: string | undefined;

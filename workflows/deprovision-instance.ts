@@ -8,7 +8,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import type { FoundKind } from '../platform/kube/owned-kinds.js';
-import { cleanupLocalStep, waitStep } from './activity-options.js';
+import { cleanupLocalStep, waitStep, within } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
 import {
   deleteObjects,
@@ -25,12 +25,12 @@ import { operationFinished, run } from './observe.js';
 import { marksWhileDeleting, runsLocalSteps } from './patches.js';
 import type { DeprovisionInput } from './types.js';
 
-const localSteps = proxyLocalActivities<BrokerActivities>(cleanupLocalStep);
-
 export async function deprovisionInstance(input: DeprovisionInput): Promise<void> {
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  // The deletes end by the deadline too, also against an unreachable cluster.
+  const localSteps = proxyLocalActivities<BrokerActivities>(within(cleanupLocalStep, input.timeoutSeconds));
   // The version question comes first, before any step: see workflows/patches.ts.
-  const steps = runsLocalSteps() ? deprovisionSteps : legacyDeprovisionSteps;
+  const steps = runsLocalSteps() ? (i: DeprovisionInput, w: Steps) => deprovisionSteps(i, w, localSteps) : legacyDeprovisionSteps;
   try {
     await steps(input, wait);
   } catch (err) {
@@ -54,7 +54,7 @@ export async function deprovisionInstance(input: DeprovisionInput): Promise<void
  * Read the record; with a delete hook to run: mark, hook, delete; without: mark while deleting;
  * record gone: delete what is left. Then wait until gone and remove the bindings and the record.
  */
-async function deprovisionSteps(input: DeprovisionInput, wait: Steps): Promise<void> {
+async function deprovisionSteps(input: DeprovisionInput, wait: Steps, localSteps: Steps): Promise<void> {
   const { instanceId } = input;
   const current = await run(localSteps.readInstance, 'read the instance record', { instanceId, hooks: true });
   const target = deleteTarget(input, current);

@@ -7,7 +7,11 @@ export function rootMessage(err: unknown): string {
   if (isCancellation(err)) return 'cancelled';
   let e: unknown = err;
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  if (e instanceof TimeoutFailure) return `a step timed out (${e.timeoutType ?? 'timeout'}); is the Kubernetes API server reachable?`;
+  if (e instanceof TimeoutFailure) {
+    // Retried until the deadline: the cause is its last attempt's failure, which says what went wrong.
+    if (e.cause) return `${rootMessage(e.cause)} (still so when the operation's deadline passed: check that this Kubernetes API server is reachable from the broker's worker and not overloaded, then retry the operation)`;
+    return `a step timed out (${e.timeoutType ?? 'timeout'}); is the Kubernetes API server reachable?`;
+  }
   if (e instanceof Error) return e.message;
   return String(e);
 }

@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
 import { KbOperation } from '../platform/temporal/search-attributes.js';
-import { cleanupStep, kubernetesLocalStep, waitStep } from './activity-options.js';
+import { cleanupStep, kubernetesLocalStep, waitStep, within } from './activity-options.js';
 import { deprovisionRequested } from './definitions.js';
 import type { deprovisionInstance } from './deprovision-instance.js';
 import { operationFailed, rootMessage } from './failure.js';
@@ -30,16 +30,16 @@ import { operationFinished, run } from './observe.js';
 import { runsLocalSteps } from './patches.js';
 import type { OperationMemo, ProvisionInput } from './types.js';
 
-const localSteps = proxyLocalActivities<BrokerActivities>(kubernetesLocalStep);
-const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
-
 export async function provisionInstance(input: ProvisionInput): Promise<void> {
   // The cluster travels in the activities' inputs (absent in older histories: the default cluster).
   const { instanceId, namespace, cluster } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  // Every step ends by the deadline, also against an unreachable cluster; the compensation gets as long again.
+  const localSteps = proxyLocalActivities<BrokerActivities>(within(kubernetesLocalStep, input.timeoutSeconds));
+  const cleanup = proxyActivities<BrokerActivities>(within(cleanupStep, input.timeoutSeconds));
   const deadline = Date.now() + input.timeoutSeconds * 1000;
   // The version question comes first, before any step: see workflows/patches.ts.
-  const steps = runsLocalSteps() ? provisionSteps : legacyProvisionSteps;
+  const steps = runsLocalSteps() ? (i: ProvisionInput, w: Steps, d: number) => provisionSteps(i, w, localSteps, d) : legacyProvisionSteps;
 
   let deprovision: { operation: string; timeoutSeconds: number } | undefined;
   const work = new CancellationScope();
@@ -84,7 +84,7 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
 }
 
 /** Record, apply, wait ready, hook (only when the plan has a create hook: the apply says), mark ready. */
-async function provisionSteps(input: ProvisionInput, wait: Steps, deadline: number): Promise<void> {
+async function provisionSteps(input: ProvisionInput, wait: Steps, localSteps: Steps, deadline: number): Promise<void> {
   await recordInstance(localSteps, input);
   const { objects, hooks } = await run(localSteps.applyInstance, `apply the objects of plan ${input.planId}`, applyTarget(input));
   await waitReady(wait, input, objects, deadline);

@@ -57,7 +57,11 @@ export class KubeApi {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
   private readonly secureContexts = new SecureContextCache();
 
-  constructor(private readonly kc: KubeConfig) {
+  /** `clusterName`: the cluster's name in CLUSTERS_FILE, for messages. */
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly clusterName?: string,
+  ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster: set KUBE_CONTEXT or the kubeconfig current-context');
     this.server = new URL(cluster.server);
@@ -73,6 +77,11 @@ export class KubeApi {
     return this.server.toString();
   }
 
+  /** The cluster for messages: its API server URL and its name when it has one. */
+  get where(): string {
+    return this.clusterName ? `${this.serverUrl} (cluster ${this.clusterName})` : this.serverUrl;
+  }
+
   // ---- generic requests -------------------------------------------------------------
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -80,14 +89,14 @@ export class KubeApi {
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
-    throw KubeApiError.fromResponse(method, path, status, text);
+    throw KubeApiError.fromResponse(method, path, status, text, this.where);
   }
 
   /** A non-JSON endpoint (the API server's /metrics). */
   async text(path: string): Promise<string> {
     const res = await this.send('GET', path, {});
     const body = await readBody(res);
-    if ((res.statusCode ?? 0) >= 300) throw KubeApiError.fromResponse('GET', path, res.statusCode ?? 0, body);
+    if ((res.statusCode ?? 0) >= 300) throw KubeApiError.fromResponse('GET', path, res.statusCode ?? 0, body, this.where);
     return body;
   }
 
@@ -120,7 +129,7 @@ export class KubeApi {
       req.setTimeout(opts.signal ? 0 : REQUEST_TIMEOUT_MS, () =>
         req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)),
       );
-      req.on('error', (err) => reject(new KubeUnavailableError(method, path, this.serverUrl, err)));
+      req.on('error', (err) => reject(new KubeUnavailableError(method, path, this.where, err)));
       const signal = opts.signal;
       if (signal) {
         // A long-lived signal (a watch loop's) outlives many requests: unhook each when it is done.
@@ -240,13 +249,20 @@ export class KubeApi {
   /**
    * Deletes every object of a kind that matches the selector, in one request. Returns the objects
    * it deleted (the API server answers with their list), or undefined when the answer was a bare
-   * Status and does not say.
+   * Status and does not say. `Foreground`: each object stays, being deleted, until the garbage
+   * collector has removed what it owns; `Background` (default): it goes at once, its dependents after.
    */
-  async deleteCollection(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<KubernetesObject[] | undefined> {
+  async deleteCollection(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector: string,
+    propagationPolicy: 'Background' | 'Foreground' = 'Background',
+  ): Promise<KubernetesObject[] | undefined> {
     const path = await this.path(apiVersion, kind, namespace);
     const answer = await this.request<{ items?: KubernetesObject[] } | undefined>('DELETE', path, {
       query: { labelSelector },
-      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
     });
     return answer?.items;
   }
@@ -276,7 +292,7 @@ export class KubeApi {
     const path = await this.path(apiVersion, kind, namespace);
     const res = await this.send('GET', path, { query: { ...query, watch: true, allowWatchBookmarks: true }, signal, watch: true });
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw KubeApiError.fromResponse('GET', path, status, await readBody(res));
+    if (status < 200 || status >= 300) throw KubeApiError.fromResponse('GET', path, status, await readBody(res), this.where);
     await new Promise<void>((resolve, reject) => {
       let buffered = '';
       res.setEncoding('utf8');
@@ -305,7 +321,7 @@ export class KubeApi {
       });
       res.on('end', resolve);
       res.on('close', resolve);
-      res.on('error', (err) => (signal.aborted ? resolve() : reject(new KubeUnavailableError('WATCH', path, this.serverUrl, err))));
+      res.on('error', (err) => (signal.aborted ? resolve() : reject(new KubeUnavailableError('WATCH', path, this.where, err))));
     });
   }
 

@@ -50,7 +50,7 @@ export class KubeClusters {
     for (const target of config.clusters) {
       const kc = kubeConfigOf(target, env);
       try {
-        apis.set(target.name, new KubeApi(kc));
+        apis.set(target.name, new KubeApi(kc, target.name));
       } catch (err) {
         throw new Error(`cluster ${target.name}: ${(err as Error).message}`, { cause: err });
       }

@@ -11,7 +11,8 @@ export class KubeApiError extends Error {
     super(message);
   }
 
-  static fromResponse(method: string, path: string, status: number, body: string): KubeApiError {
+  /** `server`: named in the message of throttling and server errors (the API server's own trouble, not the request's). */
+  static fromResponse(method: string, path: string, status: number, body: string, server?: string): KubeApiError {
     let reason = 'Unknown';
     let message = body.slice(0, 500);
     try {
@@ -22,7 +23,8 @@ export class KubeApiError extends Error {
       // not a Status object: keep the raw text
     }
     const hint = notInSchema(message);
-    return new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}${hint ? ` (${hint})` : ''}`);
+    const from = server && (status === 429 || status >= 500) ? ` from ${server}` : '';
+    return new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}${from}: ${message}${hint ? ` (${hint})` : ''}`);
   }
 
   /**

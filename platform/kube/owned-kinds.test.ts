@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Plan } from '../../catalog/types.js';
-import { coversKinds, kindsOfInstance, kindsToListFirst, kindsToRelist, kindsToSweep, sweepRounds, sweptKinds, unionKinds } from './owned-kinds.js';
+import { coversKinds, kindsOfInstance, kindsToListFirst, kindsToRelist, kindsToSweep, listingGenerations, makesObjects, sweepRounds, sweptKinds, unionKinds } from './owned-kinds.js';
 
 const catalog = { services: [] } as unknown as Catalog;
 const all = sweptKinds(catalog, true);
@@ -61,6 +61,32 @@ describe('kindsToListFirst', () => {
   it('lists every kind when something found may make anything (a Namespace, a custom resource)', () => {
     expect(kindsToListFirst(all, [gone('Namespace'), gone('Secret')])).toEqual(all);
     expect(kindsToListFirst(all, [{ ...widget, gone: true }, gone('Secret')])).toEqual(all);
+  });
+});
+
+describe('listingGenerations', () => {
+  const generations = (ks: string[]) => listingGenerations(ks.map(kind)).map(names);
+
+  it('looks at a kind only after every kind that makes it', () => {
+    expect(generations(['Pod', 'Secret', 'ReplicaSet', 'Deployment', 'Service'])).toEqual([['Deployment', 'Secret', 'Service'], ['ReplicaSet'], ['Pod']]);
+    expect(generations(['PersistentVolumeClaim', 'Pod', 'StatefulSet'])).toEqual([['StatefulSet'], ['PersistentVolumeClaim', 'Pod']]);
+    expect(generations(['Pod', 'Secret'])).toEqual([['Pod', 'Secret']]);
+  });
+
+  it('looks at a kind that may make anything before all the others', () => {
+    expect(generations(['Secret', 'Namespace', 'Pod', 'ReplicaSet'])).toEqual([['Namespace'], ['ReplicaSet', 'Secret'], ['Pod']]);
+    expect(listingGenerations([widget, kind('Pod')])).toEqual([[widget], [kind('Pod')]]);
+  });
+
+  it('keeps every kind, once', () => {
+    expect(names(listingGenerations(all).flat())).toEqual(names(all));
+  });
+});
+
+describe('makesObjects', () => {
+  it('is true of the workloads, whose controllers make Pods, ReplicaSets, Jobs, claims', () => {
+    expect(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController'].every((k) => makesObjects({ kind: k }))).toBe(true);
+    expect(['Pod', 'Secret', 'Namespace', 'Widget'].some((k) => makesObjects({ kind: k }))).toBe(false);
   });
 });
 

@@ -77,6 +77,43 @@ function withChildren(kinds: KindRef[]): KindRef[] | undefined {
 }
 
 /**
+ * Whether the kind's controller makes objects (Deployment, ReplicaSet, StatefulSet, Job, ...).
+ * A deprovision deletes these in the foreground: each stays, being deleted, until the garbage
+ * collector has removed what it made, and its controller makes nothing for an owner being
+ * deleted. Removed at once (background), a ReplicaSet lived on in its controller's cache for a
+ * moment, and the controller replaced the Pods the sweep deleted: a Pod outlived its deprovision.
+ */
+export function makesObjects(k: Pick<KindRef, 'kind'>): boolean {
+  return k.kind in CHILD_KINDS;
+}
+
+/**
+ * The kinds in the order the wait looks at them: first those that no kind among them makes, then
+ * what those make, and so on (Deployments, then ReplicaSets, then Pods). A kind that may make
+ * anything (a Namespace, a custom resource) comes before all the others. So a kind is looked at
+ * only after every kind that could make it was seen empty: a child listed empty while its owner
+ * still existed may be made again.
+ */
+export function listingGenerations(kinds: KindRef[]): KindRef[][] {
+  const generations: KindRef[][] = [];
+  let rest = kinds;
+  const unknown = rest.filter((k) => !knownToMake(k));
+  if (unknown.length > 0 && unknown.length < rest.length) {
+    generations.push(unknown);
+    rest = rest.filter((k) => knownToMake(k));
+  }
+  while (rest.length > 0) {
+    const made = new Set(rest.flatMap((k) => CHILD_KINDS[k.kind] ?? []));
+    const next = rest.filter((k) => !made.has(k.kind));
+    // No kind makes itself, so each generation has one; the guard keeps a future cycle finite.
+    if (next.length === 0) return [...generations, rest];
+    generations.push(next);
+    rest = rest.filter((k) => made.has(k.kind));
+  }
+  return generations;
+}
+
+/**
  * The kinds to list again after `left` were still there: those and what their controllers make.
  * After the first list everything labelled has been asked to be deleted, so a kind found empty
  * stays empty unless one of these is still there to make something.
