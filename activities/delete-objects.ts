@@ -56,7 +56,11 @@ export function createDeleteActivities(deps: ActivityDeps) {
       only.map(async (k) => {
         try {
           const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: instanceSelector(instanceId) });
-          return { kind: k, objects: list.items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })), resourceVersion: list.metadata.resourceVersion };
+          return {
+            kind: k,
+            objects: list.items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })),
+            resourceVersion: list.metadata.resourceVersion,
+          };
         } catch (err) {
           if (err instanceof KubeApiError && err.status === 404) return { kind: k, objects: [] as KubernetesObject[], resourceVersion: undefined };
           throw err;
@@ -96,7 +100,13 @@ export function createDeleteActivities(deps: ActivityDeps) {
         listOwnersFirst(kube, input.instanceId, input.namespace, only),
       );
       if (remaining.length === 0) return;
-      listed = unionKinds(kindsToRelist(kinds, remaining.map((l) => l.kind)), unlisted);
+      listed = unionKinds(
+        kindsToRelist(
+          kinds,
+          remaining.map((l) => l.kind),
+        ),
+        unlisted,
+      );
       const left = remaining.flatMap((l) => l.objects);
       const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
       ctx.heartbeat(progress);
@@ -108,9 +118,7 @@ export function createDeleteActivities(deps: ActivityDeps) {
       }
       // Something new, not yet being deleted (a controller made it): delete its kind again.
       const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-      await step('delete leftovers', () =>
-        Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))),
-      );
+      await step('delete leftovers', () => Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))));
       await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
         timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
         cancelled: ctx.cancellationSignal,
@@ -203,7 +211,7 @@ async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector
  */
 export function removedAtOnce(kind: string, o: Pick<KubernetesObject, 'metadata'>): boolean {
   if (kind === 'Pod' || makesObjects({ kind })) return false;
-  return !o.metadata.deletionTimestamp && !((o.metadata.finalizers as unknown[] | undefined)?.length);
+  return !o.metadata.deletionTimestamp && !(o.metadata.finalizers as unknown[] | undefined)?.length;
 }
 
 /**
@@ -267,6 +275,7 @@ async function untilDeleted(
 function stuckReason(o: KubernetesObject): string {
   const finalizers = (o.metadata.finalizers as string[] | undefined) ?? [];
   const what = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-  if (finalizers.length) return `${what} waits for finalizers ${finalizers.join(', ')} (remove them when their controller is gone: kubectl patch --type=merge -p '{"metadata":{"finalizers":null}}')`;
+  if (finalizers.length)
+    return `${what} waits for finalizers ${finalizers.join(', ')} (remove them when their controller is gone: kubectl patch --type=merge -p '{"metadata":{"finalizers":null}}')`;
   return `${what} is being deleted`;
 }

@@ -19,7 +19,13 @@ const record = (over: Partial<InstanceRecord> = {}): InstanceRecord => ({
   updatedAt: '2026-01-01T00:00:00Z',
   ...over,
 });
-const settings = { storageClass: '', externalAddresses: false, perInstanceNamespaces: false, namespaceStrategy: 'fixed' as const, instanceNamespace: 'instances' };
+const settings = {
+  storageClass: '',
+  externalAddresses: false,
+  perInstanceNamespaces: false,
+  namespaceStrategy: 'fixed' as const,
+  instanceNamespace: 'instances',
+};
 const randoms = {} as Randoms;
 
 describe('instanceValues', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { KubeApiError, KubeUnavailableError } from '../platform/kube/errors.js';
 import { byDeadline } from './failures.js';
 
-const unreachable = () => Promise.reject(new KubeUnavailableError('GET', '/api/v1/pods', 'https://10.0.0.1:6443/ (cluster far)', new Error('connect ECONNREFUSED')));
+const unreachable = () =>
+  Promise.reject(new KubeUnavailableError('GET', '/api/v1/pods', 'https://10.0.0.1:6443/ (cluster far)', new Error('connect ECONNREFUSED')));
 
 describe('byDeadline', () => {
   it('before the deadline, leaves a failure Temporal retries as it is', async () => {
@@ -15,7 +16,9 @@ describe('byDeadline', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ nonRetryable: true, type: 'KubernetesUnavailableUntilDeadline' });
     expect((failure as Error).message).toMatch(/cluster far.*ECONNREFUSED.*operation's deadline: check that this Kubernetes API server is reachable/);
-    const busy = await byDeadline(Date.now() - 1, () => Promise.reject(KubeApiError.fromResponse('GET', '/x', 429, '{}', 'https://k (cluster far)'))).catch((err: unknown) => err);
+    const busy = await byDeadline(Date.now() - 1, () => Promise.reject(KubeApiError.fromResponse('GET', '/x', 429, '{}', 'https://k (cluster far)'))).catch(
+      (err: unknown) => err,
+    );
     expect((busy as Error).message).toMatch(/GET \/x: 429 Unknown from https:\/\/k \(cluster far\)/);
   });
 

@@ -29,7 +29,7 @@ export function toActivityFailure(err: unknown, what: string): Error {
   if (err instanceof KubeUnavailableError) return ApplicationFailure.retryable(`${what}: ${err.message}`, 'KubernetesUnavailable');
   if (err instanceof KubeApiError) {
     if (err.transient) return ApplicationFailure.retryable(`${what}: ${err.message}`, 'KubernetesBusy');
-    const hint = err.status === 403 ? ' (check the broker\'s RBAC rights and the namespace\'s ResourceQuota)' : '';
+    const hint = err.status === 403 ? " (check the broker's RBAC rights and the namespace's ResourceQuota)" : '';
     return ApplicationFailure.nonRetryable(`${what}: Kubernetes refused: ${err.message}${hint}`, NON_RETRYABLE.rejected);
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -51,12 +51,7 @@ function containersOf(o: KubernetesObject): Container[] {
   return (o.kind === 'Pod' ? spec?.containers : spec?.template?.spec?.containers) ?? [];
 }
 
-export async function readInstanceFacts(
-  kube: KubeApi,
-  record: InstanceRecord,
-  plan: Plan,
-  settings: ActivitySettings,
-): Promise<InstanceFacts> {
+export async function readInstanceFacts(kube: KubeApi, record: InstanceRecord, plan: Plan, settings: ActivitySettings): Promise<InstanceFacts> {
   const selector = instanceSelector(record.instanceId);
   const ns = record.namespace;
   // Only the workload kinds this plan has: one list request each. Lifecycle hook Jobs are no
@@ -64,7 +59,9 @@ export async function readInstanceFacts(
   const kinds = [...new Set(plan.templates.map((t) => t.kind).filter((k) => k in WORKLOADS))];
   const workloadSelector = `${selector},!${HOOK_LABEL}`;
   const workloads = (
-    await Promise.all(kinds.map(async (k) => (await kube.list(WORKLOADS[k]!, k, ns, { labelSelector: workloadSelector })).items.map((o) => ({ ...o, kind: k }))))
+    await Promise.all(
+      kinds.map(async (k) => (await kube.list(WORKLOADS[k]!, k, ns, { labelSelector: workloadSelector })).items.map((o) => ({ ...o, kind: k }))),
+    )
   ).flat();
   workloads.sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
   const containers = workloads.flatMap(containersOf);

@@ -139,9 +139,10 @@ export function createInstanceRecordActivities(deps: ActivityDeps) {
      * With `hooks`, also the lifecycle hook events its plan has; absent when the plan is not in
      * the catalog (the hook step then runs and says so).
      */
-    async readInstance(input: { instanceId: string; hooks?: boolean }): Promise<
-      (Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster' | 'kinds'> & { hooks?: HookEvent[] }) | undefined
-    > {
+    async readInstance(input: {
+      instanceId: string;
+      hooks?: boolean;
+    }): Promise<(Pick<InstanceRecord, 'planId' | 'namespace' | 'state' | 'cluster' | 'kinds'> & { hooks?: HookEvent[] }) | undefined> {
       const stored = await step('read the instance record', () => records.getInstance(input.instanceId));
       if (!stored) return undefined;
       const { serviceId, planId, namespace, state, cluster, kinds } = stored.record;

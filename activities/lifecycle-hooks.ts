@@ -132,13 +132,21 @@ export function createLifecycleHookActivities(deps: ActivityDeps) {
 }
 
 /** The Secret the bind hook wrote for a binding, its data decoded; undefined when there is none. */
-export async function readBindingHookSecret(kube: KubeApi, namespace: string, instanceId: string, bindingId: string): Promise<Record<string, string> | undefined> {
+export async function readBindingHookSecret(
+  kube: KubeApi,
+  namespace: string,
+  instanceId: string,
+  bindingId: string,
+): Promise<Record<string, string> | undefined> {
   const selector = bindingSelector(instanceId, bindingId);
   const list = await kube.list<KubernetesObject & { data?: Record<string, string> }>('v1', 'Secret', namespace, { labelSelector: selector });
   if (list.items.length === 0) return undefined;
   if (list.items.length > 1) {
     throw ApplicationFailure.nonRetryable(
-      `the bind hook wrote ${list.items.length} Secrets labelled ${selector} in ${namespace} (${list.items.map((s) => s.metadata.name).sort().join(', ')}); $hook_ placeholders read exactly one`,
+      `the bind hook wrote ${list.items.length} Secrets labelled ${selector} in ${namespace} (${list.items
+        .map((s) => s.metadata.name)
+        .sort()
+        .join(', ')}); $hook_ placeholders read exactly one`,
       NON_RETRYABLE.invalidInput,
     );
   }

@@ -9,7 +9,6 @@ export const refOf = (o: KubernetesObject): ObjectRef => ({
   ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
 });
 
-export const refKey = (r: { kind: string; name: string; namespace?: string | undefined }) =>
-  `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+export const refKey = (r: { kind: string; name: string; namespace?: string | undefined }) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
 export const describeRef = (r: ObjectRef) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;

@@ -33,10 +33,7 @@ type Mismatches = string[];
 /** Fails the step for good when anything did not match. */
 function refuseIf(m: Mismatches): void {
   if (m.length === 0) return;
-  throw ApplicationFailure.nonRetryable(
-    `${m.join('; ')}; refused: this workflow was not started by the broker, or its record changed`,
-    NON_RETRYABLE.refused,
-  );
+  throw ApplicationFailure.nonRetryable(`${m.join('; ')}; refused: this workflow was not started by the broker, or its record changed`, NON_RETRYABLE.refused);
 }
 
 /** The workflow this activity runs for, as Temporal (not the input) says. */
@@ -119,7 +116,10 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
       settings.namespaceStrategy === 'context'
         ? !recordsNamespaceNamed(namespace) && strategyNamespace(m, instanceId, { namespace }) !== undefined
         : strategyNamespace(m, instanceId, {})?.namespace === namespace;
-    if (!expected) m.push(`namespace ${namespace} is not one the ${settings.namespaceStrategy} namespace strategy gives instance ${instanceId}, and the instance has no record`);
+    if (!expected)
+      m.push(
+        `namespace ${namespace} is not one the ${settings.namespaceStrategy} namespace strategy gives instance ${instanceId}, and the instance has no record`,
+      );
   }
 
   /** The plan of the instance's service in the catalog; a mismatch when there is none. */
@@ -147,7 +147,11 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
   }
 
   /** Where a step on an instance's objects acts: where its record says they are (or, without a record, the strategy's namespace). */
-  function checkInstancePlace(m: Mismatches, record: InstanceRecord | undefined, input: { instanceId: string; namespace: string; cluster?: string | undefined }) {
+  function checkInstancePlace(
+    m: Mismatches,
+    record: InstanceRecord | undefined,
+    input: { instanceId: string; namespace: string; cluster?: string | undefined },
+  ) {
     const subject = `instance ${input.instanceId}`;
     if (record) {
       checkField(m, subject, 'namespace', input.namespace, record.namespace);
@@ -231,7 +235,9 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
       const existing = await step(`read namespace ${record.namespace}`, () => kube.get('v1', 'Namespace', undefined, record.namespace));
       const owner = existing?.metadata.labels?.[INSTANCE_ID_LABEL];
       if (existing && owner !== record.instanceId) {
-        refuseIf([`namespace ${record.namespace} exists and is ${owner ? `instance ${owner}'s` : 'not labelled as any instance\'s'}, not one the broker made for instance ${record.instanceId}`]);
+        refuseIf([
+          `namespace ${record.namespace} exists and is ${owner ? `instance ${owner}'s` : "not labelled as any instance's"}, not one the broker made for instance ${record.instanceId}`,
+        ]);
       }
     },
 

@@ -31,7 +31,10 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps) {
     let pods: string[] = [];
     try {
       const list = await kube.list('v1', 'Pod', namespace, { labelSelector: instanceSelector(instanceId) });
-      pods = list.items.map((p) => podDiagnosis({ ...p, kind: 'Pod' })).filter((d): d is string => d !== undefined).slice(0, 5);
+      pods = list.items
+        .map((p) => podDiagnosis({ ...p, kind: 'Pod' }))
+        .filter((d): d is string => d !== undefined)
+        .slice(0, 5);
     } catch {
       // the description is still useful without pod details
     }

@@ -74,13 +74,16 @@ export async function watchUntil(activity: ActivityControl, w: WatchUntil): Prom
       keepWatching(watched, abort.signal, changed).catch((err: unknown) => settle(() => reject(toActivityFailure(err, watched.what))));
     }
     // The watches go on while the diagnosis is read: an event meanwhile still ends the wait.
-    deadlineTimer = setTimeout(() => {
-      if (settled) return;
-      void w.atDeadline().then(
-        (err) => settle(() => reject(err)),
-        (err: unknown) => settle(() => reject(err)),
-      );
-    }, Math.max(0, w.deadline - Date.now()));
+    deadlineTimer = setTimeout(
+      () => {
+        if (settled) return;
+        void w.atDeadline().then(
+          (err) => settle(() => reject(err)),
+          (err: unknown) => settle(() => reject(err)),
+        );
+      },
+      Math.max(0, w.deadline - Date.now()),
+    );
   });
 
   const heartbeat = setInterval(() => activity.heartbeat(w.progress()), HEARTBEAT_MS);

@@ -66,7 +66,11 @@ beforeAll(async () => {
           },
           service_binding: {
             create: {
-              parameters: { type: 'object', additionalProperties: false, properties: { role: { type: 'string', enum: ['reader', 'writer'], default: 'reader' } } },
+              parameters: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { role: { type: 'string', enum: ['reader', 'writer'], default: 'reader' } },
+              },
             },
           },
         },
@@ -80,7 +84,15 @@ beforeAll(async () => {
 afterAll(() => removeCatalog(catalogDir));
 
 /** A fresh app and broker per test: no test sees another's calls. `logs` holds the JSON log lines. */
-function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: ApiMetrics; admin?: { username: string; password: string }; metricsAt?: 'here' | 'separate' } = {}) {
+function setup(
+  options: {
+    maxBodyBytes?: number;
+    logLevel?: string;
+    metrics?: ApiMetrics;
+    admin?: { username: string; password: string };
+    metricsAt?: 'here' | 'separate';
+  } = {},
+) {
   const broker = new FakeBroker();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -90,7 +102,17 @@ function setup(options: { maxBodyBytes?: number; logLevel?: string; metrics?: Ap
     },
   });
   const logger = pino({ level: options.logLevel ?? 'info' }, sink);
-  const app = createApp({ broker, catalog, logger, auth: AUTH, maxBodyBytes: options.maxBodyBytes ?? MAX_BODY, pollIntervalSeconds: POLL, metrics: options.metrics, admin: options.admin, ...(options.metricsAt ? { metricsAt: options.metricsAt } : {}) });
+  const app = createApp({
+    broker,
+    catalog,
+    logger,
+    auth: AUTH,
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY,
+    pollIntervalSeconds: POLL,
+    metrics: options.metrics,
+    admin: options.admin,
+    ...(options.metricsAt ? { metricsAt: options.metricsAt } : {}),
+  });
   return { app, broker, logs };
 }
 
@@ -106,13 +128,7 @@ interface Answer {
  * An OSB request as a platform sends it: basic auth, X-Broker-API-Version 2.17, JSON. A header
  * given as `undefined` is left out; `body` as a string is sent as is (malformed JSON).
  */
-async function osbRequest(
-  app: App,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string | undefined> = {},
-): Promise<Answer> {
+async function osbRequest(app: App, method: string, path: string, body?: unknown, headers: Record<string, string | undefined> = {}): Promise<Answer> {
   const all: Record<string, string | undefined> = {
     Authorization: BASIC,
     'X-Broker-API-Version': '2.17',
@@ -149,7 +165,12 @@ const ROUTES: { name: string; method: string; path: string; body?: unknown; brok
   { name: 'PUT instance', method: 'PUT', path: instancePath(), body: provisionBody(), brokerMethod: 'provision' },
   { name: 'GET instance', method: 'GET', path: '/v2/service_instances/inst-1', brokerMethod: 'getInstance' },
   { name: 'PATCH instance', method: 'PATCH', path: instancePath(), body: { service_id: SERVICE }, brokerMethod: 'update' },
-  { name: 'DELETE instance', method: 'DELETE', path: instancePath('inst-1', `?accepts_incomplete=true&service_id=${SERVICE}&plan_id=${PLAN}`), brokerMethod: 'deprovision' },
+  {
+    name: 'DELETE instance',
+    method: 'DELETE',
+    path: instancePath('inst-1', `?accepts_incomplete=true&service_id=${SERVICE}&plan_id=${PLAN}`),
+    brokerMethod: 'deprovision',
+  },
   { name: 'instance last_operation', method: 'GET', path: '/v2/service_instances/inst-1/last_operation', brokerMethod: 'lastOperation' },
   { name: 'PUT binding', method: 'PUT', path: bindingPath(), body: bindBody(), brokerMethod: 'bind' },
   { name: 'GET binding', method: 'GET', path: bindingPath(), brokerMethod: 'getBinding' },
@@ -394,7 +415,12 @@ describe('broker errors', () => {
     ['asyncRequired', asyncRequired(), 422, { error: 'AsyncRequired', description: expect.stringContaining('accepts_incomplete=true') }],
     ['concurrencyError', concurrencyError('instance inst-1'), 422, { error: 'ConcurrencyError', description: expect.stringContaining('instance inst-1') }],
     ['maintenanceInfoConflict', maintenanceInfoConflict('2.0.0'), 422, { error: 'MaintenanceInfoConflict', description: expect.stringContaining('2.0.0') }],
-    ['maintenanceInfoConflict without a version', maintenanceInfoConflict(undefined), 422, { error: 'MaintenanceInfoConflict', description: expect.stringContaining('no maintenance information') }],
+    [
+      'maintenanceInfoConflict without a version',
+      maintenanceInfoConflict(undefined),
+      422,
+      { error: 'MaintenanceInfoConflict', description: expect.stringContaining('no maintenance information') },
+    ],
     [
       'unprocessable with OSB extras',
       unprocessable('cannot change plan', { update_repeatable: false }),
@@ -421,15 +447,24 @@ describe('broker errors', () => {
     expect(res.body).toEqual({});
   });
 
-  it.each(ROUTES)('$name turns an unexpected error into 500 with the request id, its message and stack only in the log', async ({ method, path, body, brokerMethod }) => {
-    const { app, broker, logs } = setup();
-    broker.willThrow(brokerMethod, new TypeError('cannot read properties of undefined'));
-    const res = await osbRequest(app, method, path, body, { 'X-Broker-API-Request-Identity': 'req-500' });
-    expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: 'InternalError', description: "internal error (request req-500); the broker's log has the detail under this request id" });
-    expect(JSON.stringify(res.body)).not.toMatch(/cannot read|\n\s+at |\.ts:\d+/);
-    expect(logs.find((l) => l['msg'] === 'unexpected error')).toMatchObject({ requestId: 'req-500', err: { message: 'cannot read properties of undefined' } });
-  });
+  it.each(ROUTES)(
+    '$name turns an unexpected error into 500 with the request id, its message and stack only in the log',
+    async ({ method, path, body, brokerMethod }) => {
+      const { app, broker, logs } = setup();
+      broker.willThrow(brokerMethod, new TypeError('cannot read properties of undefined'));
+      const res = await osbRequest(app, method, path, body, { 'X-Broker-API-Request-Identity': 'req-500' });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({
+        error: 'InternalError',
+        description: "internal error (request req-500); the broker's log has the detail under this request id",
+      });
+      expect(JSON.stringify(res.body)).not.toMatch(/cannot read|\n\s+at |\.ts:\d+/);
+      expect(logs.find((l) => l['msg'] === 'unexpected error')).toMatchObject({
+        requestId: 'req-500',
+        err: { message: 'cannot read properties of undefined' },
+      });
+    },
+  );
 
   it('answers 503 when a backend is unreachable (a ConnectionError from Temporal)', async () => {
     const { app, broker } = setup();
@@ -709,7 +744,7 @@ describe('PATCH /v2/service_instances/:instance_id (update)', () => {
     expect(res.body).toEqual({});
   });
 
-  it('hands the broker the target plan and only the parameters the request names (merging is the broker\'s)', async () => {
+  it("hands the broker the target plan and only the parameters the request names (merging is the broker's)", async () => {
     const { app, broker } = setup();
     await osbRequest(app, 'PATCH', instancePath('inst-2'), {
       service_id: SERVICE,
@@ -906,7 +941,12 @@ describe('PUT /v2/service_instances/:instance_id/service_bindings/:binding_id (b
   it('takes the deprecated app_guid as the bind resource', async () => {
     const { app, broker } = setup();
     await osbRequest(app, 'PUT', bindingPath(), bindBody({ app_guid: 'app-2', parameters: { role: 'writer' } }));
-    expect(broker.onlyCall('bind')).toMatchObject({ bindResource: { app_guid: 'app-2' }, parameters: { role: 'writer' }, context: {}, acceptsIncomplete: false });
+    expect(broker.onlyCall('bind')).toMatchObject({
+      bindResource: { app_guid: 'app-2' },
+      parameters: { role: 'writer' },
+      context: {},
+      acceptsIncomplete: false,
+    });
   });
 
   it('a rotation without parameters leaves them to the broker (inherited from the predecessor)', async () => {

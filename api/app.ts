@@ -55,7 +55,22 @@ export interface AppOptions {
 }
 
 export function createApp(options: AppOptions) {
-  const { broker, catalog, logger, auth, maxBodyBytes, pollIntervalSeconds, admin, codec, codecOrigins = [], codecAuth = 'admin', adminDeps, offerings, metrics, metricsAt = 'here' } = options;
+  const {
+    broker,
+    catalog,
+    logger,
+    auth,
+    maxBodyBytes,
+    pollIntervalSeconds,
+    admin,
+    codec,
+    codecOrigins = [],
+    codecAuth = 'admin',
+    adminDeps,
+    offerings,
+    metrics,
+    metricsAt = 'here',
+  } = options;
   const platformAuth = credentialsVerifier(auth);
   const adminAuth = admin ? credentialsVerifier(admin) : undefined;
   const app = new Hono<AppEnv>();
@@ -68,7 +83,14 @@ export function createApp(options: AppOptions) {
   if (metrics && metricsAt === 'here' && adminAuth) {
     app.get(
       '/metrics',
-      basicAuth({ verifyUser: adminAuth, realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'metrics need the admin credentials (ADMIN_USER, ADMIN_PASS), or serve them on METRICS_ADDRESS' } }),
+      basicAuth({
+        verifyUser: adminAuth,
+        realm: 'kubernetes-broker admin',
+        invalidUserMessage: {
+          error: 'Unauthorized',
+          description: 'metrics need the admin credentials (ADMIN_USER, ADMIN_PASS), or serve them on METRICS_ADDRESS',
+        },
+      }),
       async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
     );
   }
@@ -106,7 +128,13 @@ export function createApp(options: AppOptions) {
   else if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
   if ((adminDeps || offerings) && admin) {
     const adminApp = new Hono<AppEnv>();
-    adminApp.use(basicAuth({ verifyUser: credentialsVerifier(admin), realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' } }));
+    adminApp.use(
+      basicAuth({
+        verifyUser: credentialsVerifier(admin),
+        realm: 'kubernetes-broker admin',
+        invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' },
+      }),
+    );
     if (offerings) adminApp.route('/offerings', offeringRoutes(offerings, maxBodyBytes));
     if (adminDeps) adminApp.route('/', adminRoutes(adminDeps));
     app.route('/admin', adminApp);
@@ -118,7 +146,7 @@ export function createApp(options: AppOptions) {
     basicAuth({
       verifyUser: (user, pass) => platformAuth(user, pass) || (adminAuth?.(user, pass) ?? false),
       realm: 'kubernetes-broker',
-      invalidUserMessage: { error: 'Unauthorized', description: 'the API description needs the platform\'s or the admin credentials' },
+      invalidUserMessage: { error: 'Unauthorized', description: "the API description needs the platform's or the admin credentials" },
     }),
     openAPIRouteHandler(app, { documentation, exclude: ['/openapi.json', '/metrics', /^\/codec/] }),
   );
@@ -146,7 +174,12 @@ export function createApp(options: AppOptions) {
 function isUnavailable(err: Error): boolean {
   const code = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
   const grpc = [code(err), code(err.cause)];
-  return ['KubeUnavailableError', 'ConnectionError', 'TransportError'].includes(err.name) || grpc.includes(14) || grpc.includes(4) || /ECONNREFUSED/.test(err.message);
+  return (
+    ['KubeUnavailableError', 'ConnectionError', 'TransportError'].includes(err.name) ||
+    grpc.includes(14) ||
+    grpc.includes(4) ||
+    /ECONNREFUSED/.test(err.message)
+  );
 }
 
 /** Every failure answer: the OSB error body with its status. */

@@ -123,7 +123,13 @@ describe('/admin/offerings', () => {
     expect(taken.body.description).toContain('the file catalog');
     const invalid = await call('PUT', '/admin/offerings', { files: { ...templateFolder(SERVICE_ID, PLAN_ID, 'kv'), 'small/plan.json': { id: PLAN_ID } } });
     expect(invalid.status).toBe(400);
-    expect(invalid.body).toMatchObject({ error: 'BadRequest', problems: [{ file: 'small/plan.json', field: 'name' }, { file: 'small/plan.json', field: 'description' }] });
+    expect(invalid.body).toMatchObject({
+      error: 'BadRequest',
+      problems: [
+        { file: 'small/plan.json', field: 'name' },
+        { file: 'small/plan.json', field: 'description' },
+      ],
+    });
     const missing = await call('PUT', '/admin/offerings', { dynamicService: { serviceName: 'x' } });
     expect(missing.status).toBe(400);
     expect(missing.body.description).toMatch(/planName.*containers/);

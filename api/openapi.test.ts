@@ -36,7 +36,9 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(doc.openapi).toBe('3.1.0');
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     const served = app.routes
       .filter((r) => r.method !== 'ALL' && /^\/(v2|admin)\//.test(r.path))
       .map((r) => `${r.method} ${r.path.replace(/:([a-z_]+)/g, '{$1}')}`);

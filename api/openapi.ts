@@ -39,7 +39,13 @@ export function osbRoute(summary: string, responses: DescribeRouteOptions['respo
 }
 
 export function adminRoute(summary: string, responses: DescribeRouteOptions['responses'], extra: Partial<DescribeRouteOptions> = {}) {
-  return describeRoute({ tags: ['Admin'], summary, security: [{ admin: [] }], responses: { ...responses, 401: failure('Missing or wrong admin credentials') }, ...extra });
+  return describeRoute({
+    tags: ['Admin'],
+    summary,
+    security: [{ admin: [] }],
+    responses: { ...responses, 401: failure('Missing or wrong admin credentials') },
+    ...extra,
+  });
 }
 
 export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: resolver(schema) } } });

@@ -1,10 +1,30 @@
 import type { Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../broker/errors.js';
-import { acceptsIncomplete, bindBody, jsonBody, jsonDepth, MAX_JSON_DEPTH, MAX_RECORDED_FIELD_BYTES, orgAndSpace, pathId, provisionBody, requiredQuery, updateBody } from './requests.js';
+import {
+  acceptsIncomplete,
+  bindBody,
+  jsonBody,
+  jsonDepth,
+  MAX_JSON_DEPTH,
+  MAX_RECORDED_FIELD_BYTES,
+  orgAndSpace,
+  pathId,
+  provisionBody,
+  requiredQuery,
+  updateBody,
+} from './requests.js';
 
 /** Just enough of a Hono context for these readers. */
-function context({ params = {}, query = {}, body = '' }: { params?: Record<string, string>; query?: Record<string, string>; body?: string | Uint8Array }): Context {
+function context({
+  params = {},
+  query = {},
+  body = '',
+}: {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: string | Uint8Array;
+}): Context {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   return {
     req: {
@@ -121,7 +141,11 @@ describe('jsonBody', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(BrokerError);
-    expect(err).toMatchObject({ status: 413, code: 'PayloadTooLarge', description: expect.stringMatching(new RegExp(`^${field} is \\d+ bytes of JSON; the broker stores at most ${MAX_RECORDED_FIELD_BYTES} bytes of it`)) });
+    expect(err).toMatchObject({
+      status: 413,
+      code: 'PayloadTooLarge',
+      description: expect.stringMatching(new RegExp(`^${field} is \\d+ bytes of JSON; the broker stores at most ${MAX_RECORDED_FIELD_BYTES} bytes of it`)),
+    });
   });
 
   it('takes the last of duplicate keys, as JSON.parse does', async () => {
@@ -158,12 +182,18 @@ describe('body schemas', () => {
 
 describe('orgAndSpace', () => {
   it('from the Cloud Foundry context first', () => {
-    expect(orgAndSpace({ context: { organization_guid: 'o1', space_guid: 's1' }, organization_guid: 'o2', space_guid: 's2' })).toEqual({ org: 'o1', space: 's1' });
+    expect(orgAndSpace({ context: { organization_guid: 'o1', space_guid: 's1' }, organization_guid: 'o2', space_guid: 's2' })).toEqual({
+      org: 'o1',
+      space: 's1',
+    });
   });
 
   it('else from the deprecated top-level fields', () => {
     expect(orgAndSpace({ organization_guid: 'o2', space_guid: 's2' })).toEqual({ org: 'o2', space: 's2' });
-    expect(orgAndSpace({ context: { platform: 'kubernetes', namespace: 'ns' }, organization_guid: 'o2', space_guid: 's2' })).toEqual({ org: 'o2', space: 's2' });
+    expect(orgAndSpace({ context: { platform: 'kubernetes', namespace: 'ns' }, organization_guid: 'o2', space_guid: 's2' })).toEqual({
+      org: 'o2',
+      space: 's2',
+    });
   });
 
   it('each field on its own', () => {

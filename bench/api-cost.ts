@@ -25,11 +25,15 @@ interface AuditEvent {
 const auditMark = () => fs.statSync(stackEnv()['KB_AUDIT_LOG']!).size;
 
 /** The broker identity's requests logged since `mark` that concern `namespaces` or no namespace. */
-function auditSince(mark: number, namespaces: string[]): { count: number; byVerb: Record<string, number>; byResource: Record<string, number>; clusterScoped: number } {
+function auditSince(
+  mark: number,
+  namespaces: string[],
+): { count: number; byVerb: Record<string, number>; byResource: Record<string, number>; clusterScoped: number } {
   const file = stackEnv()['KB_AUDIT_LOG']!;
   let text: string;
   const size = fs.statSync(file).size;
-  if (size < mark) text = fs.readFileSync(file, 'utf8'); // rotated: read what is there
+  if (size < mark)
+    text = fs.readFileSync(file, 'utf8'); // rotated: read what is there
   else {
     const fd = fs.openSync(file, 'r');
     const buf = Buffer.alloc(size - mark);
@@ -51,7 +55,8 @@ function auditSince(mark: number, namespaces: string[]): { count: number; byVerb
     if (ns ? !namespaces.includes(ns) : e.objectRef?.resource !== undefined) continue; // another session's objects, or Namespace objects
     seen.set(e.auditID, e);
   }
-  const byVerb: Record<string, number> = {}, byResource: Record<string, number> = {};
+  const byVerb: Record<string, number> = {},
+    byResource: Record<string, number> = {};
   let clusterScoped = 0;
   for (const e of seen.values()) {
     byVerb[e.verb] = (byVerb[e.verb] ?? 0) + 1;
@@ -94,12 +99,30 @@ export async function apiCost(options: { reps: number; env: Record<string, strin
     if (gone.final.status !== 410) throw new Error(`deprovision ${id}: ${gone.final.status}`);
   }
 
-  const rows: { plan: string; objects: number; provision: number[]; deprovision: number[]; metricProvision: number[]; byResource: Record<string, number>; byResourceDeprovision: Record<string, number>; clusterScoped: number }[] = [];
+  const rows: {
+    plan: string;
+    objects: number;
+    provision: number[];
+    deprovision: number[];
+    metricProvision: number[];
+    byResource: Record<string, number>;
+    byResourceDeprovision: Record<string, number>;
+    clusterScoped: number;
+  }[] = [];
   try {
     // Warm-up: discovery of every apiVersion the catalog uses is cached per process.
     for (const p of plans) await deprovision(await provision(p.service, p.plan), p.service, p.plan);
     for (const { service, plan, name } of plans) {
-      const row = { plan: name, objects: plan.templates.length, provision: [] as number[], deprovision: [] as number[], metricProvision: [] as number[], byResource: {}, byResourceDeprovision: {}, clusterScoped: 0 };
+      const row = {
+        plan: name,
+        objects: plan.templates.length,
+        provision: [] as number[],
+        deprovision: [] as number[],
+        metricProvision: [] as number[],
+        byResource: {},
+        byResourceDeprovision: {},
+        clusterScoped: 0,
+      };
       for (let rep = 0; rep < options.reps; rep++) {
         let mark = auditMark();
         const metricBefore = await requestTotal(admin);

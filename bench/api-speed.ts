@@ -46,7 +46,14 @@ async function bareServer(file: string, contentType: string) {
 async function load(url: string, seconds: number, headers: Record<string, string>, paths: string[]) {
   if (!url.startsWith('http://127.0.0.1:')) throw new Error('load only against 127.0.0.1');
   const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, requests: staggered(paths) });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, bytesPerSecond: r.throughput.average };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    bytesPerSecond: r.throughput.average,
+  };
 }
 
 export async function apiSpeed(options: { seconds: number; env: Record<string, string>; nodeArgs?: string[] }) {
@@ -135,7 +142,8 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
     await Promise.all(
       ops.map(async (o) => {
         const del = await broker.osb.deprovision(o.id, TESTAPP, STUCK).catch(() => undefined);
-        if (del?.status === 202 && del.body?.operation) await waitForOperation(broker.osb, o.id, del.body.operation, { kind: 'tight', intervalMs: 250 }, 120_000).catch(() => undefined);
+        if (del?.status === 202 && del.body?.operation)
+          await waitForOperation(broker.osb, o.id, del.body.operation, { kind: 'tight', intervalMs: 250 }, 120_000).catch(() => undefined);
       }),
     );
     await connection.close();
@@ -173,11 +181,33 @@ export async function apiSpeed(options: { seconds: number; env: Record<string, s
     },
   };
   printMachine(m);
-  printTable(`OSB API speed (${CONNECTIONS} connections, ${seconds} s per side, ${ROUNDS} alternating rounds; median [min–max])`, ['endpoint', 'broker req/s', 'reference', 'reference req/s', 'ratio', 'target', 'errors'], [
-    ['GET /v2/catalog (seed)', fmt(result.catalog.brokerRps, 0), 'bare node:http, same bytes', fmt(result.catalog.bareRps, 0), fmt(catalogRatio), '≥ 0.8', result.catalog.errors],
-    ['GET last_operation (in flight)', fmt(result.lastOperation.brokerRps, 0), 'describe via @temporalio/client', fmt(result.lastOperation.directDescribeRps, 0), fmt(lastOpRatio), '≥ 0.8', result.lastOperation.errors],
-  ]);
-  console.log(`catalog body: ${round(result.catalog.bytes / 1024, 0)} KiB; p99 broker ${fmt(result.catalog.brokerP99Ms, 0)} ms vs bare ${fmt(result.catalog.bareP99Ms, 0)} ms`);
+  printTable(
+    `OSB API speed (${CONNECTIONS} connections, ${seconds} s per side, ${ROUNDS} alternating rounds; median [min–max])`,
+    ['endpoint', 'broker req/s', 'reference', 'reference req/s', 'ratio', 'target', 'errors'],
+    [
+      [
+        'GET /v2/catalog (seed)',
+        fmt(result.catalog.brokerRps, 0),
+        'bare node:http, same bytes',
+        fmt(result.catalog.bareRps, 0),
+        fmt(catalogRatio),
+        '≥ 0.8',
+        result.catalog.errors,
+      ],
+      [
+        'GET last_operation (in flight)',
+        fmt(result.lastOperation.brokerRps, 0),
+        'describe via @temporalio/client',
+        fmt(result.lastOperation.directDescribeRps, 0),
+        fmt(lastOpRatio),
+        '≥ 0.8',
+        result.lastOperation.errors,
+      ],
+    ],
+  );
+  console.log(
+    `catalog body: ${round(result.catalog.bytes / 1024, 0)} KiB; p99 broker ${fmt(result.catalog.brokerP99Ms, 0)} ms vs bare ${fmt(result.catalog.bareP99Ms, 0)} ms`,
+  );
   saveResult('api-speed', result);
   return result;
 }

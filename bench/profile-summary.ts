@@ -31,7 +31,8 @@ export function summarise(file: string, top = 25) {
     const own = /\/work\/main\/([^/]+)\//.exec(url);
     return own ? `broker ${own[1]}/` : url;
   };
-  const areas = new Map<string, number>(), fns = new Map<string, number>();
+  const areas = new Map<string, number>(),
+    fns = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
     const a = area(n.callFrame.url, n.callFrame.functionName);

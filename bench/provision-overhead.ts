@@ -208,12 +208,16 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
       round(p.deprovisionRatio),
     ]),
   );
-  printTable('provision overhead over all plans (median of per-plan ratios [min–max])', ['figure', 'value', 'target'], [
-    ['tight poller / direct', fmt(overall.tightRatio), '≤ 1.25'],
-    ['CF poller / direct', fmt(overall.cfRatio), '≤ 1.25'],
-    ['Retry-After sent (s)', result.retryAfterSent.join(', ') || '-', ''],
-    ['deprovision broker / direct', fmt(overall.deprovisionRatio), '(report)'],
-  ]);
+  printTable(
+    'provision overhead over all plans (median of per-plan ratios [min–max])',
+    ['figure', 'value', 'target'],
+    [
+      ['tight poller / direct', fmt(overall.tightRatio), '≤ 1.25'],
+      ['CF poller / direct', fmt(overall.cfRatio), '≤ 1.25'],
+      ['Retry-After sent (s)', result.retryAfterSent.join(', ') || '-', ''],
+      ['deprovision broker / direct', fmt(overall.deprovisionRatio), '(report)'],
+    ],
+  );
   printTable(
     'where a broker provision goes (tight poller, Temporal history; ms median [min–max] over all plans and reps)',
     ['phase', 'ms'],
@@ -230,7 +234,10 @@ export async function provisionOverhead(options: ProvisionOverheadOptions) {
       ['total', ms(breakdown.total)],
       ['workflow tasks per provision (count)', ms(breakdown.workflowTaskCount)],
       ['activities per provision (count)', ms(breakdown.activityCount)],
-      [`local activities per provision (count; ${breakdown.localActivities.join(', ') || 'none'}: their time is in started → completed)`, ms(breakdown.localActivityCount)],
+      [
+        `local activities per provision (count; ${breakdown.localActivities.join(', ') || 'none'}: their time is in started → completed)`,
+        ms(breakdown.localActivityCount),
+      ],
     ],
   );
   const processes = [...new Set(Object.values(cpuPerProvision).flatMap((c) => Object.keys(c.perProcess)))].filter((n) =>

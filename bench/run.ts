@@ -47,7 +47,12 @@ async function main() {
     return;
   }
   const selected: Bench[] = positionals.length ? (positionals as Bench[]) : [...BENCHES];
-  const env = Object.fromEntries((values.env ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    (values.env ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
   const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(LOG_DIR, 'profiles')}`] : undefined;
 

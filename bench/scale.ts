@@ -52,10 +52,15 @@ async function phases(histories: Histories, ops: { id: string; seenAt?: number }
  */
 const PLATFORM_MIN_SECONDS = 1;
 
-async function untilAll(osb: Osb, ops: { id: string; operation: string; seenAt?: number }[], done: (status: number, state: string | undefined) => boolean | 'failed') {
+async function untilAll(
+  osb: Osb,
+  ops: { id: string; operation: string; seenAt?: number }[],
+  done: (status: number, state: string | undefined) => boolean | 'failed',
+) {
   const failed: string[] = [];
   const deadline = Date.now() + 30 * 60_000;
-  let unfinished = 0, pollErrors = 0;
+  let unfinished = 0,
+    pollErrors = 0;
   // What the errors were (error code or HTTP status), counted: printed with the results.
   const pollErrorKinds: Record<string, number> = {};
   const countError = (kind: string) => (pollErrorKinds[kind] = (pollErrorKinds[kind] ?? 0) + 1);
@@ -111,7 +116,13 @@ export async function scale(options: ScaleOptions) {
     const directCpu = new CpuMeter(() => ({ ...stackPids(), 'bench (direct client)': process.pid }));
     directCpu.start();
     let t0 = performance.now();
-    const ready = waitReady(kube, directNs, all, instances.flatMap((i) => i.objects), 30 * 60_000);
+    const ready = waitReady(
+      kube,
+      directNs,
+      all,
+      instances.flatMap((i) => i.objects),
+      30 * 60_000,
+    );
     await Promise.all(instances.map((i) => applyObjects(kube, i.objects, i.id)));
     await ready;
     const directProvisionMs = performance.now() - t0;
@@ -133,7 +144,8 @@ export async function scale(options: ScaleOptions) {
     const temporal = new TemporalMetrics();
     let provisionTemporal: TemporalDelta | undefined, deprovisionTemporal: TemporalDelta | undefined;
     let brokerProvisionMs: number, brokerDeprovisionMs: number;
-    let provisionFailures: string[] = [], deprovisionFailures: string[] = [];
+    let provisionFailures: string[] = [],
+      deprovisionFailures: string[] = [];
     let pollErrors = 0;
     let memory;
     try {
@@ -149,11 +161,19 @@ export async function scale(options: ScaleOptions) {
           return { id, operation: res.body?.operation ?? '', seenAt: undefined as number | undefined };
         }),
       );
-      const p = await untilAll(broker.osb, puts.filter((x) => x.operation), (status, state) => (state === 'succeeded' ? true : state === 'in progress' ? false : 'failed'));
+      const p = await untilAll(
+        broker.osb,
+        puts.filter((x) => x.operation),
+        (status, state) => (state === 'succeeded' ? true : state === 'in progress' ? false : 'failed'),
+      );
       brokerProvisionMs = performance.now() - t0;
       provisionCpu = cpu.stop();
       provisionTemporal = await temporal.stop();
-      provisionPhases = await phases(histories, puts.filter((x) => x.seenAt), putAt);
+      provisionPhases = await phases(
+        histories,
+        puts.filter((x) => x.seenAt),
+        putAt,
+      );
       provisionFailures = [...provisionFailures, ...p.failed, ...(p.unfinished ? [`${p.unfinished} unfinished`] : [])];
       pollErrors += p.pollErrors;
       console.error(`  N=${n} broker: provision ${round(brokerProvisionMs / 1000)} s, ${provisionFailures.length} failures`);
@@ -169,11 +189,19 @@ export async function scale(options: ScaleOptions) {
           return { id, operation: res.body?.operation ?? '', seenAt: undefined as number | undefined };
         }),
       );
-      const d = await untilAll(broker.osb, dels.filter((x) => x.operation), (status, state) => (status === 410 ? true : state === 'in progress' ? false : 'failed'));
+      const d = await untilAll(
+        broker.osb,
+        dels.filter((x) => x.operation),
+        (status, state) => (status === 410 ? true : state === 'in progress' ? false : 'failed'),
+      );
       brokerDeprovisionMs = performance.now() - t0;
       deprovisionCpu = cpu.stop();
       deprovisionTemporal = await temporal.stop();
-      deprovisionPhases = await phases(histories, dels.filter((x) => x.seenAt), delAt);
+      deprovisionPhases = await phases(
+        histories,
+        dels.filter((x) => x.seenAt),
+        delAt,
+      );
       deprovisionFailures = [...deprovisionFailures, ...d.failed, ...(d.unfinished ? [`${d.unfinished} unfinished`] : [])];
       pollErrors += d.pollErrors;
       console.error(`  N=${n} broker: deprovision ${round(brokerDeprovisionMs / 1000)} s, ${deprovisionFailures.length} failures`);
@@ -193,7 +221,11 @@ export async function scale(options: ScaleOptions) {
         deprovision: brokerDeprovisionMs / directDeprovisionMs,
         total: (brokerProvisionMs + brokerDeprovisionMs) / (directProvisionMs + directDeprovisionMs),
       },
-      failures: { provision: provisionFailures.slice(0, 20), deprovision: deprovisionFailures.slice(0, 20), count: provisionFailures.length + deprovisionFailures.length },
+      failures: {
+        provision: provisionFailures.slice(0, 20),
+        deprovision: deprovisionFailures.slice(0, 20),
+        count: provisionFailures.length + deprovisionFailures.length,
+      },
       /** last_operation polls without an answer (transport error or 5xx), polled again. */
       pollErrors,
       memory,
@@ -204,22 +236,45 @@ export async function scale(options: ScaleOptions) {
   }
   admin.close();
 
-  const first = results[0]!, last = results.at(-1)!;
-  const growth = results.length > 1
-    ? {
-        sizeFactor: last.n / first.n,
-        brokerTime: last.broker.totalMs / first.broker.totalMs,
-        directTime: last.direct.totalMs / first.direct.totalMs,
-        apiPeakRss: (last.memory?.api?.vmHwmMiB ?? NaN) / (first.memory?.api?.vmHwmMiB ?? NaN),
-        workerPeakRss: (last.memory?.worker?.vmHwmMiB ?? NaN) / (first.memory?.worker?.vmHwmMiB ?? NaN),
-      }
-    : undefined;
-  const result = { machine: m, plan: `${serviceName}/${planName}`, poller: { kind: 'cf', platformMinSeconds: PLATFORM_MIN_SECONDS }, brokerRoot: BROKER_ROOT, env: options.env, sizes: results, growth };
+  const first = results[0]!,
+    last = results.at(-1)!;
+  const growth =
+    results.length > 1
+      ? {
+          sizeFactor: last.n / first.n,
+          brokerTime: last.broker.totalMs / first.broker.totalMs,
+          directTime: last.direct.totalMs / first.direct.totalMs,
+          apiPeakRss: (last.memory?.api?.vmHwmMiB ?? NaN) / (first.memory?.api?.vmHwmMiB ?? NaN),
+          workerPeakRss: (last.memory?.worker?.vmHwmMiB ?? NaN) / (first.memory?.worker?.vmHwmMiB ?? NaN),
+        }
+      : undefined;
+  const result = {
+    machine: m,
+    plan: `${serviceName}/${planName}`,
+    poller: { kind: 'cf', platformMinSeconds: PLATFORM_MIN_SECONDS },
+    brokerRoot: BROKER_ROOT,
+    env: options.env,
+    sizes: results,
+    growth,
+  };
   printMachine(m);
   const s = (ms: number) => `${round(ms / 1000, 1)} s`;
   printTable(
     `scale: N instances of ${result.plan} at once, provisioned then deprovisioned (one run per size; ratio = broker / direct)`,
-    ['N', 'direct prov.', 'broker prov.', 'ratio', 'direct deprov.', 'broker deprov.', 'ratio', 'total ratio (≤ 1.5)', 'failures', 'poll errors', 'API peak RSS', 'worker peak RSS'],
+    [
+      'N',
+      'direct prov.',
+      'broker prov.',
+      'ratio',
+      'direct deprov.',
+      'broker deprov.',
+      'ratio',
+      'total ratio (≤ 1.5)',
+      'failures',
+      'poll errors',
+      'API peak RSS',
+      'worker peak RSS',
+    ],
     results.map((r) => [
       r.n,
       s(r.direct.provisionMs),
@@ -236,31 +291,46 @@ export async function scale(options: ScaleOptions) {
     ]),
   );
   if (growth) {
-    printTable(`growth from N=${first.n} to N=${last.n} (×${growth.sizeFactor})`, ['figure', 'factor'], [
-      ['broker total time', round(growth.brokerTime)],
-      ['direct total time', round(growth.directTime)],
-      ['API peak RSS', round(growth.apiPeakRss)],
-      ['worker peak RSS', round(growth.workerPeakRss)],
-    ]);
+    printTable(
+      `growth from N=${first.n} to N=${last.n} (×${growth.sizeFactor})`,
+      ['figure', 'factor'],
+      [
+        ['broker total time', round(growth.brokerTime)],
+        ['direct total time', round(growth.directTime)],
+        ['API peak RSS', round(growth.apiPeakRss)],
+        ['worker peak RSS', round(growth.workerPeakRss)],
+      ],
+    );
   }
   for (const r of results) {
     for (const op of ['provision', 'deprovision'] as const) {
       const ph = r.phases[op];
-      if (ph) printTable(`N=${r.n} ${op}: where an operation's time went (${ph['total']!.n} sampled histories; ms median [min–max])`, ['phase', 'ms'], Object.entries(ph).map(([k, v]) => [k, fmt(v, 0)]));
+      if (ph)
+        printTable(
+          `N=${r.n} ${op}: where an operation's time went (${ph['total']!.n} sampled histories; ms median [min–max])`,
+          ['phase', 'ms'],
+          Object.entries(ph).map(([k, v]) => [k, fmt(v, 0)]),
+        );
     }
   }
   for (const r of results) {
     const c = r.cpuSeconds;
     const names = [...new Set([...Object.keys(c.direct), ...Object.keys(c.brokerProvision ?? {}), ...Object.keys(c.brokerDeprovision ?? {})])];
-    printTable(`N=${r.n}: CPU seconds per process (2 cores: at most ${round((2 * r.broker.totalMs) / 1000, 0)} s during the broker's run)`, ['process', 'direct (prov.+deprov.)', 'broker provision', 'broker deprovision'],
-      names.map((n) => [n, c.direct[n] ?? '-', c.brokerProvision?.[n] ?? '-', c.brokerDeprovision?.[n] ?? '-']));
+    printTable(
+      `N=${r.n}: CPU seconds per process (2 cores: at most ${round((2 * r.broker.totalMs) / 1000, 0)} s during the broker's run)`,
+      ['process', 'direct (prov.+deprov.)', 'broker provision', 'broker deprovision'],
+      names.map((n) => [n, c.direct[n] ?? '-', c.brokerProvision?.[n] ?? '-', c.brokerDeprovision?.[n] ?? '-']),
+    );
   }
   for (const r of results) {
     for (const op of ['provision', 'deprovision'] as const) {
       const t = r.temporalServer[op];
       if (!t) continue;
-      printTable(`N=${r.n} ${op}: Temporal server (its metrics): ${t.persistenceCalls} persistence calls, ${t.persistenceSeconds} s in them; top operations by time`, ['operation', 'calls', 'seconds', 'mean ms'],
-        t.operations.map((o) => [o.operation, o.count, o.seconds, o.meanMs]));
+      printTable(
+        `N=${r.n} ${op}: Temporal server (its metrics): ${t.persistenceCalls} persistence calls, ${t.persistenceSeconds} s in them; top operations by time`,
+        ['operation', 'calls', 'seconds', 'mean ms'],
+        t.operations.map((o) => [o.operation, o.count, o.seconds, o.meanMs]),
+      );
     }
   }
   for (const r of results) if (r.failures.count) console.error(`N=${r.n} failures:`, r.failures);

@@ -70,7 +70,9 @@ export async function startup(options: { reps: number }) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   // tsc emits even with type errors elsewhere in the tree; what matters is that the entry point exists.
   if (!fs.existsSync(path.join(dist, 'cli/main.js'))) throw new Error(`npm run build produced no dist/cli/main.js:\n${build.stdout}\n${build.stderr}`);
-  const hello: number[] = [], built: number[] = [], tsx: number[] = [];
+  const hello: number[] = [],
+    built: number[] = [],
+    tsx: number[] = [];
   try {
     await timeToServe([path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'), 'serve']); // warm the file cache
     await timeToServe(['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), 'serve']);
@@ -97,11 +99,15 @@ export async function startup(options: { reps: number }) {
     distRemoved: true,
   };
   printMachine(m);
-  printTable(`start-up until GET /v2/catalog answers, seed catalog (${options.reps} alternating reps; ms median [min–max])`, ['process', 'ms', 'minus node hello', 'target'], [
-    ['node -e console.log("hello")', fmt(result.helloMs, 0), '-', ''],
-    ['node bin/kubernetes-broker.js serve (dist/)', fmt(result.builtMs, 0), fmt(result.builtMinusHelloMs, 0), '< 1000 ms'],
-    ['node --import tsx cli/main.ts serve', fmt(result.tsxMs, 0), fmt(result.tsxMinusHelloMs, 0), '(report)'],
-  ]);
+  printTable(
+    `start-up until GET /v2/catalog answers, seed catalog (${options.reps} alternating reps; ms median [min–max])`,
+    ['process', 'ms', 'minus node hello', 'target'],
+    [
+      ['node -e console.log("hello")', fmt(result.helloMs, 0), '-', ''],
+      ['node bin/kubernetes-broker.js serve (dist/)', fmt(result.builtMs, 0), fmt(result.builtMinusHelloMs, 0), '< 1000 ms'],
+      ['node --import tsx cli/main.ts serve', fmt(result.tsxMs, 0), fmt(result.tsxMinusHelloMs, 0), '(report)'],
+    ],
+  );
   saveResult('startup', result);
   return result;
 }

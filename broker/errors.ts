@@ -31,8 +31,7 @@ export const preconditionFailed = (description: string) => new BrokerError(412, 
 export const tooLarge = (limit: number) => new BrokerError(413, 'PayloadTooLarge', `the request body is larger than ${limit} bytes`);
 export const fieldTooLarge = (field: string, bytes: number, limit: number) =>
   new BrokerError(413, 'PayloadTooLarge', `${field} is ${bytes} bytes of JSON; the broker stores at most ${limit} bytes of it: send less`);
-export const unsupportedMediaType = () =>
-  new BrokerError(415, 'UnsupportedMediaType', 'send the request body as JSON with Content-Type: application/json');
+export const unsupportedMediaType = () => new BrokerError(415, 'UnsupportedMediaType', 'send the request body as JSON with Content-Type: application/json');
 
 export const asyncRequired = () =>
   new BrokerError(422, 'AsyncRequired', 'This operation runs asynchronously: retry with the query parameter accepts_incomplete=true.');
@@ -48,8 +47,7 @@ export const maintenanceInfoConflict = (expected: string | undefined) =>
   );
 /** A quota of the clusters configuration: nothing was created. */
 export const quotaExceeded = (description: string) => new BrokerError(422, 'QuotaExceeded', description);
-export const unprocessable = (description: string, extra: BrokerError['extra'] = {}) =>
-  new BrokerError(422, 'UnprocessableEntity', description, false, extra);
+export const unprocessable = (description: string, extra: BrokerError['extra'] = {}) => new BrokerError(422, 'UnprocessableEntity', description, false, extra);
 
 /** Temporal or Kubernetes could not be reached: the request changed nothing, try again. */
 export const unavailable = (description: string) => new BrokerError(503, 'ServiceUnavailable', description);

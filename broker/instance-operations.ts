@@ -2,7 +2,17 @@
 // and its workflow what a request means (new, identical retry, conflict, concurrent), then start
 // the operation or signal the running one; getInstance and lastOperation only read.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { Broker, DeprovisionRequest, InstanceDetails, LastOperation, ProvisionRequest, ProvisionResult, RemovalResult, UpdateRequest, UpdateResult } from './service-broker.js';
+import type {
+  Broker,
+  DeprovisionRequest,
+  InstanceDetails,
+  LastOperation,
+  ProvisionRequest,
+  ProvisionResult,
+  RemovalResult,
+  UpdateRequest,
+  UpdateResult,
+} from './service-broker.js';
 import { asyncRequired, concurrencyError, conflict, gone, notFound } from './errors.js';
 import { unknownService } from './catalog-lookup.js';
 import { routeCluster } from '../platform/config/clusters.js';

@@ -35,7 +35,6 @@ export interface AddResult {
   warnings: CatalogProblem[];
 }
 
-
 export async function addOffering(deps: OfferingDeps, body: unknown): Promise<AddResult> {
   const { files, source } = offeringFiles(body);
   const { service, warnings } = loadOffering(files);
@@ -51,7 +50,11 @@ export async function addOffering(deps: OfferingDeps, body: unknown): Promise<Ad
       if (!deps.catalog.put(wanted)) {
         // An offering it collides with was added meanwhile through another replica, and is older.
         await deps.store.delete(service.id);
-        throw new OfferingRejected(409, collisions(service, deps.catalog.othersThan(service.id), (s) => origin(s.id)), 'the offering collides with the catalog');
+        throw new OfferingRejected(
+          409,
+          collisions(service, deps.catalog.othersThan(service.id), (s) => origin(s.id)),
+          'the offering collides with the catalog',
+        );
       }
       return { result: 'created', offering: summary(wanted, service), warnings };
     }
@@ -65,7 +68,11 @@ export async function addOffering(deps: OfferingDeps, body: unknown): Promise<Ad
     if (dropped.length) {
       throw new OfferingRejected(
         409,
-        dropped.map((p) => ({ file: `${sentPath(p.dir)}/plan.json`, field: 'id', message: `plan ${p.name} (${p.id}) of the offering would be gone: plan ids of an offering never change; remove the offering (without instances) and add it again` })),
+        dropped.map((p) => ({
+          file: `${sentPath(p.dir)}/plan.json`,
+          field: 'id',
+          message: `plan ${p.name} (${p.id}) of the offering would be gone: plan ids of an offering never change; remove the offering (without instances) and add it again`,
+        })),
         `offering ${service.id} exists with other plans`,
       );
     }
@@ -79,7 +86,9 @@ export async function addOffering(deps: OfferingDeps, body: unknown): Promise<Ad
 
 export async function removeOffering(deps: OfferingDeps, serviceId: string): Promise<OfferingSummary> {
   if (deps.catalog.isFileService(serviceId)) {
-    throw new OfferingRejected(409, [{ file: '.', message: `service ${serviceId} is in the file catalog (CATALOG_DIR), not added at runtime; it cannot be removed here` }]);
+    throw new OfferingRejected(409, [
+      { file: '.', message: `service ${serviceId} is in the file catalog (CATALOG_DIR), not added at runtime; it cannot be removed here` },
+    ]);
   }
   const stored = await deps.store.get(serviceId);
   if (!stored) throw new OfferingRejected(404, [{ file: '.', message: `no offering ${serviceId} was added at runtime` }]);
@@ -91,7 +100,10 @@ export async function removeOffering(deps: OfferingDeps, serviceId: string): Pro
   const ids = [...new Set([...recorded, ...(name ? await deps.provisionsInFlight(name) : [])])];
   if (ids.length) {
     throw new OfferingRejected(409, [
-      { file: '.', message: `offering ${serviceId} has ${ids.length} live instance${ids.length === 1 ? '' : 's'} or provision${ids.length === 1 ? '' : 's'} in progress (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}): deprovision them first` },
+      {
+        file: '.',
+        message: `offering ${serviceId} has ${ids.length} live instance${ids.length === 1 ? '' : 's'} or provision${ids.length === 1 ? '' : 's'} in progress (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''}): deprovision them first`,
+      },
     ]);
   }
   let service: Parameters<typeof summary>[1] | undefined = deps.catalog.offering(serviceId)?.service;

@@ -104,7 +104,15 @@ describe.each(operations)('$type', ({ type, workflowType, run }) => {
       space: attributes.get(KbSpace),
       operation: attributes.get(KbOperation),
       bindingId: attributes.get(KbBindingId),
-    }).toEqual({ instanceId: 'inst-1', service: 'db', plan: 'small', org: 'org-1', space: 'space-1', operation: type, bindingId: binding ? 'bind-1' : undefined });
+    }).toEqual({
+      instanceId: 'inst-1',
+      service: 'db',
+      plan: 'small',
+      org: 'org-1',
+      space: 'space-1',
+      operation: type,
+      bindingId: binding ? 'bind-1' : undefined,
+    });
   });
 
   it('counts in broker_operations_started_total', async () => {

@@ -13,7 +13,6 @@ import { WORKFLOW_TYPES, type OperationMemo } from '../workflows/types.js';
 
 type Workflows = typeof workflows;
 
-
 type WorkflowOf<T extends OperationType> = Workflows[(typeof WORKFLOW_TYPES)[T]];
 /** The input of an operation's workflow, as its function declares it. */
 export type WorkflowInput<T extends OperationType> = Parameters<WorkflowOf<T>>[0];

@@ -66,7 +66,7 @@ describe('lastOperationOf', () => {
       });
     }
 
-    it.each(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'] as const)('%s → failed, with the memo\'s description', (status) => {
+    it.each(['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'] as const)("%s → failed, with the memo's description", (status) => {
       const failure = { description: `${op} failed: the pods never became ready`, instanceUsable: false, updateRepeatable: false };
       const answer = lastOperationOf(run(workflowType, status, { ...memo, failure }), token);
       expect(answer.state).toBe('failed');
@@ -139,7 +139,10 @@ describe('lastOperationOf', () => {
       state: 'in progress',
       description: 'operation in progress',
     });
-    expect(lastOperationOf(run(TYPES.provision, 'FAILED', {}), undefined)).toEqual({ state: 'failed', description: 'operation failed (see the workflow in Temporal)' });
+    expect(lastOperationOf(run(TYPES.provision, 'FAILED', {}), undefined)).toEqual({
+      state: 'failed',
+      description: 'operation failed (see the workflow in Temporal)',
+    });
   });
 });
 

@@ -17,6 +17,6 @@ export async function checkQuota(config: ClustersConfig, records: RecordStore, o
   const where = quota.cluster ? ` on cluster ${quota.cluster}` : '';
   throw quotaExceeded(
     `organization ${org} has ${count} service instance${count === 1 ? '' : 's'}${where}, and its quota allows ${quota.maxInstances}; ` +
-      'delete an instance it no longer needs, or ask the broker\'s operator to raise the quota. Nothing was created.',
+      "delete an instance it no longer needs, or ask the broker's operator to raise the quota. Nothing was created.",
   );
 }

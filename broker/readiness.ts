@@ -15,10 +15,7 @@ export async function probeReadiness(client: Client, records: RecordStore, catal
       checks[name] = err instanceof BrokerError ? err.description : (err as Error).message;
     }
   };
-  await Promise.all([
-    probe('temporal', () => client.workflowService.getSystemInfo({})),
-    probe('kubernetes', () => records.listBindings('readiness-probe')),
-  ]);
+  await Promise.all([probe('temporal', () => client.workflowService.getSystemInfo({})), probe('kubernetes', () => records.listBindings('readiness-probe'))]);
   checks['catalog'] = `${catalog.services.length} services`;
   return { ok: checks['temporal'] === 'ok' && checks['kubernetes'] === 'ok', checks };
 }

@@ -15,7 +15,13 @@ const small = plan('small', {
   service_instance: {
     create: { parameters: { type: 'object', additionalProperties: false, properties: { replicas, size } } },
     // Updates may ask for more replicas than the create schema allows: the merged result decides.
-    update: { parameters: { type: 'object', additionalProperties: false, properties: { replicas: { type: 'integer', maximum: 9 }, mode: { type: 'string', default: 'rolling' } } } },
+    update: {
+      parameters: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { replicas: { type: 'integer', maximum: 9 }, mode: { type: 'string', default: 'rolling' } },
+      },
+    },
   },
   service_binding: { create: { parameters: { type: 'object', properties: { role: { enum: ['reader', 'writer'], default: 'reader' } } } } },
 });
@@ -38,7 +44,7 @@ function badRequest(fn: () => unknown): string {
 }
 
 describe('validateRequestParameters: provision and bind', () => {
-  it('applies the create schema\'s defaults', () => {
+  it("applies the create schema's defaults", () => {
     expect(validateRequestParameters(small, 'provision', undefined)).toEqual({ replicas: 1, size: '1Gi' });
     expect(validateRequestParameters(small, 'provision', { replicas: 2 })).toEqual({ replicas: 2, size: '1Gi' });
   });
@@ -52,7 +58,12 @@ describe('validateRequestParameters: provision and bind', () => {
   it('400 naming the plan and every problem', () => {
     const description = badRequest(() => validateRequestParameters(small, 'provision', { replicas: 4, colour: 'red' }));
     expect(description).toMatch(/^invalid parameters for plan small: /);
-    expect(description.replace(/^[^:]*: /, '').split('; ').sort()).toEqual(['parameters.colour is not allowed', 'parameters.replicas must be <= 3']);
+    expect(
+      description
+        .replace(/^[^:]*: /, '')
+        .split('; ')
+        .sort(),
+    ).toEqual(['parameters.colour is not allowed', 'parameters.replicas must be <= 3']);
   });
 
   it('bind uses the binding schema', () => {
@@ -77,7 +88,7 @@ describe('validateRequestParameters: update', () => {
     expect(validateRequestParameters(small, 'update', undefined, current)).toEqual(current);
   });
 
-  it('does not add the update schema\'s defaults for parameters the request does not name', () => {
+  it("does not add the update schema's defaults for parameters the request does not name", () => {
     // `mode` has a default in the update schema only; the create schema (which the result must meet) does not know it.
     expect(validateRequestParameters(small, 'update', { replicas: 3 }, current)).not.toHaveProperty('mode');
   });
@@ -96,7 +107,7 @@ describe('validateRequestParameters: update', () => {
     );
   });
 
-  it('applies the create schema\'s defaults for parameters the instance does not have yet', () => {
+  it("applies the create schema's defaults for parameters the instance does not have yet", () => {
     expect(validateRequestParameters(small, 'update', undefined, { replicas: 2 })).toEqual({ replicas: 2, size: '1Gi' });
   });
 

@@ -27,7 +27,13 @@ export function validateRequestParameters(
   const changed = given === undefined ? {} : pick(check(plan, 'update', given), Object.keys(given));
   // After a plan change, parameters the new plan does not know (a volume size, say) are dropped.
   const declared = declaredParameters(plan.schemas);
-  const kept = declared.length > 0 ? pick(current, Object.keys(current).filter((k) => declared.includes(k))) : current;
+  const kept =
+    declared.length > 0
+      ? pick(
+          current,
+          Object.keys(current).filter((k) => declared.includes(k)),
+        )
+      : current;
   return check(plan, 'provision', { ...kept, ...changed });
 }
 

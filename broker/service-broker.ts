@@ -81,10 +81,7 @@ export interface BindingDetails {
   parameters: Record<string, unknown>;
   metadata?: Record<string, unknown>;
 }
-export type BindResult =
-  | ({ status: 'created' } & BindingDetails)
-  | ({ status: 'exists' } & BindingDetails)
-  | { status: 'accepted'; operation: string };
+export type BindResult = ({ status: 'created' } & BindingDetails) | ({ status: 'exists' } & BindingDetails) | { status: 'accepted'; operation: string };
 
 export interface UnbindRequest {
   instanceId: string;

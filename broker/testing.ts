@@ -84,4 +84,3 @@ export function temporalBrokerOverFakes(catalog: Catalog, records: { instance?: 
   });
   return { broker, starts, metrics };
 }
-

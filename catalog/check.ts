@@ -9,17 +9,7 @@ import { CURRENT_NAME_SCHEME, nameSchemeOf, shortServiceId } from './naming.js';
 import { declaredParameters, parametersSchema } from './parameters.js';
 import type { LexedJson, Token } from './placeholders.js';
 import { renderPlan } from './render.js';
-import type {
-  CatalogProblem,
-  InstanceFacts,
-  InstanceValues,
-  KubernetesObject,
-  Plan,
-  Randoms,
-  ServiceFacts,
-  ServiceOffering,
-  Template,
-} from './types.js';
+import type { CatalogProblem, InstanceFacts, InstanceValues, KubernetesObject, Plan, Randoms, ServiceFacts, ServiceOffering, Template } from './types.js';
 
 /** The instance the loader and `catalog render` render for. */
 export const SAMPLE_INSTANCE_ID = '00000000-0000-4000-8000-000000000000';
@@ -174,7 +164,8 @@ function referencesOf(object: KubernetesObject): { field: string; kind: string; 
     const { path, spec } = pod;
     if (spec.serviceAccountName !== undefined) refs.push({ field: `${path}.serviceAccountName`, kind: 'ServiceAccount', name: spec.serviceAccountName });
     list(spec.volumes).forEach((v, i) => {
-      if (isObject(v.persistentVolumeClaim)) refs.push({ field: `${path}.volumes[${i}].persistentVolumeClaim.claimName`, kind: 'PersistentVolumeClaim', name: v.persistentVolumeClaim.claimName });
+      if (isObject(v.persistentVolumeClaim))
+        refs.push({ field: `${path}.volumes[${i}].persistentVolumeClaim.claimName`, kind: 'PersistentVolumeClaim', name: v.persistentVolumeClaim.claimName });
       if (isObject(v.secret)) refs.push({ field: `${path}.volumes[${i}].secret.secretName`, kind: 'Secret', name: v.secret.secretName });
       if (isObject(v.configMap)) refs.push({ field: `${path}.volumes[${i}].configMap.name`, kind: 'ConfigMap', name: v.configMap.name });
     });
@@ -224,7 +215,11 @@ function checkReferences(rendered: Rendered[], short: string, open: boolean, sin
     for (const ref of referencesOf(object)) {
       if (typeof ref.name !== 'string' || !ref.name.includes(short)) continue;
       if (names.get(ref.kind)?.has(ref.name)) continue;
-      sink.warn({ file: template.file, field: ref.field, message: `names ${ref.kind} ${ref.name}, which the plan does not create${indexHint(ref.kind, ref.name)}` });
+      sink.warn({
+        file: template.file,
+        field: ref.field,
+        message: `names ${ref.kind} ${ref.name}, which the plan does not create${indexHint(ref.kind, ref.name)}`,
+      });
     }
   }
   if (open) return;
@@ -267,7 +262,14 @@ function offers(rendered: Rendered[]): { env: Set<string>; envOpen: boolean; ser
       const name = object.metadata.name;
       const ports = list(isObject(object.spec) ? object.spec.ports : undefined).flatMap((p) => {
         if (typeof p.port !== 'number') return [];
-        const target = p.targetPort === undefined ? p.port : typeof p.targetPort === 'number' ? p.targetPort : typeof p.targetPort === 'string' ? containerPorts.get(p.targetPort) : undefined;
+        const target =
+          p.targetPort === undefined
+            ? p.port
+            : typeof p.targetPort === 'number'
+              ? p.targetPort
+              : typeof p.targetPort === 'string'
+                ? containerPorts.get(p.targetPort)
+                : undefined;
         return target === undefined ? [] : [{ ...(typeof p.name === 'string' ? { name: p.name } : {}), port: p.port, targetPort: target }];
       });
       return { name, hostname: `${name}.${object.metadata.namespace ?? SAMPLE_NAMESPACE}.svc.cluster.local`, ports };

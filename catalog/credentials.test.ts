@@ -33,7 +33,12 @@ describe('renderCredentials', () => {
   it('reads env names with digits (the old broker could not)', async () => {
     const { service, plan } = await load(
       baseCatalog({
-        'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', { env: [{ name: 'PG2_PASS', value: 'x' }, { name: 'PG2', value: 'y' }] }),
+        'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', {
+          env: [
+            { name: 'PG2_PASS', value: 'x' },
+            { name: 'PG2', value: 'y' },
+          ],
+        }),
         'db/small/credentials-mappings.json': { a: '$env_PG2_PASS', b: '$env_PG2' },
       }),
     );
@@ -50,7 +55,9 @@ describe('renderCredentials', () => {
   it('refuses a port no Service forwards to, and $hostname without Service', async () => {
     const { service, plan } = await load(baseCatalog());
     const env = { DB_USER: 'u', DB_PASSWORD: 'p' };
-    expect(() => renderCredentials(service, plan, values, facts(env, [svc('s', [[80, 8080]])]))).toThrow(/\$port_5432: no Service of the instance forwards to port 5432/);
+    expect(() => renderCredentials(service, plan, values, facts(env, [svc('s', [[80, 8080]])]))).toThrow(
+      /\$port_5432: no Service of the instance forwards to port 5432/,
+    );
     expect(() => renderCredentials(service, plan, values, facts(env, []))).toThrow(RenderError);
   });
 
@@ -69,7 +76,16 @@ describe('renderCredentials', () => {
 
   it('fills template placeholders too, with the values the templates got', async () => {
     const { service, plan } = await load(
-      baseCatalog({ 'db/small/credentials-mappings.json': { id: '$service_id', pw: '$random1', pw64: '$base64-$random1', plan: '$catalog_plan_id', ns: '$namespace', short: '$short_serviceid' } }),
+      baseCatalog({
+        'db/small/credentials-mappings.json': {
+          id: '$service_id',
+          pw: '$random1',
+          pw64: '$base64-$random1',
+          plan: '$catalog_plan_id',
+          ns: '$namespace',
+          short: '$short_serviceid',
+        },
+      }),
     );
     const secret = renderPlan(service, plan, values).find((o) => o.kind === 'Secret')! as unknown as { data: Record<string, string> };
     const creds = renderCredentials(service, plan, values, facts({}, [svc('s', [[5432, 5432]])]));
@@ -110,19 +126,31 @@ describe('renderCredentials', () => {
 
   it('tolerates the trailing comma of an old mapping, with a warning naming the file', async () => {
     const { service, plan, warnings } = await load(baseCatalog({ 'db/small/credentials-mappings.json': '{\n  "user": "$env_DB_USER",\n}\n' }));
-    expect(warnings).toContainEqual({ file: 'db/small/credentials-mappings.json', line: 2, message: 'trailing comma before } or ] tolerated (it is not JSON)' });
+    expect(warnings).toContainEqual({
+      file: 'db/small/credentials-mappings.json',
+      line: 2,
+      message: 'trailing comma before } or ] tolerated (it is not JSON)',
+    });
     expect(renderCredentials(service, plan, values, facts({ DB_USER: 'u' }, []))).toEqual({ user: 'u' });
   });
 
   it('makes $uri empty in plans without uri_cluster_template, with a warning', async () => {
     const { service, plan, warnings } = await load(baseCatalog({ 'db/small/credentials-mappings.json': { uri: '$uri', user: '$env_DB_USER' } }));
-    expect(warnings).toContainEqual({ file: 'db/small/credentials-mappings.json', message: '$uri: the plan has no uri_cluster_template, so it is an empty string' });
+    expect(warnings).toContainEqual({
+      file: 'db/small/credentials-mappings.json',
+      message: '$uri: the plan has no uri_cluster_template, so it is an empty string',
+    });
     expect(renderCredentials(service, plan, values, facts({ DB_USER: 'u' }, []))).toEqual({ uri: '', user: 'u' });
   });
 
   describe('clustered plans', () => {
     const clustered = baseCatalog({
-      'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', { env: [{ name: 'DB_USER', value: 'u' }, { name: 'DB_PASSWORD', value: 'p' }] }),
+      'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', {
+        env: [
+          { name: 'DB_USER', value: 'u' },
+          { name: 'DB_PASSWORD', value: 'p' },
+        ],
+      }),
       'db/small/k8s/service-node1.json': service('$idx_and_short_serviceid-node1', [{ port: 5432 }]),
       'db/small/k8s/service-node2.json': service('$idx_and_short_serviceid-node2', [{ port: 5432 }]),
       'db/small/k8s/service-admin.json': service('$idx_and_short_serviceid-admin', [{ port: 80, targetPort: 8080 }]),

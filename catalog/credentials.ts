@@ -36,12 +36,7 @@ interface Context {
 }
 
 /** Renders the plan's credentials for a running instance. Throws RenderError. */
-export function renderCredentials(
-  service: ServiceOffering,
-  plan: Plan,
-  values: InstanceValues,
-  facts: InstanceFacts,
-): Record<string, unknown> {
+export function renderCredentials(service: ServiceOffering, plan: Plan, values: InstanceValues, facts: InstanceFacts): Record<string, unknown> {
   const creds = plan.credentials;
   if (!creds) return {};
   const params = declaredParameters(plan.schemas);
@@ -171,7 +166,15 @@ function expandHostPorts(tokens: readonly Token[], ctx: Context, file: string): 
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const [t, colon, port] = [tokens[i]!, tokens[i + 1], tokens[i + 2]];
-    if (typeof t !== 'string' && t.type === 'value' && t.name === 'hostname' && colon === ':' && port !== undefined && typeof port !== 'string' && port.type === 'port') {
+    if (
+      typeof t !== 'string' &&
+      t.type === 'value' &&
+      t.name === 'hostname' &&
+      colon === ':' &&
+      port !== undefined &&
+      typeof port !== 'string' &&
+      port.type === 'port'
+    ) {
       const hostPorts = ctx.facts.services.flatMap((svc) => {
         const p = portOf(svc, port.port);
         return p === undefined ? [] : [`${svc.hostname}:${p}`];
@@ -192,12 +195,12 @@ function expandHostPorts(tokens: readonly Token[], ctx: Context, file: string): 
  * Env names, ports and bind hook Secret keys the mapping texts of a plan ask for (the loader
  * checks them against the templates and the hooks).
  */
-export function credentialsNeeds(texts: { mapping: LexedJson; node?: LexedJson; uri?: readonly Token[] }): { env: string[]; ports: number[]; hookKeys: string[] } {
-  const all = [
-    ...jsonPlaceholders(texts.mapping),
-    ...(texts.node ? jsonPlaceholders(texts.node) : []),
-    ...(texts.uri ? placeholdersOf(texts.uri) : []),
-  ];
+export function credentialsNeeds(texts: { mapping: LexedJson; node?: LexedJson; uri?: readonly Token[] }): {
+  env: string[];
+  ports: number[];
+  hookKeys: string[];
+} {
+  const all = [...jsonPlaceholders(texts.mapping), ...(texts.node ? jsonPlaceholders(texts.node) : []), ...(texts.uri ? placeholdersOf(texts.uri) : [])];
   return {
     env: [...new Set(all.flatMap((p) => (p.type === 'env' ? [p.env] : [])))],
     ports: [...new Set(all.flatMap((p) => (p.type === 'port' ? [p.port] : [])))],

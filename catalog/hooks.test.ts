@@ -95,7 +95,14 @@ describe('loading lifecycle hooks', () => {
   });
 
   it('takes the kind from a job* file name, like templates', async () => {
-    const { plan, warnings } = await load(hooks({ 'onCreateInstance/job-init.json': { metadata: { name: '$short_serviceid-init' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } }));
+    const { plan, warnings } = await load(
+      hooks({
+        'onCreateInstance/job-init.json': {
+          metadata: { name: '$short_serviceid-init' },
+          spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+        },
+      }),
+    );
     expect(plan.hooks!.onCreateInstance![0]!.body.apiVersion).toBe('batch/v1');
     expect(warnings.map(formatProblem)).toEqual(['db/small/hooks/onCreateInstance/job-init.json apiVersion: is missing; using batch/v1']);
   });
@@ -112,7 +119,9 @@ describe('loading lifecycle hooks', () => {
     const found = await problems(hooks({ 'onCreateInstance/job.json': job('$short_serviceid-init', ['$nope', '$param_size']) }));
     expect(found).toEqual([
       'db/small/hooks/onCreateInstance/job.json spec.template.spec.containers[0].args[0]: unknown placeholder $nope (write $$ for a literal $)',
-      expect.stringMatching(/^db\/small\/hooks\/onCreateInstance\/job\.json spec\.template\.spec\.containers\[0\]\.args\[1\]: \$param_size: the plan declares no parameter size/),
+      expect.stringMatching(
+        /^db\/small\/hooks\/onCreateInstance\/job\.json spec\.template\.spec\.containers\[0\]\.args\[1\]: \$param_size: the plan declares no parameter size/,
+      ),
     ]);
   });
 
@@ -223,7 +232,10 @@ describe('renderHookJobs', () => {
     const [bind] = renderHookJobs(service, plan, 'onBindInstance', values, BINDING);
     expect(bind!.metadata.name).toBe(`xa33b437050ee4-bind-${BINDING}`);
     expect(bind!.metadata.labels).toMatchObject({ 'kubernetes-broker.io/hook': 'onBindInstance', 'kubernetes-broker.io/binding-id': BINDING, service_id: ID });
-    expect((bind!.spec as any).template.metadata.labels).toMatchObject({ 'kubernetes-broker.io/binding-id': BINDING, 'kubernetes-broker.io/hook': 'onBindInstance' });
+    expect((bind!.spec as any).template.metadata.labels).toMatchObject({
+      'kubernetes-broker.io/binding-id': BINDING,
+      'kubernetes-broker.io/hook': 'onBindInstance',
+    });
     expect((bind!.spec as any).template.spec.containers[0].args).toEqual(['create-user', BINDING]);
     const [unbind] = renderHookJobs(service, plan, 'onUnbindInstance', values, BINDING);
     expect((unbind!.spec as any).template.spec.restartPolicy).toBe('OnFailure');
@@ -235,7 +247,9 @@ describe('renderHookJobs', () => {
     expect(() => renderHookJobs(service, plan, 'onBindInstance', values)).toThrow(RenderError);
     expect(() => renderHookJobs(service, plan, 'onBindInstance', values, '_bad_')).toThrow(/binding id "_bad_" cannot be a Kubernetes label value/);
     // A binding id handed to a create hook is not used: it does not know $binding_id.
-    expect(renderHookJobs(service, plan, 'onCreateInstance', { ...values, bindingId: BINDING })[0]!.metadata.labels!['kubernetes-broker.io/binding-id']).toBeUndefined();
+    expect(
+      renderHookJobs(service, plan, 'onCreateInstance', { ...values, bindingId: BINDING })[0]!.metadata.labels!['kubernetes-broker.io/binding-id'],
+    ).toBeUndefined();
   });
 
   it('does not change the parsed templates', async () => {
@@ -275,10 +289,10 @@ describe('credentials from a bind hook', () => {
     const render = (hookSecret?: Record<string, string>) => () =>
       renderCredentials(service, plan, { ...values, bindingId: BINDING }, { ...facts, ...(hookSecret ? { hookSecret } : {}) });
     expect(render()).toThrow(
-      'db/small/credentials-mappings.json: $hook_password: the bind hook (hooks/onBindInstance) wrote no Secret for this binding; its Job must create one in the instance\'s namespace, labelled kubernetes-broker.io/binding-id=<binding id> and service_id=<instance id>, with key password',
+      "db/small/credentials-mappings.json: $hook_password: the bind hook (hooks/onBindInstance) wrote no Secret for this binding; its Job must create one in the instance's namespace, labelled kubernetes-broker.io/binding-id=<binding id> and service_id=<instance id>, with key password",
     );
     expect(render({ password: 'x' })).toThrow(
-      "db/small/credentials-mappings.json: $hook_user_name: the Secret the bind hook wrote for this binding has no key user_name (keys: password)",
+      'db/small/credentials-mappings.json: $hook_user_name: the Secret the bind hook wrote for this binding has no key user_name (keys: password)',
     );
   });
 });

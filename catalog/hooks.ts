@@ -49,13 +49,7 @@ const child = (parent: Json, key: string): Json => {
  * the instance's namespace; its pods get `restartPolicy: Never` unless the template says
  * otherwise. Throws RenderError.
  */
-export function renderHookJobs(
-  service: ServiceOffering,
-  plan: Plan,
-  event: HookEvent,
-  values: InstanceValues,
-  bindingId?: string,
-): KubernetesObject[] {
+export function renderHookJobs(service: ServiceOffering, plan: Plan, event: HookEvent, values: InstanceValues, bindingId?: string): KubernetesObject[] {
   const templates = plan.hooks?.[event] ?? [];
   if (templates.length === 0) return [];
   if (!values.instanceId || !isValidLabelValue(values.instanceId)) {

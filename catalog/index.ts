@@ -10,15 +10,7 @@ export { validateParameters, type ParameterAction, type ParametersResult } from 
 export { generateRandoms } from './randoms.js';
 export { shortServiceId, idxAndShortServiceId, CURRENT_NAME_SCHEME } from './naming.js';
 export { upgradeLegacy, type LegacyUpgrade, type FieldFixed } from './legacy.js';
-export {
-  INSTANCE_ID_LABEL,
-  MANAGED_BY_LABEL,
-  MANAGED_BY,
-  HOOK_LABEL,
-  BINDING_ID_LABEL,
-  instanceSelector,
-  isValidLabelValue,
-} from './labels.js';
+export { INSTANCE_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY, HOOK_LABEL, BINDING_ID_LABEL, instanceSelector, isValidLabelValue } from './labels.js';
 export {
   WORKLOAD_KINDS,
   CLUSTER_SCOPED_KINDS,

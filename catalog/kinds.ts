@@ -39,15 +39,7 @@ export const DEFAULT_API_VERSIONS: Readonly<Record<string, string>> = {
  * Kinds that run pods, in creation order. A plan needs at least one; their pod templates get the
  * instance labels. What a workload references (accounts, secrets, config, claims) is created first.
  */
-export const WORKLOAD_KINDS: readonly string[] = [
-  'StatefulSet',
-  'Deployment',
-  'ReplicaSet',
-  'DaemonSet',
-  'ReplicationController',
-  'Job',
-  'Pod',
-];
+export const WORKLOAD_KINDS: readonly string[] = ['StatefulSet', 'Deployment', 'ReplicaSet', 'DaemonSet', 'ReplicationController', 'Job', 'Pod'];
 
 /** Kinds with a pod template at `spec.template`. (Pod is its own pod; CronJob nests one level deeper.) */
 export const POD_TEMPLATE_KINDS: readonly string[] = WORKLOAD_KINDS.filter((k) => k !== 'Pod');
@@ -72,9 +64,22 @@ export const CLUSTER_SCOPED_KINDS: readonly string[] = [
 
 /** Kinds whose objects Kubernetes itself defines (as opposed to custom resources). */
 const BUILTIN_KINDS = new Set<string>([
-  'ServiceAccount', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Service', 'Role', 'RoleBinding',
-  'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Ingress', 'CronJob',
-  'LimitRange', 'ResourceQuota', 'Endpoints', 'EndpointSlice',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'Service',
+  'Role',
+  'RoleBinding',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'Ingress',
+  'CronJob',
+  'LimitRange',
+  'ResourceQuota',
+  'Endpoints',
+  'EndpointSlice',
   ...WORKLOAD_KINDS,
   ...CLUSTER_SCOPED_KINDS,
 ]);

@@ -35,7 +35,9 @@ describe('upgradeLegacy', () => {
   });
 
   it('drops spec fields apps/v1 does not have', () => {
-    const deployment = upgradeLegacy(workload('Deployment', 'extensions/v1beta1', { rollbackTo: { revision: 1 }, selectors: {}, serviceName: 'x', replicas: 2 }));
+    const deployment = upgradeLegacy(
+      workload('Deployment', 'extensions/v1beta1', { rollbackTo: { revision: 1 }, selectors: {}, serviceName: 'x', replicas: 2 }),
+    );
     expect(Object.keys(deployment.object.spec as object).sort()).toEqual(['replicas', 'selector', 'template']);
     expect(deployment.changes).toContain('dropped spec.rollbackTo, spec.selectors, spec.serviceName (not in apps/v1 Deployment)');
     const daemonSet = upgradeLegacy(workload('DaemonSet', 'extensions/v1beta1', { templateGeneration: 3 }));
@@ -43,7 +45,11 @@ describe('upgradeLegacy', () => {
   });
 
   it('leaves current objects alone and returns them as they are', () => {
-    for (const input of [workload('Deployment', 'apps/v1'), workload('StatefulSet', 'apps/v1'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }]) {
+    for (const input of [
+      workload('Deployment', 'apps/v1'),
+      workload('StatefulSet', 'apps/v1'),
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } },
+    ]) {
       const { object, changes } = upgradeLegacy(input);
       expect(changes).toEqual([]);
       expect(object).toBe(input);
@@ -89,7 +95,10 @@ describe('upgradeLegacy', () => {
       volumeClaimTemplates: [{ metadata: { name: 'data', annotations: { 'volume.beta.kubernetes.io/storage-class': 'x' } }, spec: {} }],
     });
     const { object, changes } = upgradeLegacy(set);
-    expect((object.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates[0]).toEqual({ metadata: { name: 'data' }, spec: { storageClassName: 'x' } });
+    expect((object.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates[0]).toEqual({
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'x' },
+    });
     expect(changes).toEqual(['spec.volumeClaimTemplates[0]: moved annotation volume.beta.kubernetes.io/storage-class to spec.storageClassName']);
   });
 });
@@ -164,11 +173,16 @@ describe('upgradeLegacy: fields old API servers accepted', () => {
   it('keeps the correctly cased field when both are there', () => {
     const { object, fieldFixes } = upgradeLegacy(headless({ ClusterIP: 'None', clusterIP: '10.0.0.1' }));
     expect(object.spec).toEqual({ clusterIP: '10.0.0.1' });
-    expect(fieldFixes).toEqual([{ field: 'spec.ClusterIP', message: 'dropped: spec.clusterIP is set (field names are case-sensitive; old API servers matched them in any case)' }]);
+    expect(fieldFixes).toEqual([
+      { field: 'spec.ClusterIP', message: 'dropped: spec.clusterIP is set (field names are case-sensitive; old API servers matched them in any case)' },
+    ]);
   });
 
   it('leaves alone what it cannot fix, what is right, and other kinds', () => {
-    const unfixable = podKind('Deployment', [container({ add: ['IPC_LOCK'], capabilities: { add: 'IPC_LOCK' } }), container({ add: ['X'], capabilities: 'all' })]);
+    const unfixable = podKind('Deployment', [
+      container({ add: ['IPC_LOCK'], capabilities: { add: 'IPC_LOCK' } }),
+      container({ add: ['X'], capabilities: 'all' }),
+    ]);
     expect(upgradeLegacy(unfixable)).toEqual({ object: unfixable, changes: [], fieldFixes: [] });
     for (const input of [
       podKind('Deployment', [container({ privileged: true, capabilities: { add: ['IPC_LOCK'] } })]),

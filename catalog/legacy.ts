@@ -23,8 +23,17 @@ const APPS_V1_SPEC_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ReplicaSet: ['replicas', 'minReadySeconds', 'selector', 'template'],
   DaemonSet: ['selector', 'template', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'],
   StatefulSet: [
-    'replicas', 'selector', 'template', 'volumeClaimTemplates', 'serviceName', 'podManagementPolicy', 'updateStrategy',
-    'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals',
+    'replicas',
+    'selector',
+    'template',
+    'volumeClaimTemplates',
+    'serviceName',
+    'podManagementPolicy',
+    'updateStrategy',
+    'revisionHistoryLimit',
+    'minReadySeconds',
+    'persistentVolumeClaimRetentionPolicy',
+    'ordinals',
   ],
 };
 
@@ -56,9 +65,7 @@ type Location = (o: KubernetesObject) => readonly string[];
  * `move`: a list at `field` of a `holder` object belongs at `to` (a path within the same
  * object); moved, or merged into the list already there.
  */
-type FieldFix =
-  | { at: Location; fix: 'case'; field: string }
-  | { at: Location; fix: 'move'; holder: string; field: string; to: readonly [string, string] };
+type FieldFix = { at: Location; fix: 'case'; field: string } | { at: Location; fix: 'move'; holder: string; field: string; to: readonly [string, string] };
 
 /** The securityContext of every container and init container, in the pod spec of the kinds with one. */
 const CONTAINER_SECURITY_CONTEXTS: Location = (o) => {

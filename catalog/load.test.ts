@@ -42,7 +42,15 @@ describe('loadCatalog', () => {
     expect(warnings).toEqual([]);
     expect(catalog.services.map((s) => s.name)).toEqual(['db']);
     const plan = catalog.services[0]!.plans[0]!;
-    expect(plan).toMatchObject({ id: 'db-small-id', name: 'small', free: true, bindable: true, planUpdateable: false, bindingRotatable: false, dir: 'db/small' });
+    expect(plan).toMatchObject({
+      id: 'db-small-id',
+      name: 'small',
+      free: true,
+      bindable: true,
+      planUpdateable: false,
+      bindingRotatable: false,
+      dir: 'db/small',
+    });
     expect(plan.templates.map((t) => [t.file, t.kind, t.index])).toEqual([
       ['db/small/k8s/secret.json', 'Secret', 0],
       ['db/small/k8s/deployment.json', 'Deployment', 0],
@@ -102,7 +110,14 @@ describe('loadCatalog', () => {
     expect(Object.isFrozen(body[2]!.metadata)).toBe(true);
     const zz = catalog.findService('svc')!;
     expect(zz).toMatchObject({ bindable: false, planUpdateable: true, instancesRetrievable: true, bindingsRetrievable: true, allowContextUpdates: true });
-    expect(zz.plans[0]).toMatchObject({ free: false, bindable: true, planUpdateable: false, bindingRotatable: true, maximumPollingDuration: 600, maintenanceInfo: { version: '1.2.3-rc.1' } });
+    expect(zz.plans[0]).toMatchObject({
+      free: false,
+      bindable: true,
+      planUpdateable: false,
+      bindingRotatable: true,
+      maximumPollingDuration: 600,
+      maintenanceInfo: { version: '1.2.3-rc.1' },
+    });
     // Effective values default to the service's.
     expect(catalog.findPlan('aa', 'aa-only')!.plan).toMatchObject({ free: true, bindable: false, planUpdateable: false });
   });
@@ -195,8 +210,14 @@ describe('loadCatalog', () => {
   it('fixes fields old API servers accepted and current ones refuse, one warning per fix with file and field', async () => {
     const dep = structuredClone(baseCatalog()['db/small/k8s/deployment.json']) as Record<string, any>;
     dep.spec.template.spec.containers[0].securityContext = { privileged: true, add: ['IPC_LOCK'] };
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: '$idx_and_short_serviceid-discovery' }, spec: { ClusterIP: 'None', selector: { service_id: '$service_id' }, ports: [{ port: 9300 }] } };
-    const yaml = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: $idx_and_short_serviceid-a\nspec:\n  ports: [{port: 1}]\n---\n' +
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: '$idx_and_short_serviceid-discovery' },
+      spec: { ClusterIP: 'None', selector: { service_id: '$service_id' }, ports: [{ port: 9300 }] },
+    };
+    const yaml =
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: $idx_and_short_serviceid-a\nspec:\n  ports: [{port: 1}]\n---\n' +
       'apiVersion: v1\nkind: Service\nmetadata:\n  name: $idx_and_short_serviceid-b\nspec:\n  ClusterIP: None\n  ports: [{port: 1}]\n';
     const { catalog, warnings } = await load(
       baseCatalog({ 'db/small/k8s/deployment.json': dep, 'db/small/k8s/service-discovery.json': svc, 'db/small/k8s/services.yaml': yaml }),
@@ -212,8 +233,15 @@ describe('loadCatalog', () => {
       { file: 'db/small/k8s/services.yaml', field: 'document 2 spec.ClusterIP', message: `renamed to spec.clusterIP ${caseSensitive}` },
     ]);
     const byFile = (file: string) => catalog.services[0]!.plans[0]!.templates.filter((t) => t.file === file).map((t) => t.body as any);
-    expect(byFile('db/small/k8s/deployment.json')[0].spec.template.spec.containers[0].securityContext).toEqual({ privileged: true, capabilities: { add: ['IPC_LOCK'] } });
-    expect(byFile('db/small/k8s/service-discovery.json')[0].spec).toEqual({ clusterIP: 'None', selector: { service_id: '$service_id' }, ports: [{ port: 9300 }] });
+    expect(byFile('db/small/k8s/deployment.json')[0].spec.template.spec.containers[0].securityContext).toEqual({
+      privileged: true,
+      capabilities: { add: ['IPC_LOCK'] },
+    });
+    expect(byFile('db/small/k8s/service-discovery.json')[0].spec).toEqual({
+      clusterIP: 'None',
+      selector: { service_id: '$service_id' },
+      ports: [{ port: 9300 }],
+    });
     expect(byFile('db/small/k8s/services.yaml').map((b) => b.spec.clusterIP)).toEqual([undefined, 'None']);
   });
 
@@ -221,7 +249,10 @@ describe('loadCatalog', () => {
     const withRefs = structuredClone(baseCatalog()['db/small/k8s/deployment.json']) as Record<string, any>;
     const podSpec = withRefs.spec.template.spec;
     podSpec.serviceAccountName = '$idx_and_short_serviceid';
-    podSpec.volumes = [{ name: 'd', persistentVolumeClaim: { claimName: '$short_serviceid-missing' } }, { name: 'e', secret: { secretName: 'external-secret' } }];
+    podSpec.volumes = [
+      { name: 'd', persistentVolumeClaim: { claimName: '$short_serviceid-missing' } },
+      { name: 'e', secret: { secretName: 'external-secret' } },
+    ];
     const { warnings } = await load(
       baseCatalog({
         'db/small/k8s/account-a.json': { metadata: { name: '$idx_and_short_serviceid-a' } },
@@ -261,7 +292,9 @@ describe('loadCatalog', () => {
       let error: unknown;
       await loadCatalog(dir).catch((err: unknown) => (error = err));
       expect(error).toBeInstanceOf(CatalogLoadError);
-      expect((error as CatalogLoadError).problems).toEqual([{ file: 'redis/secretTemplates/secret.json', line: 7, message: "invalid JSON: Expected ':' after property name" }]);
+      expect((error as CatalogLoadError).problems).toEqual([
+        { file: 'redis/secretTemplates/secret.json', line: 7, message: "invalid JSON: Expected ':' after property name" },
+      ]);
       expect((error as Error).message).toBe("redis/secretTemplates/secret.json:7: invalid JSON: Expected ':' after property name");
       expect(await problems(baseCatalog({ 'db/small/k8s/secret.json': '{\n  "kind": "Secret",\n  "data": [1,]\n,\n"x": 1\n}\n' }))).toEqual([
         { file: 'db/small/k8s/secret.json', line: 3, message: "invalid JSON: Unexpected token ']'" },
@@ -270,7 +303,8 @@ describe('loadCatalog', () => {
 
     it('reports just the syntax error of a plan.json, not what its templates use of it', async () => {
       const dep = deployment('$idx_and_short_serviceid', { env: [{ name: 'SIZE', value: '$param_size' }] });
-      const plan = '{\n  "id": "db-small-id",\n  "name": "small",,\n  "description": "Small",\n' +
+      const plan =
+        '{\n  "id": "db-small-id",\n  "name": "small",,\n  "description": "Small",\n' +
         '  "schemas": {"service_instance": {"create": {"parameters": {"type": "object", "properties": {"size": {"type": "string"}}}}}}\n}\n';
       const shared = { apiVersion: 'v1', kind: 'Secret', metadata: { name: '$short_serviceid-shared' }, data: { size: '$base64-$param_size' } };
       expect(
@@ -281,15 +315,22 @@ describe('loadCatalog', () => {
           'db/secretTemplates/secret.json': shared,
           'db/small/credentials-mappings.json': '{"size": "$param_size", "user": "$env_DB_USER"}',
         }),
-      ).toEqual([{ file: 'db/small/plan.json', line: 3, message: "invalid JSON: Expected double-quoted property name" }]);
+      ).toEqual([{ file: 'db/small/plan.json', line: 3, message: 'invalid JSON: Expected double-quoted property name' }]);
       // What does not depend on the plan.json is still checked.
       expect(
         await problems(
-          baseCatalog({ 'db/small/plan.json': '{ nope', 'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', { env: [{ name: 'A', value: '$param_a $randomX' }] }) }),
+          baseCatalog({
+            'db/small/plan.json': '{ nope',
+            'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', { env: [{ name: 'A', value: '$param_a $randomX' }] }),
+          }),
         ),
       ).toEqual([
         { file: 'db/small/plan.json', line: 1, message: "invalid JSON: Expected property name or '}'" },
-        { file: 'db/small/k8s/deployment.json', field: 'spec.template.spec.containers[0].env[0].value', message: 'unknown placeholder $randomX (write $$ for a literal $)' },
+        {
+          file: 'db/small/k8s/deployment.json',
+          field: 'spec.template.spec.containers[0].env[0].value',
+          message: 'unknown placeholder $randomX (write $$ for a literal $)',
+        },
       ]);
     });
 
@@ -360,13 +401,23 @@ describe('loadCatalog', () => {
       expect(await problems(plan({ service_binding: { create: { parameters: { $schema: 'http://json-schema.org/draft-03/schema#' } } } }))).toEqual([
         { file: 'db/small/plan.json', field: 'schemas.service_binding.create.parameters', message: expect.stringMatching(/^unsupported \$schema/) },
       ]);
-      expect(await problems(plan({ service_instance: 'nope' }))).toEqual([{ file: 'db/small/plan.json', field: 'schemas.service_instance', message: 'must be an object' }]);
+      expect(await problems(plan({ service_instance: 'nope' }))).toEqual([
+        { file: 'db/small/plan.json', field: 'schemas.service_instance', message: 'must be an object' },
+      ]);
       const { warnings } = await load(plan({ service_instance: { update: { parameters: { type: 'object', propertes: {} } } } }));
-      expect(warnings).toEqual([{ file: 'db/small/plan.json', field: 'schemas.service_instance.update.parameters', message: expect.stringContaining('propertes') }]);
+      expect(warnings).toEqual([
+        { file: 'db/small/plan.json', field: 'schemas.service_instance.update.parameters', message: expect.stringContaining('propertes') },
+      ]);
       const ok = await load(
         plan({
           service_instance: {
-            create: { parameters: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object', properties: { n: { type: 'integer', maximum: 3, exclusiveMaximum: true } } } },
+            create: {
+              parameters: {
+                $schema: 'http://json-schema.org/draft-04/schema#',
+                type: 'object',
+                properties: { n: { type: 'integer', maximum: 3, exclusiveMaximum: true } },
+              },
+            },
             update: { parameters: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { n: { type: 'integer' } } } },
           },
           service_binding: { create: { parameters: { $schema: 'https://json-schema.org/draft/2019-09/schema', type: 'object' } } },
@@ -376,7 +427,13 @@ describe('loadCatalog', () => {
     });
 
     it('reports unknown placeholders and undeclared parameters, with the field', async () => {
-      const dep = deployment('$idx_and_short_serviceid', { env: [{ name: 'A', value: '$hostname' }, { name: 'B', value: '$param_size' }], replicas: '$param_replicas' });
+      const dep = deployment('$idx_and_short_serviceid', {
+        env: [
+          { name: 'A', value: '$hostname' },
+          { name: 'B', value: '$param_size' },
+        ],
+        replicas: '$param_replicas',
+      });
       expect(
         await problems(
           baseCatalog({
@@ -392,7 +449,11 @@ describe('loadCatalog', () => {
         ),
       ).toEqual([
         { file: 'db/small/k8s/secret.json', field: 'data.p', message: 'unknown placeholder $randomX (write $$ for a literal $)' },
-        { file: 'db/small/k8s/deployment.json', field: 'spec.template.spec.containers[0].env[0].value', message: '$hostname is only available in credentials mappings, node_template.json and uri_cluster_template' },
+        {
+          file: 'db/small/k8s/deployment.json',
+          field: 'spec.template.spec.containers[0].env[0].value',
+          message: '$hostname is only available in credentials mappings, node_template.json and uri_cluster_template',
+        },
         {
           file: 'db/small/k8s/deployment.json',
           field: 'spec.template.spec.containers[0].env[1].value',
@@ -407,7 +468,8 @@ describe('loadCatalog', () => {
         {
           file: 'db/secretTemplates/secret.json',
           field: 'data.size',
-          message: '$param_size: the plan declares no parameter size (parameters are the properties of its service_instance create or update schema) (in plan db/small)',
+          message:
+            '$param_size: the plan declares no parameter size (parameters are the properties of its service_instance create or update schema) (in plan db/small)',
         },
       ]);
     });
@@ -420,7 +482,9 @@ describe('loadCatalog', () => {
         'db/big/plan.json': { id: 'db-big-id', name: 'big', description: 'Big' },
         'db/big/k8s/deployment.json': baseCatalog()['db/small/k8s/deployment.json']!,
       };
-      expect(await problems(files)).toEqual([{ file: 'db/secretTemplates/secret.json', field: 'data.p', message: 'unknown placeholder $randomX (write $$ for a literal $)' }]);
+      expect(await problems(files)).toEqual([
+        { file: 'db/secretTemplates/secret.json', field: 'data.p', message: 'unknown placeholder $randomX (write $$ for a literal $)' },
+      ]);
     });
 
     it('warns about placeholders in mapping keys, which stay as written', async () => {
@@ -461,7 +525,10 @@ describe('loadCatalog', () => {
 
     it('reports mappings that do not render to a JSON object', async () => {
       expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '{"a": "$env_DB_USER" "b": "x"}' }))).toEqual([
-        { file: 'db/small/credentials-mappings.json', message: "the rendered credentials mapping is not JSON at line 1: Expected ',' or '}' after property value" },
+        {
+          file: 'db/small/credentials-mappings.json',
+          message: "the rendered credentials mapping is not JSON at line 1: Expected ',' or '}' after property value",
+        },
       ]);
       // Node 20 gives no position for "Unexpected token": the line is found all the same.
       expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '{\n"a": "$env_DB_USER",\n"b": [1,,2],\n"c": "x"\n}' }))).toEqual([
@@ -471,7 +538,11 @@ describe('loadCatalog', () => {
         { file: 'db/small/credentials-mappings.json', message: 'the rendered credentials mapping is not a JSON object' },
       ]);
       expect(await problems(baseCatalog({ 'db/small/credentials-mappings.json': '{"a": $env_DB_USER}' }))).toEqual([
-        { file: 'db/small/credentials-mappings.json', line: 1, message: '$env_DB_USER stands outside a JSON string: put it in quotes (only $nodes and $port_N may stand bare)' },
+        {
+          file: 'db/small/credentials-mappings.json',
+          line: 1,
+          message: '$env_DB_USER stands outside a JSON string: put it in quotes (only $nodes and $port_N may stand bare)',
+        },
       ]);
     });
 
@@ -501,7 +572,11 @@ describe('loadCatalog', () => {
           }),
         ),
       ).toEqual([
-        { file: 'db/small/k8s/service-b.json', field: 'metadata.name', message: 'Service x000000c61x35mqnuqi-svc is also created by db/small/k8s/service-a.json' },
+        {
+          file: 'db/small/k8s/service-b.json',
+          field: 'metadata.name',
+          message: 'Service x000000c61x35mqnuqi-svc is also created by db/small/k8s/service-a.json',
+        },
         { file: 'db/small/k8s/deployment-b.json', field: 'spec.selector', message: 'is required for an apps/v1 Deployment' },
         {
           file: 'db/small/k8s/deployment.json',
@@ -529,14 +604,16 @@ describe('loadCatalog', () => {
       expect(error).toBeInstanceOf(CatalogLoadError);
       expect((error as Error).message.split('\n')).toEqual([
         'db/service.json bindable: is required (a boolean)',
-        'db/small/plan.json:1: invalid JSON: Expected property name or \'}\'',
+        "db/small/plan.json:1: invalid JSON: Expected property name or '}'",
         'db/small/credentials-mappings.json:1: unknown placeholder $what (write $$ for a literal $)',
         'db2/p: has no workload (StatefulSet, Deployment, ReplicaSet, DaemonSet, ReplicationController, Job, Pod) in k8s/',
       ]);
     });
 
     it('refuses a directory without services', async () => {
-      expect(await problems({ 'README.md': 'empty' })).toEqual([{ file: '.', message: expect.stringMatching(/holds no service \(a folder with a service\.json\)$/) }]);
+      expect(await problems({ 'README.md': 'empty' })).toEqual([
+        { file: '.', message: expect.stringMatching(/holds no service \(a folder with a service\.json\)$/) },
+      ]);
       await expect(loadCatalog('/nonexistent/catalog')).rejects.toThrow(CatalogLoadError);
     });
   });

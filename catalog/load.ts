@@ -114,7 +114,10 @@ function gatherService(source: CatalogSource, dir: string): RawService | undefin
 }
 
 function gatherPlan(source: CatalogSource, dir: string): RawPlan | undefined {
-  const names = source.list(dir).filter((e) => !e.isDirectory).map((e) => e.name);
+  const names = source
+    .list(dir)
+    .filter((e) => !e.isDirectory)
+    .map((e) => e.name);
   if (!names.includes(PLAN_FILE)) return undefined;
   const mappingNames = names.filter((n) => MAPPING_FILE.test(n));
   const optional = (name: string | undefined) => (name && names.includes(name) ? { [key(name)]: source.read(`${dir}/${name}`) } : {});
@@ -127,14 +130,15 @@ function gatherPlan(source: CatalogSource, dir: string): RawPlan | undefined {
     ...optional(mappingNames[0]),
     ...optional(NODE_TEMPLATE_FILE),
     ...optional(URI_CLUSTER_TEMPLATE_FILE),
-    hooks: source.list(`${dir}/${HOOKS_DIR}`).map((e) =>
-      e.isDirectory ? { name: e.name, files: readTemplateFiles(source, `${dir}/${HOOKS_DIR}/${e.name}`, () => true) } : { name: e.name },
-    ),
+    hooks: source
+      .list(`${dir}/${HOOKS_DIR}`)
+      .map((e) => (e.isDirectory ? { name: e.name, files: readTemplateFiles(source, `${dir}/${HOOKS_DIR}/${e.name}`, () => true) } : { name: e.name })),
   };
 }
 
 function readTemplateFiles(source: CatalogSource, dir: string, accept: (name: string) => boolean): FileText[] {
-  return source.list(dir)
+  return source
+    .list(dir)
     .filter((e) => !e.isDirectory && isTemplateFile(e.name) && accept(e.name))
     .map((e) => source.read(`${dir}/${e.name}`));
 }
@@ -196,7 +200,8 @@ function loadService(raw: RawService, problems: Problems): ServiceOffering | und
     // Effective values that depend on the service.
     plan.bindable = (plan.osb.bindable as boolean | undefined) ?? service.bindable;
     plan.planUpdateable = (plan.osb.plan_updateable as boolean | undefined) ?? service.planUpdateable;
-    if (plan.bindable && !plan.credentials) problems.warn({ file: plan.dir, message: 'is bindable but has no credentials-mappings*.json: bindings get empty credentials' });
+    if (plan.bindable && !plan.credentials)
+      problems.warn({ file: plan.dir, message: 'is bindable but has no credentials-mappings*.json: bindings get empty credentials' });
     checkShellParameters(plan, problems.warn);
     // Rendering a plan that already has problems would only repeat them.
     if (clean) {
@@ -245,7 +250,10 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
   const hooks = loadHooks(raw, params, problems);
   if (credentials && !hooks?.onBindInstance) {
     for (const key of credentialsNeeds(credentials.texts).hookKeys) {
-      problems.error({ file: credentials.templates.file, message: `$hook_${key}: the plan has no bind hook (${HOOKS_DIR}/onBindInstance/) to write the Secret it reads` });
+      problems.error({
+        file: credentials.templates.file,
+        message: `$hook_${key}: the plan has no bind hook (${HOOKS_DIR}/onBindInstance/) to write the Secret it reads`,
+      });
     }
   }
 
@@ -441,11 +449,7 @@ function loadHooks(raw: RawPlan, params: Params, problems: Problems): Plan['hook
 }
 
 /** The credentials mapping and, for clustered plans, its node and uri templates. */
-function loadCredentials(
-  raw: RawPlan,
-  params: Params,
-  problems: Problems,
-): { templates: CredentialsTemplates; texts: CredentialsTexts } | undefined {
+function loadCredentials(raw: RawPlan, params: Params, problems: Problems): { templates: CredentialsTemplates; texts: CredentialsTexts } | undefined {
   const nodeFile = raw.nodeTemplate?.file;
   const uriFile = raw.uriClusterTemplate?.file;
   if (!raw.mapping) {

@@ -50,7 +50,7 @@ describe('shortServiceId, hashed scheme', () => {
     }
   });
 
-  it('never changes: updates re-apply recorded instances\' objects by name, and bindings hold host names made of it', () => {
+  it("never changes: updates re-apply recorded instances' objects by name, and bindings hold host names made of it", () => {
     expect(shortServiceId('test-instance-0001', 'hashed')).toBe('xtestinyql6q2xzkhtn');
     expect(shortServiceId(GUID, 'hashed')).toBe('xa33b43h5msmw8diqd9');
     expect(shortServiceId(GUID.toUpperCase(), 'hashed')).toBe('xa33b439gim14wpztd7');
@@ -67,7 +67,9 @@ describe('shortServiceId, hashed scheme', () => {
     // Near neighbours: one stem, varied in case and in its last characters.
     const family = fc
       .tuple(validId, fc.array(fc.stringMatching(/^[-A-Za-z0-9_.]{0,3}[A-Za-z0-9]$/), { minLength: 1, maxLength: 8 }))
-      .map(([stem, ends]) => ends.flatMap((end) => [`${stem}${end}`, `${stem}${end}`.toUpperCase(), `${stem}${end}`.toLowerCase()]).filter((id) => id.length <= 63));
+      .map(([stem, ends]) =>
+        ends.flatMap((end) => [`${stem}${end}`, `${stem}${end}`.toUpperCase(), `${stem}${end}`.toLowerCase()]).filter((id) => id.length <= 63),
+      );
     fc.assert(
       fc.property(fc.oneof(family, fc.uniqueArray(validId, { minLength: 2, maxLength: 20 })), (ids) => {
         const distinct = [...new Set(ids)];

@@ -37,7 +37,10 @@ export const SHORT_ID_MAX_LENGTH = 1 + READABLE_LENGTH + HASH_LENGTH;
  */
 export function shortServiceId(instanceId: string, scheme: NameScheme): string {
   if (scheme === 'hashed') {
-    const readable = instanceId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, READABLE_LENGTH);
+    const readable = instanceId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, READABLE_LENGTH);
     return `x${readable}${idHash(instanceId)}`;
   }
   const head = instanceId.slice(0, 15).replaceAll('-', '').toLowerCase();

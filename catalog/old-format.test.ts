@@ -107,7 +107,9 @@ describe('a catalog in the old broker format (the repository fixture)', () => {
   it('leaves shell variables in commands alone', () => {
     const { service, plan } = find('sqldb', 'clustered');
     const node = renderAll(service, plan).objects.find((o) => o.kind === 'Deployment')!;
-    expect(node.spec.template.spec.containers[0].args).toEqual(['export PRIMARY_HOST_NAME=${PRIMARY_HOST_NAME^^} && export FOLLOW_HOST=${!PRIMARY_HOST_NAME} && exec sqldb']);
+    expect(node.spec.template.spec.containers[0].args).toEqual([
+      'export PRIMARY_HOST_NAME=${PRIMARY_HOST_NAME^^} && export FOLLOW_HOST=${!PRIMARY_HOST_NAME} && exec sqldb',
+    ]);
   });
 
   itLetsTheClusterChooseTheStorageClass(() => loaded, ['kvstore', 'standard'], ['sqldb', 'persistent'], '2Gi');

@@ -50,12 +50,18 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 
 function hasType(value: unknown, type: FieldType): boolean {
   switch (type) {
-    case 'nonEmptyString': return typeof value === 'string' && value.trim() !== '';
-    case 'string': return typeof value === 'string';
-    case 'boolean': return typeof value === 'boolean';
-    case 'object': return isObject(value);
-    case 'stringArray': return Array.isArray(value) && value.every((v) => typeof v === 'string');
-    case 'nonNegativeInteger': return Number.isInteger(value) && (value as number) >= 0;
+    case 'nonEmptyString':
+      return typeof value === 'string' && value.trim() !== '';
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'object':
+      return isObject(value);
+    case 'stringArray':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'nonNegativeInteger':
+      return Number.isInteger(value) && (value as number) >= 0;
   }
 }
 

@@ -63,7 +63,9 @@ describe('validateParameters', () => {
   });
 
   it('names awkward keys and array items clearly', () => {
-    const p = { schemas: { service_instance: { create: { parameters: { type: 'object', properties: { 'a b': { type: 'array', items: { type: 'integer' } } } } } } } };
+    const p = {
+      schemas: { service_instance: { create: { parameters: { type: 'object', properties: { 'a b': { type: 'array', items: { type: 'integer' } } } } } } },
+    };
     expect(validateParameters(p, 'provision', { 'a b': [1, 'x'] })).toEqual({ ok: false, errors: ['parameters["a b"][1] must be integer'] });
   });
 

@@ -124,8 +124,7 @@ describe('renderLeaf (templates)', () => {
     param: (n: string) => params[n],
     text: (p: PlaceholderToken) => (p.type === 'param' ? String(params[p.param]) : text(p)),
   });
-  const leaf = (s: string, storageClass = '') =>
-    renderLeaf(tokenize(s, { scope: 'template', params: Object.keys(params) }).tokens, ctx(storageClass));
+  const leaf = (s: string, storageClass = '') => renderLeaf(tokenize(s, { scope: 'template', params: Object.keys(params) }).tokens, ctx(storageClass));
 
   it('keeps the type of a parameter that is the whole string', () => {
     expect(leaf('$param_replicas')).toBe(3);

@@ -59,8 +59,17 @@ export interface UnknownPlaceholder {
 }
 
 const TEMPLATE_NAMES: readonly string[] = [
-  'org', 'space', 'catalog_service_id', 'catalog_plan_id', 'service_id', 'short_serviceid',
-  'idx_and_short_serviceid', ...RANDOM_NAMES, 'storage_class', 'namespace', 'base64-',
+  'org',
+  'space',
+  'catalog_service_id',
+  'catalog_plan_id',
+  'service_id',
+  'short_serviceid',
+  'idx_and_short_serviceid',
+  ...RANDOM_NAMES,
+  'storage_class',
+  'namespace',
+  'base64-',
 ];
 const SCOPE_NAMES: Readonly<Record<Scope, readonly string[]>> = {
   template: TEMPLATE_NAMES,
@@ -393,7 +402,8 @@ function lexString(
   const out: Token[] = [];
   for (const t of tokens) {
     if (typeof t !== 'string') {
-      if (t.type === 'nodes') problems.push({ offset: offset + t.offset, message: '$nodes inside a string: it stands for JSON objects and goes unquoted inside an array' });
+      if (t.type === 'nodes')
+        problems.push({ offset: offset + t.offset, message: '$nodes inside a string: it stands for JSON objects and goes unquoted inside an array' });
       out.push({ ...t, offset: offset + t.offset });
       continue;
     }

@@ -6,7 +6,16 @@ import type { RandomName, Randoms } from './types.js';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export const RANDOM_LENGTH = 10;
 export const RANDOM_NAMES: readonly RandomName[] = [
-  'random0', 'random1', 'random2', 'random3', 'random4', 'random5', 'random6', 'random7', 'random8', 'random9',
+  'random0',
+  'random1',
+  'random2',
+  'random3',
+  'random4',
+  'random5',
+  'random6',
+  'random7',
+  'random8',
+  'random9',
 ];
 
 /** One random [a-zA-Z0-9]{10} string, crypto-strong; randomInt draws without modulo bias. */

@@ -37,7 +37,9 @@ describe('renderPlan', () => {
     expect(names(values())).toContainEqual([expect.stringMatching(new RegExp(`^${SHORT}`)), `${SHORT}0`]);
     const hashed = shortServiceId(ID, 'hashed');
     expect(hashed).not.toBe(SHORT);
-    expect(names(values({ nameScheme: 'hashed' }))).toEqual(names(values()).map(([name, label]) => [name!.replace(SHORT, hashed), label!.replace(SHORT, hashed)]));
+    expect(names(values({ nameScheme: 'hashed' }))).toEqual(
+      names(values()).map(([name, label]) => [name!.replace(SHORT, hashed), label!.replace(SHORT, hashed)]),
+    );
   });
 
   it('fills the template placeholders with the instance values', async () => {
@@ -77,12 +79,17 @@ describe('renderPlan', () => {
       baseCatalog({
         'db/small/k8s/account.json': { metadata: { name: '$idx_and_short_serviceid' } },
         'db/small/k8s/deployment-b.json': deployment('$idx_and_short_serviceid-b', { component: 'b' }),
-        'db/small/k8s/role.yaml': 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: $short_serviceid-role\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: $short_serviceid-cluster\nrules: []\n',
+        'db/small/k8s/role.yaml':
+          'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: $short_serviceid-role\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: $short_serviceid-cluster\nrules: []\n',
         'db/small/k8s/statefulset.json': {
           apiVersion: 'apps/v1',
           kind: 'StatefulSet',
           metadata: { name: '$idx_and_short_serviceid-set' },
-          spec: { selector: { matchLabels: { c: 's' } }, serviceName: '$idx_and_short_serviceid', template: { metadata: { labels: { c: 's' } }, spec: { containers: [] } } },
+          spec: {
+            selector: { matchLabels: { c: 's' } },
+            serviceName: '$idx_and_short_serviceid',
+            template: { metadata: { labels: { c: 's' } }, spec: { containers: [] } },
+          },
         },
         'db/small/k8s/claim.json': { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: '$short_serviceid-data' }, spec: {} },
         'db/small/k8s/config.json': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '$short_serviceid-conf' } },
@@ -109,7 +116,10 @@ describe('renderPlan', () => {
       baseCatalog({
         'db/small/k8s/deployment.json': {
           ...deployment('$idx_and_short_serviceid'),
-          metadata: { name: '$idx_and_short_serviceid', labels: { idx_and_short_serviceid: '$idx_and_short_serviceid-node1', service_id: 'forged', tier: 'db' } },
+          metadata: {
+            name: '$idx_and_short_serviceid',
+            labels: { idx_and_short_serviceid: '$idx_and_short_serviceid-node1', service_id: 'forged', tier: 'db' },
+          },
         },
         'db/small/k8s/statefulset.json': {
           apiVersion: 'apps/v1',
@@ -122,7 +132,12 @@ describe('renderPlan', () => {
             volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { storageClassName: '$storage_class' } }],
           },
         },
-        'db/small/k8s/job.json': { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: '$short_serviceid-init' }, spec: { template: { spec: { containers: [], restartPolicy: 'Never' } } } },
+        'db/small/k8s/job.json': {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name: '$short_serviceid-init' },
+          spec: { template: { spec: { containers: [], restartPolicy: 'Never' } } },
+        },
       }),
     );
     const objects = renderPlan(service, plan, values({ org: '' }));
@@ -165,7 +180,12 @@ describe('renderPlan', () => {
   it('inserts org and space as data wherever a template uses them', async () => {
     const { service, plan } = await load(
       baseCatalog({
-        'db/small/k8s/configmap.json': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '$short_serviceid-conf' }, data: { org: '$org', both: '$org/$space' } },
+        'db/small/k8s/configmap.json': {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: '$short_serviceid-conf' },
+          data: { org: '$org', both: '$org/$space' },
+        },
       }),
     );
     const org = 'x", "y": {"z": 1}\n---\nkind: Secret\n$service_id ${HOME}';
@@ -183,7 +203,8 @@ describe('renderPlan', () => {
   it('leaves cluster-scoped objects without namespace', async () => {
     const { service, plan } = await load(
       baseCatalog({
-        'db/small/k8s/rbac.yaml': 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: $short_serviceid-reader\n  namespace: somewhere\nrules: []\n',
+        'db/small/k8s/rbac.yaml':
+          'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: $short_serviceid-reader\n  namespace: somewhere\nrules: []\n',
       }),
     );
     const role = one(renderPlan(service, plan, values()), 'ClusterRole');
@@ -204,9 +225,15 @@ describe('renderPlan', () => {
       },
     });
     const a = await load(baseCatalog({ 'db/small/k8s/statefulset.json': set() }));
-    expect(one(renderPlan(a.service, a.plan, values()), 'StatefulSet').spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    expect(one(renderPlan(a.service, a.plan, values()), 'StatefulSet').spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Delete',
+      whenScaled: 'Retain',
+    });
     const b = await load(baseCatalog({ 'db/small/k8s/statefulset.json': set({ whenDeleted: 'Retain', whenScaled: 'Retain' }) }));
-    expect(one(renderPlan(b.service, b.plan, values()), 'StatefulSet').spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    expect(one(renderPlan(b.service, b.plan, values()), 'StatefulSet').spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Retain',
+      whenScaled: 'Retain',
+    });
   });
 
   it('removes storage class fields when no class is configured, so the default class applies', async () => {
@@ -254,7 +281,13 @@ describe('renderPlan', () => {
     const files = baseCatalog({
       'db/small/plan.json': { id: 'db-small-id', name: 'small', description: 'Small', schemas },
       'db/small/k8s/deployment.json': {
-        ...deployment('$idx_and_short_serviceid', { replicas: '$param_replicas', env: [{ name: 'MOTD', value: '$param_motd' }, { name: 'R', value: 'r=$param_replicas' }] }),
+        ...deployment('$idx_and_short_serviceid', {
+          replicas: '$param_replicas',
+          env: [
+            { name: 'MOTD', value: '$param_motd' },
+            { name: 'R', value: 'r=$param_replicas' },
+          ],
+        }),
         metadata: { name: '$idx_and_short_serviceid', annotations: { debug: '$param_debug' } },
       },
     });
@@ -275,7 +308,11 @@ describe('renderPlan', () => {
       const { service, plan } = await load({
         ...files,
         'db/small/k8s/deployment.json': deployment('$idx_and_short_serviceid', {
-          env: [{ name: 'REPLICAS', value: '$param_replicas' }, { name: 'DEBUG', value: '$param_debug' }, { name: 'MOTD', value: '$param_motd' }],
+          env: [
+            { name: 'REPLICAS', value: '$param_replicas' },
+            { name: 'DEBUG', value: '$param_debug' },
+            { name: 'MOTD', value: '$param_motd' },
+          ],
         }),
       });
       const dep = one(renderPlan(service, plan, values({ parameters: { replicas: 3, motd: null, debug: false } })), 'Deployment');
@@ -294,7 +331,8 @@ describe('renderPlan', () => {
       const dep = one(rendered, 'Deployment');
       expect(dep.spec.template.spec.containers[0].env[0]).toEqual({ name: 'MOTD', value: evil });
       // Same shape as with a harmless value: no key, no object, no document was added.
-      const keys = (o: unknown): unknown => (Array.isArray(o) ? o.map(keys) : typeof o === 'object' && o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, keys(v)])) : typeof o);
+      const keys = (o: unknown): unknown =>
+        Array.isArray(o) ? o.map(keys) : typeof o === 'object' && o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, keys(v)])) : typeof o;
       expect(keys(rendered)).toEqual(keys(benign));
       expect(rendered).toHaveLength(benign.length);
       // And the YAML of it is still one document with the value intact.
@@ -318,7 +356,9 @@ describe('renderPlan', () => {
 
     it('refuses parameters that are not scalars', async () => {
       const { service, plan } = await load(files);
-      expect(() => renderPlan(service, plan, values({ parameters: { replicas: [1], motd: 'x', debug: false } }))).toThrow(/\$param_replicas: parameter replicas is an array/);
+      expect(() => renderPlan(service, plan, values({ parameters: { replicas: [1], motd: 'x', debug: false } }))).toThrow(
+        /\$param_replicas: parameter replicas is an array/,
+      );
     });
 
     it('refuses a name that a parameter makes invalid', async () => {

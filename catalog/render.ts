@@ -4,14 +4,7 @@
 // namespace, and StatefulSet claims that go away with the instance.
 import { RenderError } from './errors.js';
 import { isClusterScopedKind, podTemplatePath } from './kinds.js';
-import {
-  INSTANCE_ID_LABEL,
-  isValidLabelValue,
-  LEGACY_MANAGED_BY,
-  LEGACY_MANAGED_BY_LABEL,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-} from './labels.js';
+import { INSTANCE_ID_LABEL, isValidLabelValue, LEGACY_MANAGED_BY, LEGACY_MANAGED_BY_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from './labels.js';
 import { idxAndShortServiceId, isDns1035Label, isDnsSubdomain, nameSchemeOf } from './naming.js';
 import { declaredParameters } from './parameters.js';
 import { REMOVE_FIELD, renderLeaf, tokenize, type PlaceholderToken, type Scope } from './placeholders.js';

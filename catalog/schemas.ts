@@ -26,9 +26,14 @@ const DRAFTS: Readonly<Record<string, Draft>> = {
 /** The draft a schema declares; undefined for an unsupported `$schema`. */
 export function draftOf(schema: unknown): Draft | undefined {
   if (typeof schema !== 'object' || schema === null || !('$schema' in schema)) return 'draft-07';
-  const uri = (schema).$schema;
+  const uri = schema.$schema;
   if (typeof uri !== 'string') return undefined;
-  return DRAFTS[uri.trim().replace(/^https:/i, 'http:').replace(/#$/, '')];
+  return DRAFTS[
+    uri
+      .trim()
+      .replace(/^https:/i, 'http:')
+      .replace(/#$/, '')
+  ];
 }
 
 // Warnings of Ajv (unknown keywords or formats) go to whoever is compiling, never to a console.
@@ -60,10 +65,7 @@ function ajvFor(draft: Draft): AnyAjv {
   let ajv = instances.get(draft);
   if (!ajv) {
     const created =
-      draft === 'draft-04' ? new Ajv04(OPTIONS)
-      : draft === '2019-09' ? new Ajv2019(OPTIONS)
-      : draft === '2020-12' ? new Ajv2020(OPTIONS)
-      : new Ajv(OPTIONS);
+      draft === 'draft-04' ? new Ajv04(OPTIONS) : draft === '2019-09' ? new Ajv2019(OPTIONS) : draft === '2020-12' ? new Ajv2020(OPTIONS) : new Ajv(OPTIONS);
     if (draft === 'draft-06') created.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
     addFormats(created);
     ajv = created;
@@ -95,7 +97,12 @@ export function compileSchema(schema: unknown): SchemaCheck {
   if (cached) return { validate: cached, errors: [], warnings: [] };
   const draft = draftOf(schema);
   if (!draft) {
-    return { errors: [`unsupported $schema ${JSON.stringify((schema as { $schema?: unknown }).$schema)} (draft-04, draft-06, draft-07, 2019-09 and 2020-12 are supported)`], warnings: [] };
+    return {
+      errors: [
+        `unsupported $schema ${JSON.stringify((schema as { $schema?: unknown }).$schema)} (draft-04, draft-06, draft-07, 2019-09 and 2020-12 are supported)`,
+      ],
+      warnings: [],
+    };
   }
   const ajv = ajvFor(draft);
   const warnings: string[] = [];

@@ -73,7 +73,10 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
     );
     const es17 = find('elasticsearch17', '1x');
     const es = renderAll(es17.service, es17.plan).objects;
-    expect(es.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext).toEqual({ privileged: true, capabilities: { add: ['IPC_LOCK'] } });
+    expect(es.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].securityContext).toEqual({
+      privileged: true,
+      capabilities: { add: ['IPC_LOCK'] },
+    });
     const discovery = find('elasticsearch56', 'medium');
     const headless = renderAll(discovery.service, discovery.plan).objects.filter((o) => o.kind === 'Service' && o.spec.clusterIP === 'None');
     expect(headless).toHaveLength(1);
@@ -82,7 +85,7 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
 
   itRendersEveryPlan(() => loaded);
 
-  it("renders every plan under both naming schemes alike: only the short id differs, no label is lost", () => {
+  it('renders every plan under both naming schemes alike: only the short id differs, no label is lost', () => {
     const randoms = generateRandoms();
     const [legacy, hashed] = (['legacy', 'hashed'] as const).map((nameScheme) => ({
       short: shortServiceId(SAMPLE_INSTANCE_ID, nameScheme),
@@ -95,7 +98,10 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
     for (const { service, plan } of allPlans()) {
       const old = legacy!.render(service, plan);
       const now = hashed!.render(service, plan);
-      expect(now.objects.some((o) => o.metadata.name.startsWith(hashed!.short)), plan.dir).toBe(true);
+      expect(
+        now.objects.some((o) => o.metadata.name.startsWith(hashed!.short)),
+        plan.dir,
+      ).toBe(true);
       expect(asLegacy(decoded(now.objects)), plan.dir).toEqual(decoded(old.objects));
       expect(asLegacy(now.credentials), plan.dir).toEqual(old.credentials);
     }
@@ -142,7 +148,11 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
     const creds = renderAll(mongo.service, mongo.plan).credentials as { replicas: { replicaName: string; host: string; ports: object }[]; serviceName: string };
     expect(creds.serviceName).toBe('mongodb30-multinode');
     expect(creds.replicas.map((r) => r.replicaName)).toEqual(['x00000000000040-node0', 'x00000000000041-node1', 'x00000000000042-node2']);
-    expect(creds.replicas[0]).toEqual({ replicaName: 'x00000000000040-node0', host: `x00000000000040-node0.${NAMESPACE}.svc.cluster.local`, ports: { '27017/tcp': '27017' } });
+    expect(creds.replicas[0]).toEqual({
+      replicaName: 'x00000000000040-node0',
+      host: `x00000000000040-node0.${NAMESPACE}.svc.cluster.local`,
+      ports: { '27017/tcp': '27017' },
+    });
     const pg = find('postgresql94', 'clustered');
     expect((renderAll(pg.service, pg.plan).credentials as { nodes: unknown[] }).nodes).toHaveLength(4);
   });
@@ -161,7 +171,9 @@ describe.skipIf(!SEED_CATALOG_PRESENT)(`the seed catalog${SEED_SKIP_NOTE}`, () =
   it('leaves shell variables in commands alone', () => {
     const { service, plan } = find('postgresql94', 'clustered');
     const pgpool = renderAll(service, plan).objects.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-pgpool'))!;
-    expect(pgpool.spec.template.spec.containers[0].args[1]).toContain('export MASTER_HOST_NAME=${MASTER_HOST_NAME^^} && export REPLICATION_HOST=${!MASTER_HOST_NAME}');
+    expect(pgpool.spec.template.spec.containers[0].args[1]).toContain(
+      'export MASTER_HOST_NAME=${MASTER_HOST_NAME^^} && export REPLICATION_HOST=${!MASTER_HOST_NAME}',
+    );
   });
 
   itLetsTheClusterChooseTheStorageClass(() => loaded, ['redis32', 'standard'], ['mysql56', 'persistent'], '10Gi');

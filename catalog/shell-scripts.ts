@@ -68,12 +68,12 @@ function commandsOf(template: Template): { container: string; args: Arg[] }[] {
       // Without `command`, `args` run under the image's entrypoint, which commonly runs them.
       out.push({ container, args: [...strings(c.command, `${at}.command`), ...strings(c.args, `${at}.args`)] });
       for (const probe of PROBES) {
-        const exec = isObject(c[probe]) ? (c[probe]).exec : undefined;
+        const exec = isObject(c[probe]) ? c[probe].exec : undefined;
         if (isObject(exec)) out.push({ container, args: strings(exec.command, `${at}.${probe}.exec.command`) });
       }
       const lifecycle = isObject(c.lifecycle) ? c.lifecycle : {};
       for (const handler of LIFECYCLE_HANDLERS) {
-        const exec = isObject(lifecycle[handler]) ? (lifecycle[handler]).exec : undefined;
+        const exec = isObject(lifecycle[handler]) ? lifecycle[handler].exec : undefined;
         if (isObject(exec)) out.push({ container, args: strings(exec.command, `${at}.lifecycle.${handler}.exec.command`) });
       }
     });

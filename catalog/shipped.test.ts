@@ -43,7 +43,10 @@ describe('the shipped catalog with hostile parameter values', () => {
       for (const template of templates) {
         for (const script of shellScriptsOf(template)) {
           const used = placeholdersOf(tokenize(script.text, { scope: hookScope('onCreateInstance'), params: declaredParameters(plan.schemas) }).tokens);
-          expect(used.map((p) => p.raw), `${template.file} ${script.field}`).toEqual([]);
+          expect(
+            used.map((p) => p.raw),
+            `${template.file} ${script.field}`,
+          ).toEqual([]);
         }
       }
     }
@@ -76,7 +79,10 @@ describe('the shipped catalog with hostile parameter values', () => {
           const container = path.slice(0, path.lastIndexOf('.env['));
           const envName = all.find((l) => l.path === `${container}.env[${env[1]}].name`)!.text;
           const scripts = all.filter((l) => l.path.startsWith(`${container}.`) && COMMAND.test(l.path)).map((l) => l.text);
-          expect(scripts.some((s) => s.includes(`"$\{${envName}}"`) || s.includes(`"$${envName}"`)), `${where}: no script reads "$${envName}"`).toBe(true);
+          expect(
+            scripts.some((s) => s.includes(`"$\{${envName}}"`) || s.includes(`"$${envName}"`)),
+            `${where}: no script reads "$${envName}"`,
+          ).toBe(true);
         }
       }
     }
@@ -88,7 +94,11 @@ describe('the shipped catalog with hostile parameter values', () => {
     for (const plan of catalog.services.find((s) => s.name === 'redis')!.plans) {
       const values = sampleValues(plan);
       values.parameters.maxmemory_policy = hostile('maxmemory_policy');
-      const deployment = renderPlan(catalog.services.find((s) => s.name === 'redis')!, plan, values).find((o) => o.kind === 'Deployment') as any;
+      const deployment = renderPlan(
+        catalog.services.find((s) => s.name === 'redis')!,
+        plan,
+        values,
+      ).find((o) => o.kind === 'Deployment') as any;
       const container = deployment.spec.template.spec.containers[0];
       expect(container.env).toContainEqual({ name: 'MAXMEMORY_POLICY', value: hostile('maxmemory_policy') });
       expect(container.args.join('\n')).toContain(`printf 'maxmemory-policy %s\\n' "\${MAXMEMORY_POLICY}"`);

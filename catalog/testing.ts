@@ -45,10 +45,7 @@ export function temporaryCatalogs() {
 }
 
 /** A Deployment template whose pods carry `service_id` and `component`. */
-export function deployment(
-  name: string,
-  extra: { component?: string; env?: unknown[]; ports?: unknown[]; replicas?: unknown } = {},
-): Record<string, unknown> {
+export function deployment(name: string, extra: { component?: string; env?: unknown[]; ports?: unknown[]; replicas?: unknown } = {}): Record<string, unknown> {
   const labels = { service_id: '$service_id', component: extra.component ?? 'main' };
   return {
     apiVersion: 'apps/v1',
@@ -66,7 +63,11 @@ export function deployment(
 }
 
 /** A Service template forwarding `port` to `targetPort` (the same port when absent). */
-export function service(name: string, ports: { port: number; targetPort?: number | string; name?: string }[], selector: Record<string, string> = { service_id: '$service_id' }): Record<string, unknown> {
+export function service(
+  name: string,
+  ports: { port: number; targetPort?: number | string; name?: string }[],
+  selector: Record<string, string> = { service_id: '$service_id' },
+): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector, ports } };
 }
 

@@ -26,18 +26,32 @@ export function templateValueText(p: PlaceholderToken, s: ValueScope): string | 
       return paramText(p, s);
     case 'value':
       switch (p.name) {
-        case 'org': return v.org;
-        case 'space': return v.space;
-        case 'catalog_service_id': return s.service.id;
-        case 'catalog_plan_id': return s.plan.id;
-        case 'service_id': return v.instanceId;
-        case 'short_serviceid': return shortServiceId(v.instanceId, nameSchemeOf(v));
-        case 'idx_and_short_serviceid': return idxAndShortServiceId(v.instanceId, s.index, nameSchemeOf(v));
-        case 'storage_class': return v.storageClass;
-        case 'namespace': return v.namespace;
-        case 'hostname': case 'name': case 'uri': case 'nodeName': return undefined;
+        case 'org':
+          return v.org;
+        case 'space':
+          return v.space;
+        case 'catalog_service_id':
+          return s.service.id;
+        case 'catalog_plan_id':
+          return s.plan.id;
+        case 'service_id':
+          return v.instanceId;
+        case 'short_serviceid':
+          return shortServiceId(v.instanceId, nameSchemeOf(v));
+        case 'idx_and_short_serviceid':
+          return idxAndShortServiceId(v.instanceId, s.index, nameSchemeOf(v));
+        case 'storage_class':
+          return v.storageClass;
+        case 'namespace':
+          return v.namespace;
+        case 'hostname':
+        case 'name':
+        case 'uri':
+        case 'nodeName':
+          return undefined;
         case 'binding_id':
-          if (v.bindingId === undefined) throw new RenderError(`${p.raw} has no value here: only bind and unbind hooks and credentials mappings know the binding`, s.file);
+          if (v.bindingId === undefined)
+            throw new RenderError(`${p.raw} has no value here: only bind and unbind hooks and credentials mappings know the binding`, s.file);
           return v.bindingId;
         default: {
           const random = v.randoms[p.name];
@@ -57,7 +71,10 @@ export function paramValue(p: PlaceholderToken & { type: 'param' }, s: ValueScop
     throw new RenderError(`${p.raw} has no value: the request did not set parameter ${p.param} and its schema has no default`, s.file);
   }
   if (value !== null && typeof value === 'object') {
-    throw new RenderError(`${p.raw}: parameter ${p.param} is ${Array.isArray(value) ? 'an array' : 'an object'}; only strings, numbers and booleans can be placed in templates`, s.file);
+    throw new RenderError(
+      `${p.raw}: parameter ${p.param} is ${Array.isArray(value) ? 'an array' : 'an object'}; only strings, numbers and booleans can be placed in templates`,
+      s.file,
+    );
   }
   return value as string | number | boolean | null;
 }

@@ -31,7 +31,21 @@ const paramsCatalog = () => {
         spec: {
           replicas: '$param_replicas',
           selector: { matchLabels: { app: 'db' } },
-          template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db', env: [{ name: 'DB_USER', value: 'u' }, { name: 'DB_PASSWORD', value: 'p' }] }] } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: {
+              containers: [
+                {
+                  name: 'db',
+                  image: 'db',
+                  env: [
+                    { name: 'DB_USER', value: 'u' },
+                    { name: 'DB_PASSWORD', value: 'p' },
+                  ],
+                },
+              ],
+            },
+          },
         },
       },
     }),

@@ -38,7 +38,9 @@ export async function catalogValidate(dir: string, out: CommandOutput): Promise<
   const loaded = await load(dir, out);
   if (!loaded) return 1;
   const { catalog, warnings } = loaded;
-  out.log(`catalog ${catalog.root}: ${catalog.services.length} services, ${planCount(catalog)} plans, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`);
+  out.log(
+    `catalog ${catalog.root}: ${catalog.services.length} services, ${planCount(catalog)} plans, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`,
+  );
   for (const w of warnings) out.log(`warning: ${formatProblem(w)}`);
   return 0;
 }
@@ -47,13 +49,7 @@ export async function catalogValidate(dir: string, out: CommandOutput): Promise<
  * Prints the Kubernetes objects one plan creates for a sample instance, as YAML documents.
  * Service and plan are named by name or id; parameters are a JSON object.
  */
-export async function catalogRender(
-  dir: string,
-  serviceRef: string,
-  planRef: string,
-  paramsJson: string | undefined,
-  out: CommandOutput,
-): Promise<number> {
+export async function catalogRender(dir: string, serviceRef: string, planRef: string, paramsJson: string | undefined, out: CommandOutput): Promise<number> {
   const loaded = await load(dir, out);
   if (!loaded) return 1;
   const { catalog } = loaded;

@@ -51,7 +51,12 @@ export function readFolder(root: string): Record<string, string> {
   return files;
 }
 
-export async function offeringsCommand(args: string[], flags: { json?: boolean; url?: string }, out: Out, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function offeringsCommand(
+  args: string[],
+  flags: { json?: boolean; url?: string },
+  out: Out,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [sub, arg] = args;
   const url = (flags.url ?? env['BROKER_URL'] ?? `http://127.0.0.1:${env['PORT'] ?? '8080'}`).replace(/\/$/, '');
   const user = env['ADMIN_USER'];
@@ -62,7 +67,10 @@ export async function offeringsCommand(args: string[], flags: { json?: boolean; 
     try {
       res = await fetch(`${url}/admin/offerings${p}`, {
         method,
-        headers: { Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
@@ -92,7 +100,13 @@ export async function offeringsCommand(args: string[], flags: { json?: boolean; 
     const { offerings } = r.body as { offerings: OfferingSummary[] };
     if (flags.json) out.log(JSON.stringify(offerings, null, 2));
     else if (offerings.length === 0) out.log('no offerings added at runtime');
-    else out.log(table(offerings.map((o) => ({ ...o, plans: o.plans.map((p) => p.name).join(',') })), ['id', 'name', 'plans', 'source', 'addedAt']));
+    else
+      out.log(
+        table(
+          offerings.map((o) => ({ ...o, plans: o.plans.map((p) => p.name).join(',') })),
+          ['id', 'name', 'plans', 'source', 'addedAt'],
+        ),
+      );
     return 0;
   }
   if (sub === 'add' && arg) {

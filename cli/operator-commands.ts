@@ -39,7 +39,9 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
     const [command, sub, id] = args;
     if (command === 'instances' && sub === 'list') {
       const instances = await listInstances(deps);
-      print(instances, () => (instances.length ? table(instances, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances'));
+      print(instances, () =>
+        instances.length ? table(instances, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances',
+      );
       return 0;
     }
     if (command === 'instances' && sub === 'show' && id) {
@@ -54,7 +56,10 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
           `org/space  ${detail.org || '-'} / ${detail.space || '-'}`,
           `bindings   ${detail.bindings.join(', ') || 'none'}`,
           '',
-          table(detail.objects.map((o) => ({ ...o, ready: o.ready ? 'yes' : 'no' })), ['kind', 'name', 'ready', 'detail']),
+          table(
+            detail.objects.map((o) => ({ ...o, ready: o.ready ? 'yes' : 'no' })),
+            ['kind', 'name', 'ready', 'detail'],
+          ),
           '',
           table(detail.workflows, ['type', 'status', 'operation', 'startTime', 'url']),
         ].join('\n'),
@@ -66,7 +71,11 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
       if (!pods) return fail(out, `instance ${sub} has no record`);
       print(pods, () =>
         table(
-          pods.map((p) => ({ ...p, ready: p.ready ? 'yes' : 'no', containers: p.containers.map((c) => `${c.name}:${c.state}${c.restarts ? `(${c.restarts} restarts)` : ''}`).join(' ') })),
+          pods.map((p) => ({
+            ...p,
+            ready: p.ready ? 'yes' : 'no',
+            containers: p.containers.map((c) => `${c.name}:${c.state}${c.restarts ? `(${c.restarts} restarts)` : ''}`).join(' '),
+          })),
           ['instanceId', 'pod', 'phase', 'ready', 'node', 'podIP', 'containers'],
         ),
       );

@@ -31,7 +31,10 @@ function configured(options?: Parameters<typeof loadConfig>[1]) {
 function onTerminate(logger: Logger, message: string, stop: () => Promise<void>): void {
   const handler = () => {
     logger.info(message);
-    void stop().then(() => process.exit(0), () => process.exit(1));
+    void stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);

@@ -80,7 +80,7 @@ describe('usage', () => {
     for (const { words } of leaves) expect(r.stdout).toMatch(new RegExp(`^ {2}${words.join(' ')}( |$)`, 'm'));
   });
 
-  it('`help <command>` prints that command\'s usage', async () => {
+  it("`help <command>` prints that command's usage", async () => {
     const r = await run('help', 'pods');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: kubernetes-broker pods \[options\] \[instance-id\]$/m);
@@ -111,12 +111,13 @@ describe('usage errors: one line naming what is wrong, exit 2, no stack trace', 
     oneLine(r, words, "unknown option '--bogus'");
   });
 
-  it.each(leaves.filter(({ cmd }) => cmd.registeredArguments.some((a) => a.required)).map(({ words, cmd }) => [words.join(' '), words, cmd.registeredArguments[0]!.name()] as const))(
-    '%s without arguments: names the first missing one',
-    async (_name, words, first) => {
-      oneLine(await run(...words), words, `missing required argument '${first}'`);
-    },
-  );
+  it.each(
+    leaves
+      .filter(({ cmd }) => cmd.registeredArguments.some((a) => a.required))
+      .map(({ words, cmd }) => [words.join(' '), words, cmd.registeredArguments[0]!.name()] as const),
+  )('%s without arguments: names the first missing one', async (_name, words, first) => {
+    oneLine(await run(...words), words, `missing required argument '${first}'`);
+  });
 
   it('catalog render without a plan names the plan', async () => {
     oneLine(await run('catalog', 'render', 'service-catalog', 'redis'), ['catalog', 'render'], "missing required argument 'plan'");

@@ -69,7 +69,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .action(act(async () => (await import('./processes.js')).serveProcess()));
   program
     .command('worker')
-    .description('run the Temporal worker (configuration from the environment, as serve\'s without AUTH_USER/AUTH_PASS)')
+    .description("run the Temporal worker (configuration from the environment, as serve's without AUTH_USER/AUTH_PASS)")
     .action(act(async () => (await import('./processes.js')).workerProcess()));
   program
     .command('dev')
@@ -102,7 +102,10 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
 
   program.commandsGroup("operators (configuration from the environment, as the worker's):");
   type OperatorFlags = { json?: boolean; delete?: boolean; org?: string; binding?: boolean };
-  const operator = (...args: string[]) => async (flags: OperatorFlags) => (await import('./operator-commands.js')).operatorCommand(args, flags, out);
+  const operator =
+    (...args: string[]) =>
+    async (flags: OperatorFlags) =>
+      (await import('./operator-commands.js')).operatorCommand(args, flags, out);
   const instances = group(program, 'instances', 'the instances the broker keeps');
   instances
     .command('list')
@@ -141,9 +144,17 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const offerings = group(program, 'offerings', 'offerings added at runtime, through the broker API');
   const offeringsCommand = async (args: string[], flags: OfferingsFlags) => (await import('./offerings-commands.js')).offeringsCommand(args, flags, out);
   // Each talks to the broker API: where it is, and how to print the answer.
-  const offeringsLeaf = (name: string, description: string) => offerings.command(name).description(description).option(...URL_OPTION).option(...JSON_OPTION);
+  const offeringsLeaf = (name: string, description: string) =>
+    offerings
+      .command(name)
+      .description(description)
+      .option(...URL_OPTION)
+      .option(...JSON_OPTION);
   offeringsLeaf('list', 'the offerings added at runtime').action(act(async (flags: OfferingsFlags) => offeringsCommand(['list'], flags)));
-  offeringsLeaf('add', 'add (or update) one: a service folder of the catalog format, or a JSON body (the old broker\'s dynamicservice body, or {"files": {...}})')
+  offeringsLeaf(
+    'add',
+    'add (or update) one: a service folder of the catalog format, or a JSON body (the old broker\'s dynamicservice body, or {"files": {...}})',
+  )
     .argument('<dir|file.json>')
     .action(act(async (source: string, flags: OfferingsFlags) => offeringsCommand(['add', source], flags)));
   offeringsLeaf('remove', 'remove one that has no instances')
@@ -152,9 +163,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
 
   // After every command exists: each names itself in its usage errors (settings are copied to a
   // subcommand when it is added, so this cannot be set once on the program).
-  forEachCommand(program, (cmd) =>
-    cmd.configureOutput({ outputError: (message, write) => write(`${usageError(cmd, message)}\n`) }),
-  );
+  forEachCommand(program, (cmd) => cmd.configureOutput({ outputError: (message, write) => write(`${usageError(cmd, message)}\n`) }));
   return program;
 }
 
@@ -170,6 +179,10 @@ function forEachCommand(cmd: Command, visit: (cmd: Command) => void): void {
 
 /** Commander's message (`error: unknown option '--x'`, perhaps with a suggestion on a second line) as one line. */
 function usageError(cmd: Command, message: string): string {
-  const what = message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim().replace(/\.$/, '');
+  const what = message
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+    .replace(/\.$/, '');
   return `${commandPath(cmd)}: ${what}; see '${commandPath(cmd)} --help'`;
 }

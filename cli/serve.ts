@@ -61,7 +61,10 @@ export async function startServer(config: Config, logger: Logger) {
     admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
     codec: codecFor(config)?.forInspection(),
     codecAuth: config.CODEC_AUTH,
-    codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     adminDeps: adminDepsFor(config, { client, clusters, records, catalog }),
     offerings: { catalog, store: catalog.store, records, provisionsInFlight: (name) => provisionsInFlight(client, name) },
     metrics,

@@ -7,5 +7,12 @@ type Cell = string | number | boolean | undefined;
 export function table<C extends string>(rows: readonly { readonly [K in NoInfer<C>]?: Cell }[], columns: readonly C[]): string {
   const cells = [[...columns], ...rows.map((r) => columns.map((c) => String(r[c] ?? '')))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((v, i) => v.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -26,7 +26,10 @@ if (!fs.existsSync(path.join(releases, target, 'index.node'))) {
 
 const remove = [
   ...BUNDLER.map((p) => path.join(nodeModules, p)),
-  ...fs.readdirSync(releases).filter((t) => t !== target).map((t) => path.join(releases, t)),
+  ...fs
+    .readdirSync(releases)
+    .filter((t) => t !== target)
+    .map((t) => path.join(releases, t)),
   ...BRIDGE_SOURCES.map((p) => path.join(bridge, p)),
 ].filter((p) => fs.existsSync(p));
 for (const p of remove) {

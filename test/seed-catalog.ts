@@ -15,7 +15,9 @@ export const SEED_CATALOG_PRESENT = fs.existsSync(path.join(SEED_CATALOG_DIR, 'm
 // Set on purpose but wrong, or required (CI has it beside the clone: .ci/run sets
 // SEED_CATALOG_REQUIRED), is a mistake to report, not a reason to skip quietly.
 if ((setting || process.env['SEED_CATALOG_REQUIRED'] === 'true') && !SEED_CATALOG_PRESENT) {
-  throw new Error(`SEED_CATALOG_DIR=${setting}: no old broker catalog at ${SEED_CATALOG_DIR} (no mysql56/service.json); fix the path${setting ? ' or unset it' : ''}`);
+  throw new Error(
+    `SEED_CATALOG_DIR=${setting}: no old broker catalog at ${SEED_CATALOG_DIR} (no mysql56/service.json); fix the path${setting ? ' or unset it' : ''}`,
+  );
 }
 
 /** Appended to the name of a test that needs the seed catalog: empty when it runs. */
@@ -24,7 +26,9 @@ export const SEED_SKIP_NOTE = SEED_CATALOG_PRESENT ? '' : ` (skipped: the old br
 /** The seed catalog's directory, for a benchmark: it cannot run without it. */
 export function requireSeedCatalog(): string {
   if (!SEED_CATALOG_PRESENT) {
-    throw new Error(`the old broker's catalog is not at SEED_CATALOG_DIR=${SEED_CATALOG_DIR}: put it there or set SEED_CATALOG_DIR to its catalogData directory`);
+    throw new Error(
+      `the old broker's catalog is not at SEED_CATALOG_DIR=${SEED_CATALOG_DIR}: put it there or set SEED_CATALOG_DIR to its catalogData directory`,
+    );
   }
   return SEED_CATALOG_DIR;
 }

@@ -41,7 +41,14 @@ describe('workflow bundle', () => {
     const packages = new Set(
       modulesOf(code)
         .filter((m) => m.includes('node_modules/'))
-        .map((m) => m.replace(/^.*node_modules\//, '').split('/').slice(0, 2).join('/').replace(/^([^@][^/]*)\/.*$/, '$1')),
+        .map((m) =>
+          m
+            .replace(/^.*node_modules\//, '')
+            .split('/')
+            .slice(0, 2)
+            .join('/')
+            .replace(/^([^@][^/]*)\/.*$/, '$1'),
+        ),
     );
     for (const pkg of packages) expect(pkg).toMatch(/^(@temporalio\/|ms$|long$|nexus-rpc$|@protobufjs\/|protobufjs$)/);
   });

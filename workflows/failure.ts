@@ -9,7 +9,8 @@ export function rootMessage(err: unknown): string {
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
   if (e instanceof TimeoutFailure) {
     // Retried until the deadline: the cause is its last attempt's failure, which says what went wrong.
-    if (e.cause) return `${rootMessage(e.cause)} (still so when the operation's deadline passed: check that this Kubernetes API server is reachable from the broker's worker and not overloaded, then retry the operation)`;
+    if (e.cause)
+      return `${rootMessage(e.cause)} (still so when the operation's deadline passed: check that this Kubernetes API server is reachable from the broker's worker and not overloaded, then retry the operation)`;
     return `a step timed out (${e.timeoutType ?? 'timeout'}); is the Kubernetes API server reachable?`;
   }
   if (e instanceof Error) return e.message;

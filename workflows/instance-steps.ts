@@ -89,7 +89,11 @@ export async function runDeleteHook(wait: Steps, steps: Steps, current: NonNulla
     });
   } catch (err) {
     await CancellationScope.nonCancellable(() =>
-      run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, { instanceId, state: current.state, namespace: input.namespace }),
+      run(steps.setInstanceState, `the hook failed: mark the instance ${current.state} again`, {
+        instanceId,
+        state: current.state,
+        namespace: input.namespace,
+      }),
     ).catch(() => undefined);
     throw new DeleteHookFailed(rootMessage(err));
   }

@@ -24,7 +24,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowsPath } from '../cli/worker.js';
 
 const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
-const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 type JsonHistory = { events: { eventType: string; [attributes: string]: unknown }[] };
 const load = (file: string) => JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')) as JsonHistory;
@@ -119,9 +121,13 @@ describe('replay of recorded histories', () => {
     );
   });
 
-  it.each(files)('%s replays without nondeterminism', async (file) => {
-    await replay(load(file), file.replace(/\.json$/, ''));
-  }, 60_000);
+  it.each(files)(
+    '%s replays without nondeterminism',
+    async (file) => {
+      await replay(load(file), file.replace(/\.json$/, ''));
+    },
+    60_000,
+  );
 
   it('would notice nondeterminism: a history whose first activity the code does not schedule fails', async () => {
     // Not vacuous: the same history with the first activity renamed must be refused.
@@ -137,7 +143,8 @@ describe('replay of recorded histories', () => {
     // A local activity is a marker whose data names its type: the same history with that renamed must be refused.
     const history = load('provision-succeeded-local-steps.json');
     const marker = history.events.find(
-      (e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED' && (e['markerRecordedEventAttributes'] as { markerName: string }).markerName === 'core_local_activity',
+      (e) =>
+        e.eventType === 'EVENT_TYPE_MARKER_RECORDED' && (e['markerRecordedEventAttributes'] as { markerName: string }).markerName === 'core_local_activity',
     )!;
     const payload = (marker['markerRecordedEventAttributes'] as { details: { data: { payloads: { data: string }[] } } }).details.data.payloads[0]!;
     const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { activity_type: string };

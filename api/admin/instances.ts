@@ -34,7 +34,16 @@ export const clusterOf = (deps: AdminDeps, r: InstanceRecord) => r.cluster ?? de
 export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
   const { records, unreadable } = await deps.records.scanInstances();
   const readable = records
-    .map((r) => ({ instanceId: r.instanceId, ...names(deps, r), state: r.state, namespace: r.namespace, cluster: clusterOf(deps, r), org: r.org, space: r.space, createdAt: r.createdAt }))
+    .map((r) => ({
+      instanceId: r.instanceId,
+      ...names(deps, r),
+      state: r.state,
+      namespace: r.namespace,
+      cluster: clusterOf(deps, r),
+      org: r.org,
+      space: r.space,
+      createdAt: r.createdAt,
+    }))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // Last, by the Secret's name when its label names no instance: what an operator must repair.
   const broken = unreadable.map((u): InstanceSummary => ({

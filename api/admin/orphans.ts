@@ -26,29 +26,48 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
   const found: Orphan[] = [];
-  for (const [cluster, kube] of deps.clusters.entries()) for (const ns of deps.settings.instanceNamespaces) {
-    const lists = await Promise.all(
-      kinds.map(async (k) => {
-        try {
-          const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
-          return { k, items: (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items };
-        } catch (err) {
-          if (err instanceof KubeApiError && err.status === 404) return { k, items: [] };
-          throw err;
+  for (const [cluster, kube] of deps.clusters.entries())
+    for (const ns of deps.settings.instanceNamespaces) {
+      const lists = await Promise.all(
+        kinds.map(async (k) => {
+          try {
+            const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
+            return {
+              k,
+              items: (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items,
+            };
+          } catch (err) {
+            if (err instanceof KubeApiError && err.status === 404) return { k, items: [] };
+            throw err;
+          }
+        }),
+      );
+      for (const { k, items } of lists) {
+        for (const o of items) {
+          const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
+          // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
+          if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
+          found.push({
+            cluster,
+            apiVersion: k.apiVersion,
+            kind: k.kind,
+            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+            name: o.metadata.name,
+            instanceId,
+          });
         }
-      }),
-    );
-    for (const { k, items } of lists) {
-      for (const o of items) {
-        const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
-        // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
-        if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
-        found.push({ cluster, apiVersion: k.apiVersion, kind: k.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, instanceId });
       }
     }
-  }
   for (const b of await deps.records.listBindings()) {
-    if (!live.has(b.instanceId)) found.push({ cluster: deps.clusters.defaultName, apiVersion: 'v1', kind: 'Secret', namespace: deps.records.namespace, name: `binding ${b.bindingId}`, instanceId: b.instanceId });
+    if (!live.has(b.instanceId))
+      found.push({
+        cluster: deps.clusters.defaultName,
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: deps.records.namespace,
+        name: `binding ${b.bindingId}`,
+        instanceId: b.instanceId,
+      });
   }
   // The same object is found once per namespace pass when listing cluster-wide kinds.
   return [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];

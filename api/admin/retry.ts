@@ -11,7 +11,10 @@ export class RetryError extends Error {
   override readonly name = 'RetryError';
 }
 
-export async function retryOperation(deps: AdminDeps, target: { instanceId: string } | { bindingId: string }): Promise<{ workflowId: string; runId: string; type: string }> {
+export async function retryOperation(
+  deps: AdminDeps,
+  target: { instanceId: string } | { bindingId: string },
+): Promise<{ workflowId: string; runId: string; type: string }> {
   const workflowId = 'bindingId' in target ? bindingWorkflowId(target.bindingId) : instanceWorkflowId(target.instanceId);
   const service = deps.client.workflowService;
   const namespace = deps.settings.temporalNamespace;

@@ -21,31 +21,59 @@ export function adminRoutes(deps: AdminDeps) {
     }
   };
   return new Hono<AppEnv>()
-    .get('/instances', adminRoute('Every instance: service, plan, state, namespace', { 200: { description: 'The instances' } }), async (c) => c.json({ instances: await listInstances(deps) }))
-    .get('/instances/:instance_id', adminRoute('One instance: its objects and their readiness, bindings, workflows with Temporal UI links', { 200: { description: 'The instance' }, 404: failure('No record') }), async (c) => {
-      const id = pathId(c, 'instance_id');
-      const detail = await showInstance(deps, id);
-      if (!detail) throw notFound(`instance ${id} has no record`);
-      return c.json(detail);
-    })
-    .get('/instances/:instance_id/pods', adminRoute('Pod status of one instance', { 200: { description: 'Its pods' }, 404: failure('No record') }), async (c) => {
-      const id = pathId(c, 'instance_id');
-      const pods = await instancePods(deps, id);
-      if (!pods) throw notFound(`instance ${id} has no record`);
-      return c.json({ pods });
-    })
-    .get('/pods', adminRoute('Pod status of every instance, or of those of ?org=<GUID>', { 200: { description: 'The pods' } }), async (c) => c.json({ pods: await allPods(deps, c.req.query('org') || undefined) }))
-    .post('/instances/:instance_id/retry', adminRoute('Run the last failed operation of an instance again from its start (Temporal reset)', { 202: { description: 'The new run' }, 422: failure('Nothing to retry') }), async (c) => {
-      const result = await retry({ instanceId: pathId(c, 'instance_id') });
-      c.get('log').info(result, 'operator retry');
-      return c.json(result, 202);
-    })
-    .post('/bindings/:binding_id/retry', adminRoute('Run the last failed operation of a binding again from its start', { 202: { description: 'The new run' }, 422: failure('Nothing to retry') }), async (c) => {
-      const result = await retry({ bindingId: pathId(c, 'binding_id') });
-      c.get('log').info(result, 'operator retry');
-      return c.json(result, 202);
-    })
-    .get('/orphans', adminRoute('Objects labelled as the broker\'s without an instance record', { 200: { description: 'The orphans' } }), async (c) => c.json({ orphans: await findOrphans(deps) }))
+    .get('/instances', adminRoute('Every instance: service, plan, state, namespace', { 200: { description: 'The instances' } }), async (c) =>
+      c.json({ instances: await listInstances(deps) }),
+    )
+    .get(
+      '/instances/:instance_id',
+      adminRoute('One instance: its objects and their readiness, bindings, workflows with Temporal UI links', {
+        200: { description: 'The instance' },
+        404: failure('No record'),
+      }),
+      async (c) => {
+        const id = pathId(c, 'instance_id');
+        const detail = await showInstance(deps, id);
+        if (!detail) throw notFound(`instance ${id} has no record`);
+        return c.json(detail);
+      },
+    )
+    .get(
+      '/instances/:instance_id/pods',
+      adminRoute('Pod status of one instance', { 200: { description: 'Its pods' }, 404: failure('No record') }),
+      async (c) => {
+        const id = pathId(c, 'instance_id');
+        const pods = await instancePods(deps, id);
+        if (!pods) throw notFound(`instance ${id} has no record`);
+        return c.json({ pods });
+      },
+    )
+    .get('/pods', adminRoute('Pod status of every instance, or of those of ?org=<GUID>', { 200: { description: 'The pods' } }), async (c) =>
+      c.json({ pods: await allPods(deps, c.req.query('org') || undefined) }),
+    )
+    .post(
+      '/instances/:instance_id/retry',
+      adminRoute('Run the last failed operation of an instance again from its start (Temporal reset)', {
+        202: { description: 'The new run' },
+        422: failure('Nothing to retry'),
+      }),
+      async (c) => {
+        const result = await retry({ instanceId: pathId(c, 'instance_id') });
+        c.get('log').info(result, 'operator retry');
+        return c.json(result, 202);
+      },
+    )
+    .post(
+      '/bindings/:binding_id/retry',
+      adminRoute('Run the last failed operation of a binding again from its start', { 202: { description: 'The new run' }, 422: failure('Nothing to retry') }),
+      async (c) => {
+        const result = await retry({ bindingId: pathId(c, 'binding_id') });
+        c.get('log').info(result, 'operator retry');
+        return c.json(result, 202);
+      },
+    )
+    .get('/orphans', adminRoute("Objects labelled as the broker's without an instance record", { 200: { description: 'The orphans' } }), async (c) =>
+      c.json({ orphans: await findOrphans(deps) }),
+    )
     .delete('/orphans', adminRoute('Delete the orphans', { 200: { description: 'What was deleted' } }), async (c) => {
       const orphans = await findOrphans(deps);
       const deleted = await deleteOrphans(deps, orphans);

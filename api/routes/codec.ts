@@ -19,7 +19,8 @@ const isBase64 = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}
 const isJsonPayload = (p: unknown): p is JsonPayload => {
   if (!p || typeof p !== 'object' || Array.isArray(p)) return false;
   const { metadata, data } = p as Record<string, unknown>;
-  const metadataOk = metadata === undefined || (!!metadata && typeof metadata === 'object' && !Array.isArray(metadata) && Object.values(metadata).every(isBase64));
+  const metadataOk =
+    metadata === undefined || (!!metadata && typeof metadata === 'object' && !Array.isArray(metadata) && Object.values(metadata).every(isBase64));
   const known = Object.keys(p).every((k) => k === 'metadata' || k === 'data');
   return known && metadataOk && (data === undefined || isBase64(data));
 };
@@ -47,7 +48,13 @@ export function codecRoutes(codec: PayloadCodec, admin: { username: string; pass
   app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
   app.use(limitBody(CODEC_MAX_BODY_BYTES));
   if (admin) {
-    app.use(basicAuth({ verifyUser: credentialsVerifier(admin), realm: 'kubernetes-broker admin', invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' } }));
+    app.use(
+      basicAuth({
+        verifyUser: credentialsVerifier(admin),
+        realm: 'kubernetes-broker admin',
+        invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' },
+      }),
+    );
   }
   for (const action of ['encode', 'decode'] as const) {
     app.post(`/${action}`, async (c) => {

@@ -28,7 +28,9 @@ export function instanceRoutes(broker: Broker, catalog: Catalog, pollIntervalSec
           200: empty('The instance exists with identical attributes'),
           202: ok(operationBody, 'Provisioning started, or already in progress'),
           409: empty('The instance exists with other attributes'),
-          422: failure('AsyncRequired, ConcurrencyError, MaintenanceInfoConflict, or QuotaExceeded (the organization has as many instances as its quota allows)'),
+          422: failure(
+            'AsyncRequired, ConcurrencyError, MaintenanceInfoConflict, or QuotaExceeded (the organization has as many instances as its quota allows)',
+          ),
         },
         { requestBody: bodySchema(provisionBody) },
       ),

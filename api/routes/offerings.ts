@@ -19,7 +19,11 @@ const summary = z.object({
 });
 const problem = z.object({ file: z.string(), field: z.string().optional(), line: z.number().optional(), message: z.string() });
 const addBody = z.union([
-  z.object({ files: z.record(z.string(), z.unknown()).describe('path in the service folder (service.json, <plan>/plan.json, <plan>/k8s/*.yaml, ...) to its text; .json files may be JSON values') }),
+  z.object({
+    files: z
+      .record(z.string(), z.unknown())
+      .describe('path in the service folder (service.json, <plan>/plan.json, <plan>/k8s/*.yaml, ...) to its text; .json files may be JSON values'),
+  }),
   z
     .object({
       dynamicService: z.object({
@@ -27,7 +31,10 @@ const addBody = z.union([
         planName: z.string(),
         isPlanFree: z.boolean().optional(),
         containers: z.array(z.record(z.string(), z.unknown())).describe('Kubernetes containers'),
-        servicePorts: z.array(z.record(z.string(), z.unknown())).optional().describe('Kubernetes service ports; port forwards to targetPort, else to the containerPort of that number'),
+        servicePorts: z
+          .array(z.record(z.string(), z.unknown()))
+          .optional()
+          .describe('Kubernetes service ports; port forwards to targetPort, else to the containerPort of that number'),
         credentialMappings: z.record(z.string(), z.unknown()).optional(),
       }),
     })

@@ -61,7 +61,8 @@ export interface Stats {
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
@@ -73,8 +74,7 @@ export function stats(values: number[]): Stats {
 export const round = (v: number, digits = 2) => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v);
 
 /** `median [min–max]`, the way every table shows a repeated figure. */
-export const fmt = (s: Stats, digits = 2, unit = '') =>
-  `${round(s.median, digits)}${unit} [${round(s.min, digits)}–${round(s.max, digits)}]`;
+export const fmt = (s: Stats, digits = 2, unit = '') => `${round(s.median, digits)}${unit} [${round(s.min, digits)}–${round(s.max, digits)}]`;
 
 export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];

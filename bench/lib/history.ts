@@ -30,7 +30,10 @@ export interface Breakdown {
 }
 
 export class Histories {
-  private constructor(private readonly client: Client, private readonly connection: Connection) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly connection: Connection,
+  ) {}
 
   static async connect(): Promise<Histories> {
     const connection = await Connection.connect({ address: stackEnv()['TEMPORAL_ADDRESS']! });
@@ -50,7 +53,9 @@ export class Histories {
     const completed = ms(EV('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED')[0]?.eventTime);
     const byId = new Map<number, { name: string; scheduled: number; started?: number; closed?: number }>();
     const wftAt = new Map<number, number>();
-    let workflowTaskQueue = 0, workflowTaskRun = 0, workflowTaskCount = 0;
+    let workflowTaskQueue = 0,
+      workflowTaskRun = 0,
+      workflowTaskCount = 0;
     const localActivities: string[] = [];
     for (const e of events) {
       const t = ms(e.eventTime);

@@ -32,7 +32,11 @@ export class Osb {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   readonly authorization: string;
 
-  constructor(readonly url: string, user: string, pass: string) {
+  constructor(
+    readonly url: string,
+    user: string,
+    pass: string,
+  ) {
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`benchmarks only talk to 127.0.0.1, not ${url}`);
     this.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
   }

@@ -42,7 +42,10 @@ export class MemorySampler {
   private timer: NodeJS.Timeout;
   private peakRss = 0;
   private hwm = 0;
-  constructor(private readonly pid: number, everyMs = 250) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 250,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
   }
@@ -80,7 +83,10 @@ export class BrokerProcesses {
   workerMemory?: MemorySampler;
   apiMemory?: MemorySampler;
 
-  private constructor(readonly port: number, private readonly options: BrokerProcessOptions) {
+  private constructor(
+    readonly port: number,
+    private readonly options: BrokerProcessOptions,
+  ) {
     const stack = stackEnv();
     this.env = {
       ...(process.env as Record<string, string>),

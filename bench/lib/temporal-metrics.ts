@@ -42,11 +42,14 @@ export class TemporalMetrics {
   }
   async stop(top = 12): Promise<TemporalDelta> {
     const after = await scrape();
-    const ops = [...after].map(([operation, a]) => {
-      const b = this.before.get(operation) ?? { sum: 0, count: 0 };
-      const count = a.count - b.count, seconds = a.sum - b.sum;
-      return { operation, count, seconds: Math.round(seconds * 100) / 100, meanMs: count ? Math.round((seconds / count) * 1000 * 10) / 10 : 0 };
-    }).filter((o) => o.count > 0);
+    const ops = [...after]
+      .map(([operation, a]) => {
+        const b = this.before.get(operation) ?? { sum: 0, count: 0 };
+        const count = a.count - b.count,
+          seconds = a.sum - b.sum;
+        return { operation, count, seconds: Math.round(seconds * 100) / 100, meanMs: count ? Math.round((seconds / count) * 1000 * 10) / 10 : 0 };
+      })
+      .filter((o) => o.count > 0);
     const persistence = ops.filter((o) => o.operation.startsWith('persistence '));
     return {
       operations: ops.sort((a, b) => b.seconds - a.seconds).slice(0, top),

@@ -16,6 +16,9 @@ export function offeringFiles(body: unknown): { files: OfferingFiles; source: Of
   }
   if (isObject(body) && 'files' in body) return { files: normalizeFiles(body.files), source: 'files' };
   throw new OfferingRejected(400, [
-    { file: '.', message: 'send {"files": {"service.json": ..., "<plan>/plan.json": ..., "<plan>/k8s/...": ...}} or the old broker\'s {"dynamicService": {...}} body' },
+    {
+      file: '.',
+      message: 'send {"files": {"service.json": ..., "<plan>/plan.json": ..., "<plan>/k8s/...": ...}} or the old broker\'s {"dynamicService": {...}} body',
+    },
   ]);
 }

@@ -28,7 +28,13 @@ describe('the old PUT /v2/dynamicservice body', () => {
 
   it('becomes a service folder: service.json, plan.json, a Deployment, a Service and the mapping', () => {
     const files = dynamicServiceFiles(MONGO_DYNAMIC_SERVICE);
-    expect(Object.keys(files).sort()).toEqual(['plan/credentials-mappings.json', 'plan/k8s/deployment.json', 'plan/k8s/service.json', 'plan/plan.json', 'service.json']);
+    expect(Object.keys(files).sort()).toEqual([
+      'plan/credentials-mappings.json',
+      'plan/k8s/deployment.json',
+      'plan/k8s/service.json',
+      'plan/plan.json',
+      'service.json',
+    ]);
     expect(parse(files, 'service.json')).toMatchObject({ id: dynamicServiceId('dynamic-mongo'), name: 'dynamic-mongo', bindable: true });
     expect(parse(files, 'plan/plan.json')).toMatchObject({ id: dynamicPlanId('dynamic-mongo', 'dynamic-mongo'), name: 'dynamic-mongo', free: true });
     const container = parse(files, 'plan/k8s/deployment.json').spec.template.spec.containers[0];
@@ -110,7 +116,9 @@ describe('the old PUT /v2/dynamicservice body', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(OfferingRejected);
-    expect((error as OfferingRejected).problems).toEqual([expect.objectContaining({ file: 'plan/k8s/deployment.json', message: expect.stringContaining('$nonsense') })]);
+    expect((error as OfferingRejected).problems).toEqual([
+      expect.objectContaining({ file: 'plan/k8s/deployment.json', message: expect.stringContaining('$nonsense') }),
+    ]);
   });
 });
 

@@ -26,7 +26,10 @@ export function isDynamicServiceBody(body: unknown): body is { dynamicService: u
 
 /** RFC 4122 version 5 UUID of a name: stable across adds, replicas and restarts. */
 export function nameUuid(name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(ID_NAMESPACE.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(ID_NAMESPACE.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
@@ -62,7 +65,8 @@ export function dynamicServiceFiles(body: { dynamicService: unknown }): Offering
     d.containers.forEach((c, i) => {
       const field = `containers[${i}]`;
       if (!isObject(c)) return bad(field, 'must be a Kubernetes container (an object)');
-      if (typeof c.name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(c.name)) bad(`${field}.name`, 'is required: a DNS label (lower-case letters, digits, -)');
+      if (typeof c.name !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(c.name))
+        bad(`${field}.name`, 'is required: a DNS label (lower-case letters, digits, -)');
       if (typeof c.image !== 'string' || c.image.trim() === '') bad(`${field}.image`, 'is required: a non-empty string');
       const container = withoutEmpty(c);
       if (Array.isArray(c.ports)) container.ports = c.ports.map((p: unknown) => (isObject(p) ? withoutEmpty(p) : p));
@@ -74,7 +78,8 @@ export function dynamicServiceFiles(body: { dynamicService: unknown }): Offering
 
   const containerPorts = containers.flatMap((c): unknown[] => (Array.isArray(c.ports) ? c.ports : [])).filter(isObject);
   let servicePorts: Json[] = [];
-  if (d.servicePorts !== undefined && d.servicePorts !== null && !Array.isArray(d.servicePorts)) bad('servicePorts', 'must be an array of Kubernetes service ports');
+  if (d.servicePorts !== undefined && d.servicePorts !== null && !Array.isArray(d.servicePorts))
+    bad('servicePorts', 'must be an array of Kubernetes service ports');
   else if (Array.isArray(d.servicePorts) && d.servicePorts.length > 0) {
     d.servicePorts.forEach((p, i) => {
       if (!isObject(p) || !Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535) {
@@ -91,7 +96,9 @@ export function dynamicServiceFiles(body: { dynamicService: unknown }): Offering
   } else {
     // No service ports: every container port, as itself.
     servicePorts = containerPorts.flatMap(({ containerPort: port, protocol }) =>
-      typeof port === 'number' && Number.isInteger(port) ? [{ name: `port-${port}`, protocol: typeof protocol === 'string' ? protocol : 'TCP', port, targetPort: port }] : [],
+      typeof port === 'number' && Number.isInteger(port)
+        ? [{ name: `port-${port}`, protocol: typeof protocol === 'string' ? protocol : 'TCP', port, targetPort: port }]
+        : [],
     );
   }
   if (d.credentialMappings !== undefined && d.credentialMappings !== null && !isObject(d.credentialMappings)) bad('credentialMappings', 'must be an object');

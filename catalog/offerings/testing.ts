@@ -41,15 +41,9 @@ export function templateFolder(serviceId: string, planId: string, name: string):
   return {
     'service.json': { id: serviceId, name, description: `${name}, added at runtime`, bindable: true, tags: ['kv'] },
     'small/plan.json': { id: planId, name: 'small', description: 'one server', free: true },
-    'small/k8s/secret.yaml': [
-      'apiVersion: v1',
-      'kind: Secret',
-      'metadata:',
-      '  name: $short_serviceid-kv',
-      'stringData:',
-      '  password: $random1',
-      '',
-    ].join('\n'),
+    'small/k8s/secret.yaml': ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: $short_serviceid-kv', 'stringData:', '  password: $random1', ''].join(
+      '\n',
+    ),
     'small/k8s/deployment.yaml': [
       'apiVersion: apps/v1',
       'kind: Deployment',

@@ -52,7 +52,14 @@ describe('normalizeFiles', () => {
   });
 
   it('accepts the paths of the layout', () => {
-    for (const ok of ['service.json', 'small/plan.json', 'small/k8s/deployment.yaml', 'small/hooks/onCreateInstance/job.yaml', 'secretTemplates/secret.json', 'small/uri_cluster_template']) {
+    for (const ok of [
+      'service.json',
+      'small/plan.json',
+      'small/k8s/deployment.yaml',
+      'small/hooks/onCreateInstance/job.yaml',
+      'secretTemplates/secret.json',
+      'small/uri_cluster_template',
+    ]) {
       expect(badPath(ok)).toBeUndefined();
     }
     expect(badPath('a/b/c/d/e')).toContain('deeper');

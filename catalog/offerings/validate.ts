@@ -26,7 +26,10 @@ export function loadOffering(files: OfferingFiles): LoadedOffering {
   if (files[SERVICE_FILE] === undefined) {
     const nested = Object.keys(files).filter((f) => f.endsWith(`/${SERVICE_FILE}`));
     throw new OfferingRejected(400, [
-      { file: SERVICE_FILE, message: `is missing: send the files of one service folder, ${SERVICE_FILE} at the top${nested.length ? ` (found ${nested.join(', ')})` : ''}` },
+      {
+        file: SERVICE_FILE,
+        message: `is missing: send the files of one service folder, ${SERVICE_FILE} at the top${nested.length ? ` (found ${nested.join(', ')})` : ''}`,
+      },
     ]);
   }
   const prefixed = Object.fromEntries(Object.entries(files).map(([file, text]) => [`${FOLDER}/${file}`, text]));

@@ -59,7 +59,13 @@ describe('parseClusters', () => {
 
   it('reads JSON too, and lets the file define the default cluster itself', () => {
     const config = parseClusters(
-      JSON.stringify({ default: 'home', clusters: [{ name: 'home', kubeconfig: '/k/home' }, { name: 'default', kubeconfig: '/k/default' }] }),
+      JSON.stringify({
+        default: 'home',
+        clusters: [
+          { name: 'home', kubeconfig: '/k/home' },
+          { name: 'default', kubeconfig: '/k/default' },
+        ],
+      }),
       FILE,
     );
     expect(config.defaultCluster).toBe('home');
@@ -162,7 +168,7 @@ describe('exceededQuota', () => {
   const config: ClustersConfig = parseClusters(TWO, FILE);
   const records = (n: number, org: string, cluster?: string) => Array.from({ length: n }, () => ({ org, ...(cluster ? { cluster } : {}) }));
 
-  it('counts the organization\'s instances; `*` applies to each organization on its own', () => {
+  it("counts the organization's instances; `*` applies to each organization on its own", () => {
     expect(exceededQuota(config, { org: 'o1', cluster: 'default' }, [...records(9, 'o1'), ...records(50, 'o2')])).toBeUndefined();
     expect(exceededQuota(config, { org: 'o1', cluster: 'default' }, records(10, 'o1'))).toEqual({
       quota: { organization: '*', maxInstances: 10 },

@@ -32,7 +32,8 @@ const clusterSchema = z
     inCluster: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.inCluster && (c.kubeconfig || c.context)) ctx.addIssue({ code: 'custom', message: 'inCluster: true takes no kubeconfig or context', path: ['inCluster'] });
+    if (c.inCluster && (c.kubeconfig || c.context))
+      ctx.addIssue({ code: 'custom', message: 'inCluster: true takes no kubeconfig or context', path: ['inCluster'] });
     if (!c.inCluster && !c.kubeconfig) ctx.addIssue({ code: 'custom', message: 'needs a kubeconfig file, or inCluster: true', path: ['kubeconfig'] });
   });
 
@@ -184,9 +185,7 @@ export function exceededQuota(
   instances: { org: string; cluster?: string | undefined }[],
 ): { quota: Quota; count: number } | undefined {
   for (const quota of quotasFor(config, req.org, req.cluster)) {
-    const count = instances.filter(
-      (r) => r.org === req.org && (quota.cluster === undefined || (r.cluster ?? config.defaultCluster) === quota.cluster),
-    ).length;
+    const count = instances.filter((r) => r.org === req.org && (quota.cluster === undefined || (r.cluster ?? config.defaultCluster) === quota.cluster)).length;
     if (count >= quota.maxInstances) return { quota, count };
   }
   return undefined;

@@ -140,7 +140,13 @@ describe('loadConfig', () => {
 
   it('reports every bad variable at once', () => {
     const message = problems({ AUTH_USER: 'u', AUTH_PASS: 'short', PORT: 'http', POLL_INTERVAL: '0' });
-    expect(message.split('\n').slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['AUTH_PASS', 'POLL_INTERVAL', 'PORT']);
+    expect(
+      message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(':')[0])
+        .sort(),
+    ).toEqual(['AUTH_PASS', 'POLL_INTERVAL', 'PORT']);
   });
 
   const bad: [string, string, string?][] = [

@@ -35,9 +35,7 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const dnsLabel = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a valid Kubernetes namespace name (lowercase letters, digits, -)');
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a valid Kubernetes namespace name (lowercase letters, digits, -)');
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -65,9 +63,11 @@ const schema = z.object({
   CLUSTERS_FILE: z.string().optional(),
   /** Namespace of the broker's own records (instances, bindings). */
   BROKER_NAMESPACE: dnsLabel.default('kubernetes-broker'),
-  NAMESPACE_STRATEGY: z.enum(['fixed', 'per-instance', 'context'], {
-    error: 'NAMESPACE_STRATEGY must be fixed, per-instance or context',
-  }).default('fixed'),
+  NAMESPACE_STRATEGY: z
+    .enum(['fixed', 'per-instance', 'context'], {
+      error: 'NAMESPACE_STRATEGY must be fixed, per-instance or context',
+    })
+    .default('fixed'),
   /** Namespace of instances' objects with the fixed strategy (and the fallback of `context`). */
   INSTANCE_NAMESPACE: dnsLabel.default('kubernetes-broker-instances'),
   STORAGE_CLASS: z.string().default(''),
@@ -83,7 +83,11 @@ const schema = z.object({
   POLL_INTERVAL: seconds('POLL_INTERVAL', 5),
   /** last_operation of an operation younger than this waits until it finishes or is this old (seconds; 0: never waits). */
   LAST_OPERATION_WAIT: seconds('LAST_OPERATION_WAIT', 5, { orZero: true, max: [50, 'platforms time out requests after 60 s'] }),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** Payload encryption keys, `id:base64key,...`; unset: payloads are stored unencrypted. */
   CODEC_KEYS: z
     .string()
@@ -109,7 +113,10 @@ const schema = z.object({
    * host:port where the API serves /metrics without credentials (keep it inside the cluster);
    * unset: /metrics on the OSB port, to the admin credentials only.
    */
-  METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'METRICS_ADDRESS must be host:port (for example 0.0.0.0:9464)').optional(),
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'METRICS_ADDRESS must be host:port (for example 0.0.0.0:9464)')
+    .optional(),
   /** host:port of the worker's Prometheus endpoint (Temporal worker and operation metrics); unset: off. */
   WORKER_METRICS_ADDRESS: z.string().optional(),
   /** Credentials of the admin routes and the codec endpoint; unset: those routes are off. */

@@ -15,7 +15,19 @@ beforeAll(() => {
   for (const name of ['ca', 'other']) {
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`), '-subj', `/CN=${name}`, '-days', '1');
   }
-  fs.writeFileSync(file('profiles.toml'), ['[profile.default]', 'address = "file-default:7233"', '', '[profile.cloud]', 'address = "ns.acct.tmprl.cloud:7233"', 'namespace = "ns.acct"', 'api_key = "from-file"', ''].join('\n'));
+  fs.writeFileSync(
+    file('profiles.toml'),
+    [
+      '[profile.default]',
+      'address = "file-default:7233"',
+      '',
+      '[profile.cloud]',
+      'address = "ns.acct.tmprl.cloud:7233"',
+      'namespace = "ns.acct"',
+      'api_key = "from-file"',
+      '',
+    ].join('\n'),
+  );
 });
 
 /** The problems of an environment that must not load, one string. */
@@ -62,7 +74,11 @@ describe('loadTemporalConnection', () => {
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('other.crt'),
       TEMPORAL_TLS_SERVER_NAME: 'temporal.example',
     });
-    const tls = connection!.options.tls as { clientCertPair: { crt: Uint8Array; key: Uint8Array }; serverRootCACertificate: Uint8Array; serverNameOverride: string };
+    const tls = connection!.options.tls as {
+      clientCertPair: { crt: Uint8Array; key: Uint8Array };
+      serverRootCACertificate: Uint8Array;
+      serverNameOverride: string;
+    };
     expect(Buffer.from(tls.clientCertPair.crt).toString()).toBe(fs.readFileSync(file('ca.crt'), 'utf8'));
     expect(Buffer.from(tls.serverRootCACertificate).toString()).toBe(fs.readFileSync(file('other.crt'), 'utf8'));
     expect(tls.serverNameOverride).toBe('temporal.example');
@@ -78,7 +94,10 @@ describe('loadTemporalConnection', () => {
     [{ TEMPORAL_TLS: 'yes' }, 'TEMPORAL_TLS: must be true or false (Temporal reads "yes" as false)'],
     [{ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported'],
     [{ TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml' }, 'TEMPORAL_CONFIG_FILE: /nonexistent/temporal.toml does not exist'],
-    [{ TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/client.crt', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent/client.key' }, 'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read /nonexistent/client.crt: ENOENT'],
+    [
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/client.crt', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent/client.key' },
+      'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read /nonexistent/client.crt: ENOENT',
+    ],
     [{ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }, 'TEMPORAL_TLS: is false, but TEMPORAL_API_KEY is set'],
   ])('refuses %j', (env, problem) => {
     expect(problemsOf(env)).toContain(problem);
@@ -119,6 +138,7 @@ describe('loadConfig with Temporal client configuration', () => {
   });
 
   it('knows every variable of it, for the manifests', () => {
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_PROFILE']) expect(CONFIG_KEYS).toContain(key);
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_PROFILE'])
+      expect(CONFIG_KEYS).toContain(key);
   });
 });

@@ -62,10 +62,13 @@ export function loadTemporalConnection(env: Record<string, string>): { connectio
 
   for (const flag of ['TEMPORAL_TLS', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION']) {
     const value = env[flag];
-    if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) problems.push(`${flag}: must be true or false (Temporal reads "${value}" as false)`);
+    if (value !== undefined && !['true', 'false', '1', '0'].includes(value))
+      problems.push(`${flag}: must be true or false (Temporal reads "${value}" as false)`);
   }
   if (env['TEMPORAL_TLS_DISABLE_HOST_VERIFICATION'] === 'true' || env['TEMPORAL_TLS_DISABLE_HOST_VERIFICATION'] === '1') {
-    problems.push('TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported by the TypeScript SDK; set TEMPORAL_TLS_SERVER_NAME to a name in the server certificate instead');
+    problems.push(
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported by the TypeScript SDK; set TEMPORAL_TLS_SERVER_NAME to a name in the server certificate instead',
+    );
   }
   // Temporal's loader treats a missing file as no file; a file named on purpose must exist.
   if (file !== undefined && !fs.existsSync(file)) problems.push(`TEMPORAL_CONFIG_FILE: ${file} does not exist`);
@@ -101,7 +104,9 @@ export function loadTemporalConnection(env: Record<string, string>): { connectio
   if (problems.length) return { problems };
   problems.push(...tlsMaterialProblems(material));
   if (tls?.disabled && (names.apiKey || material.clientCert)) {
-    problems.push(`TEMPORAL_TLS: is false, but ${names.apiKey ?? material.clientCert!.name} is set: credentials must not cross the network unencrypted; remove TEMPORAL_TLS=false`);
+    problems.push(
+      `TEMPORAL_TLS: is false, but ${names.apiKey ?? material.clientCert!.name} is set: credentials must not cross the network unencrypted; remove TEMPORAL_TLS=false`,
+    );
   }
   if (problems.length) return { problems };
 

@@ -66,9 +66,7 @@ export class KubeApi {
     if (!cluster) throw new Error('the kubeconfig has no current cluster: set KUBE_CONTEXT or the kubeconfig current-context');
     this.server = new URL(cluster.server);
     const tls = this.server.protocol === 'https:';
-    this.agent = tls
-      ? new https.Agent({ keepAlive: true, maxSockets: 64 })
-      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.agent = tls ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
     this.watchAgent = tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
@@ -126,9 +124,7 @@ export class KubeApi {
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, options, resolve);
-      req.setTimeout(opts.signal ? 0 : REQUEST_TIMEOUT_MS, () =>
-        req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)),
-      );
+      req.setTimeout(opts.signal ? 0 : REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
       req.on('error', (err) => reject(new KubeUnavailableError(method, path, this.where, err)));
       const signal = opts.signal;
       if (signal) {

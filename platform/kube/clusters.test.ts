@@ -47,7 +47,7 @@ describe('KubeClusters', () => {
     expect(() => clusters!.get('gone')).toThrow('cluster gone is not configured (clusters: default)');
   });
 
-  it('a context that is not in the kubeconfig stops the start with the cluster\'s name', () => {
+  it("a context that is not in the kubeconfig stops the start with the cluster's name", () => {
     const file = kubeconfig('ctx', { only: 'https://only.example' });
     const config = parseClusters(`clusters:\n  - {name: b, kubeconfig: ${file}, context: missing}\n`, path.join(dir, 'x.yaml'));
     expect(() => KubeClusters.connect(config, { KUBECONFIG: file })).toThrow(`cluster b: context "missing" is not in ${file} (contexts: only)`);

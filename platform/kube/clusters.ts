@@ -25,7 +25,11 @@ function kubeConfigOf(target: ClusterTarget, env: KubeSettings): KubeConfig {
         kc.loadFromFile(target.kubeconfig);
         if (target.context) {
           if (!kc.getContextObject(target.context)) {
-            const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+            const known =
+              kc
+                .getContexts()
+                .map((c) => c.name)
+                .join(', ') || 'none';
             throw new Error(`context "${target.context}" is not in ${target.kubeconfig} (contexts: ${known})`);
           }
           kc.setCurrentContext(target.context);

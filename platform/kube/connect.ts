@@ -13,7 +13,11 @@ export function loadKubeConfig(settings: KubeSettings): KubeConfig {
   else kc.loadFromDefault(); // KUBECONFIG unset: ~/.kube/config, else in-cluster
   if (settings.KUBE_CONTEXT) {
     if (!kc.getContextObject(settings.KUBE_CONTEXT)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
       throw new Error(`KUBE_CONTEXT "${settings.KUBE_CONTEXT}" is not in the kubeconfig (contexts: ${known})`);
     }
     kc.setCurrentContext(settings.KUBE_CONTEXT);

@@ -9,7 +9,11 @@ const PATH = '/apis/apps/v1/namespaces/tenant-a/deployments/x0?fieldManager=kube
 describe('KubeApiError', () => {
   it('reads the Status the API server answered with', () => {
     const err = KubeApiError.fromResponse('PATCH', PATH, 422, status(422, 'Deployment.apps "x0" is invalid: spec.selector: Required value', 'Invalid'));
-    expect(err).toMatchObject({ status: 422, reason: 'Invalid', message: `PATCH ${PATH}: 422 Invalid: Deployment.apps "x0" is invalid: spec.selector: Required value` });
+    expect(err).toMatchObject({
+      status: 422,
+      reason: 'Invalid',
+      message: `PATCH ${PATH}: 422 Invalid: Deployment.apps "x0" is invalid: spec.selector: Required value`,
+    });
     expect(KubeApiError.fromResponse('GET', '/x', 502, '<html>bad gateway</html>').message).toBe('GET /x: 502 Unknown: <html>bad gateway</html>');
   });
 
@@ -44,7 +48,10 @@ describe('KubeApiError', () => {
       'PATCH',
       PATH,
       500,
-      status(500, 'failed to create typed patch object (tenant-a/x0; apps/v1, Kind=Deployment): errors:\n  .spec.template.spec.containers[name="a"].env: duplicate entries for key [name="A"]'),
+      status(
+        500,
+        'failed to create typed patch object (tenant-a/x0; apps/v1, Kind=Deployment): errors:\n  .spec.template.spec.containers[name="a"].env: duplicate entries for key [name="A"]',
+      ),
     );
     expect(duplicate.transient).toBe(false);
     expect(duplicate.message).toContain("(the object does not fit this Kubernetes API's schema: fix the catalog template; retrying cannot help)");

@@ -19,7 +19,11 @@ function live(stored: StoredOffering[]) {
 
 describe('LiveCatalog', () => {
   it('serves what is stored; of two colliding offerings, the older one', async () => {
-    const catalog = live([offering('b', 'same', '2026-01-02T00:00:00Z'), offering('a', 'same', '2026-01-01T00:00:00Z'), offering('c', 'other', '2026-01-03T00:00:00Z')]);
+    const catalog = live([
+      offering('b', 'same', '2026-01-02T00:00:00Z'),
+      offering('a', 'same', '2026-01-01T00:00:00Z'),
+      offering('c', 'other', '2026-01-03T00:00:00Z'),
+    ]);
     await catalog.refresh();
     expect(catalog.services.map((s) => s.id)).toEqual(['c', 'a']);
     expect(catalog.findPlan('a', 'a-plan')?.plan.name).toBe('small');

@@ -168,10 +168,15 @@ export class LiveCatalog implements Catalog {
     this.parsed.set(stored.digest, service);
     const problems = [
       ...(service.id !== stored.serviceId ? [{ file: 'service.json', field: 'id', message: `is not the id it is stored under (${stored.serviceId})` }] : []),
-      ...collisions(service, [...this.base.services, ...[...this.dynamic.values()].filter((d) => d.service.id !== service.id).map((d) => d.service)], (s) => (this.isFileService(s.id) ? 'file catalog' : 'added at runtime')),
+      ...collisions(service, [...this.base.services, ...[...this.dynamic.values()].filter((d) => d.service.id !== service.id).map((d) => d.service)], (s) =>
+        this.isFileService(s.id) ? 'file catalog' : 'added at runtime',
+      ),
     ];
     if (problems.length) {
-      this.logger.error({ serviceId: stored.serviceId, err: new OfferingRejected(409, problems).message }, 'stored offering collides with the catalog; not served');
+      this.logger.error(
+        { serviceId: stored.serviceId, err: new OfferingRejected(409, problems).message },
+        'stored offering collides with the catalog; not served',
+      );
       return undefined;
     }
     return service;

@@ -24,7 +24,12 @@ export function instanceNamespace(
     case 'per-instance': {
       // Readable, and unique: ids that differ only in case or punctuation (ABC, abc, a.b, a_b)
       // map to the same readable part, so a hash of the exact id follows it.
-      const readable = instanceId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+      const readable = instanceId
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40)
+        .replace(/-+$/, '');
       const hash = createHash('sha256').update(instanceId).digest('hex').slice(0, 10);
       return { namespace: readable ? `si-${readable}-${hash}` : `si-${hash}`, ownsNamespace: true };
     }

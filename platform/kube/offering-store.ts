@@ -44,7 +44,9 @@ export function offeringObjectName(serviceId: string): string {
 
 /** Key order does not matter to the digest; the texts do. */
 export function digestOf(files: OfferingFiles): string {
-  const sorted = Object.keys(files).sort().map((k) => [k, files[k]]);
+  const sorted = Object.keys(files)
+    .sort()
+    .map((k) => [k, files[k]]);
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 

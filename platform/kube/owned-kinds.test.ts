@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Plan } from '../../catalog/types.js';
-import { coversKinds, kindsOfInstance, kindsToListFirst, kindsToRelist, kindsToSweep, listingGenerations, makesObjects, sweepRounds, sweptKinds, unionKinds } from './owned-kinds.js';
+import {
+  coversKinds,
+  kindsOfInstance,
+  kindsToListFirst,
+  kindsToRelist,
+  kindsToSweep,
+  listingGenerations,
+  makesObjects,
+  sweepRounds,
+  sweptKinds,
+  unionKinds,
+} from './owned-kinds.js';
 
 const catalog = { services: [] } as unknown as Catalog;
 const all = sweptKinds(catalog, true);
@@ -24,8 +35,14 @@ describe('kindsToRelist', () => {
 describe('sweepRounds', () => {
   it('deletes the kinds that make others first, then what they make', () => {
     const rounds = sweepRounds(kindsToSweep(all, [kind('Secret'), kind('Deployment'), kind('Service')]));
-    expect(rounds.map(names)).toEqual([['Deployment', 'Secret', 'Service'], ['Pod', 'ReplicaSet']]);
-    expect(sweepRounds([kind('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]).map(names)).toEqual([['StatefulSet'], ['PersistentVolumeClaim', 'Pod']]);
+    expect(rounds.map(names)).toEqual([
+      ['Deployment', 'Secret', 'Service'],
+      ['Pod', 'ReplicaSet'],
+    ]);
+    expect(sweepRounds([kind('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]).map(names)).toEqual([
+      ['StatefulSet'],
+      ['PersistentVolumeClaim', 'Pod'],
+    ]);
   });
 
   it('is one round when no kind makes another', () => {
@@ -45,7 +62,10 @@ describe('kindsToListFirst', () => {
     // redis/small: only the Deployment's children can still be there or be made again.
     expect(names(kindsToListFirst(all, [gone('Secret'), gone('Service'), gone('Deployment'), gone('ReplicaSet'), kind('Pod')]))).toEqual(['Pod', 'ReplicaSet']);
     // A StatefulSet's Pods and claims (pvc-protection) are left.
-    expect(names(kindsToListFirst(all, [gone('Service'), gone('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]))).toEqual(['PersistentVolumeClaim', 'Pod']);
+    expect(names(kindsToListFirst(all, [gone('Service'), gone('StatefulSet'), kind('Pod'), kind('PersistentVolumeClaim')]))).toEqual([
+      'PersistentVolumeClaim',
+      'Pod',
+    ]);
     expect(kindsToListFirst(all, [gone('Secret'), gone('ConfigMap')])).toEqual([]);
   });
 
@@ -85,7 +105,9 @@ describe('listingGenerations', () => {
 
 describe('makesObjects', () => {
   it('is true of the workloads, whose controllers make Pods, ReplicaSets, Jobs, claims', () => {
-    expect(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController'].every((k) => makesObjects({ kind: k }))).toBe(true);
+    expect(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController'].every((k) => makesObjects({ kind: k }))).toBe(
+      true,
+    );
     expect(['Pod', 'Secret', 'Namespace', 'Widget'].some((k) => makesObjects({ kind: k }))).toBe(false);
   });
 });

@@ -73,7 +73,10 @@ const knownToMake = (k: KindRef) => LEAF_KINDS.has(k.kind) || k.kind in CHILD_KI
 /** `kinds` and what their controllers make; undefined when one of them may make anything. */
 function withChildren(kinds: KindRef[]): KindRef[] | undefined {
   if (!kinds.every(knownToMake)) return undefined;
-  return unionKinds(kinds, kinds.flatMap((k) => (CHILD_KINDS[k.kind] ?? []).map((child) => byKind.get(child)!)));
+  return unionKinds(
+    kinds,
+    kinds.flatMap((k) => (CHILD_KINDS[k.kind] ?? []).map((child) => byKind.get(child)!)),
+  );
 }
 
 /**

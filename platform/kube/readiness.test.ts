@@ -72,7 +72,9 @@ describe('readiness: StatefulSet', () => {
   });
 
   it('waits for the controller', () => {
-    expect(readiness(obj('StatefulSet', { replicas: 1 }, { readyReplicas: 1, observedGeneration: 1 }, 2)).detail).toBe('StatefulSet web: waiting for the controller');
+    expect(readiness(obj('StatefulSet', { replicas: 1 }, { readyReplicas: 1, observedGeneration: 1 }, 2)).detail).toBe(
+      'StatefulSet web: waiting for the controller',
+    );
   });
 
   it('waits while replicas are not ready', () => {
@@ -115,13 +117,21 @@ describe('readiness: ReplicaSet, ReplicationController, DaemonSet', () => {
     expect(readiness(obj('DaemonSet', {}, { desiredNumberScheduled: 2, numberReady: 1, updatedNumberScheduled: 2 })).ready).toBe(false);
     // A rollout in progress: all ready, not all updated.
     expect(readiness(obj('DaemonSet', {}, { desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 1 })).ready).toBe(false);
-    expect(readiness(obj('DaemonSet', {}, { desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, observedGeneration: 1 }, 2)).ready).toBe(false);
+    expect(readiness(obj('DaemonSet', {}, { desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, observedGeneration: 1 }, 2)).ready).toBe(
+      false,
+    );
   });
 });
 
 describe('readiness: Job', () => {
   const job = (conditions: unknown[], succeeded?: number) =>
-    ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'init' }, spec: {}, status: { conditions, ...(succeeded === undefined ? {} : { succeeded }) } }) as KubernetesObject;
+    ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'init' },
+      spec: {},
+      status: { conditions, ...(succeeded === undefined ? {} : { succeeded }) },
+    }) as KubernetesObject;
 
   it('is ready when Complete', () => {
     expect(readiness(job([{ type: 'Complete', status: 'True' }], 1))).toEqual({ ready: true, detail: 'Job init: 1 succeeded' });
@@ -133,7 +143,9 @@ describe('readiness: Job', () => {
   });
 
   it('has failed for good when Failed, with the reason and message', () => {
-    expect(readiness(job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]))).toEqual({
+    expect(
+      readiness(job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }])),
+    ).toEqual({
       ready: false,
       failed: true,
       detail: 'Job init failed: BackoffLimitExceeded Job has reached the specified backoff limit',
@@ -142,7 +154,14 @@ describe('readiness: Job', () => {
   });
 
   it('a Failed condition that is not True is not a failure', () => {
-    expect(readiness(job([{ type: 'Failed', status: 'False' }, { type: 'Complete', status: 'True' }])).ready).toBe(true);
+    expect(
+      readiness(
+        job([
+          { type: 'Failed', status: 'False' },
+          { type: 'Complete', status: 'True' },
+        ]),
+      ).ready,
+    ).toBe(true);
   });
 });
 
@@ -185,7 +204,7 @@ describe('podDiagnosis', () => {
     expect(podDiagnosis(pod({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }))).toBeUndefined();
   });
 
-  it('an unschedulable pod: the scheduler\'s message', () => {
+  it("an unschedulable pod: the scheduler's message", () => {
     const p = pod({
       phase: 'Pending',
       conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient memory.' }],
@@ -201,9 +220,7 @@ describe('podDiagnosis', () => {
     const p = pod({
       phase: 'Pending',
       conditions: [{ type: 'PodScheduled', status: 'True' }],
-      containerStatuses: [
-        { name: 'db', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "postgres:99"' } } },
-      ],
+      containerStatuses: [{ name: 'db', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "postgres:99"' } } }],
     });
     expect(podDiagnosis(p)).toBe('pod web-0 Pending: container db waiting: ImagePullBackOff (Back-off pulling image "postgres:99")');
   });

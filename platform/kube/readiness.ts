@@ -70,7 +70,9 @@ export function readiness(obj: KubernetesObject): Readiness {
   switch (o.kind) {
     case 'Deployment': {
       if (!generationObserved(o)) return { ready: false, detail: `${name}: waiting for the controller` };
-      const updated = num(s.updatedReplicas), available = num(s.availableReplicas), total = num(s.replicas);
+      const updated = num(s.updatedReplicas),
+        available = num(s.availableReplicas),
+        total = num(s.replicas);
       if (updated < replicas) return { ready: false, detail: `${name}: ${updated}/${replicas} replicas updated` };
       if (total > updated) return { ready: false, detail: `${name}: ${total - updated} old replicas terminating` };
       if (available < replicas) return { ready: false, detail: `${name}: ${available}/${replicas} replicas available` };
@@ -78,7 +80,8 @@ export function readiness(obj: KubernetesObject): Readiness {
     }
     case 'StatefulSet': {
       if (!generationObserved(o)) return { ready: false, detail: `${name}: waiting for the controller` };
-      const ready = num(s.readyReplicas), updated = num(s.updatedReplicas, ready);
+      const ready = num(s.readyReplicas),
+        updated = num(s.updatedReplicas, ready);
       if (ready < replicas) return { ready: false, detail: `${name}: ${ready}/${replicas} replicas ready` };
       if (o.spec?.updateStrategy?.type !== 'OnDelete' && (updated < replicas || s.currentRevision !== s.updateRevision)) {
         return { ready: false, detail: `${name}: ${updated}/${replicas} replicas updated` };
@@ -93,7 +96,9 @@ export function readiness(obj: KubernetesObject): Readiness {
     }
     case 'DaemonSet': {
       if (!generationObserved(o)) return { ready: false, detail: `${name}: waiting for the controller` };
-      const desired = num(s.desiredNumberScheduled), ready = num(s.numberReady), updated = num(s.updatedNumberScheduled);
+      const desired = num(s.desiredNumberScheduled),
+        ready = num(s.numberReady),
+        updated = num(s.updatedNumberScheduled);
       return { ready: ready >= desired && updated >= desired, detail: `${name}: ${ready}/${desired} pods ready` };
     }
     case 'Job': {
@@ -123,7 +128,8 @@ export function podDiagnosis(pod: KubernetesObject): string | undefined {
   const reasons = states
     .filter((c) => !c.ready)
     .map((c) => {
-      const w = c.state?.waiting, t = c.state?.terminated;
+      const w = c.state?.waiting,
+        t = c.state?.terminated;
       if (w) return `container ${c.name} waiting: ${w.reason ?? ''}${w.message ? ` (${w.message})` : ''}`;
       if (t) return `container ${c.name} terminated: ${t.reason ?? ''} exit code ${t.exitCode ?? '?'}`;
       return `container ${c.name} not ready (readiness probe failing)`;

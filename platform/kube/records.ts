@@ -148,10 +148,15 @@ export class RecordStore {
 
   /** Creates the record; when it exists already (a retried activity), returns the stored one. */
   async createInstance(record: InstanceRecord, randoms: Randoms): Promise<StoredInstance> {
-    const secret = this.secret('instance', record.instanceId, { [RECORD_INSTANCE_LABEL]: record.instanceId }, {
-      record: encode(record),
-      randoms: encode(randoms),
-    });
+    const secret = this.secret(
+      'instance',
+      record.instanceId,
+      { [RECORD_INSTANCE_LABEL]: record.instanceId },
+      {
+        record: encode(record),
+        randoms: encode(randoms),
+      },
+    );
     try {
       await this.kube.create(secret, { fieldManager: FIELD_MANAGER });
       return { record, randoms };

@@ -39,7 +39,9 @@ export function createLogger(
     options.destination,
   );
   if (pretty && !prettyAvailable) {
-    logger.warn('LOG_PRETTY is set but pino-pretty (a development dependency) is not installed: logging JSON. Install it (npm install --no-save pino-pretty) or unset LOG_PRETTY');
+    logger.warn(
+      'LOG_PRETTY is set but pino-pretty (a development dependency) is not installed: logging JSON. Install it (npm install --no-save pino-pretty) or unset LOG_PRETTY',
+    );
   }
   return logger;
 }

@@ -56,5 +56,8 @@ export async function serveMetrics(registry: Registry, address: string): Promise
     server.listen(port, host, () => resolve());
   });
   const bound = server.address() as AddressInfo;
-  return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound.port}/metrics`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound.port}/metrics`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

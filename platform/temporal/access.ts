@@ -39,7 +39,10 @@ function answerOf(err: unknown): { code?: number; said: string } {
   const e = err as { code?: unknown; details?: unknown; message?: unknown };
   if (typeof e.code === 'number') {
     // grpc-js wraps a failed connection's cause: "No connection established. Last error: <cause>. Resolution note: ".
-    const said = String(e.details || e.message).replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.?\s*Resolution note: $/, '').trim();
+    const said = String(e.details || e.message)
+      .replace(/^No connection established\. Last error: (Error: )?/, '')
+      .replace(/\.?\s*Resolution note: $/, '')
+      .trim();
     return { code: e.code, said };
   }
   const text = String(e.message ?? err);
@@ -56,8 +59,10 @@ export function explainTemporalError(err: unknown, temporal: TemporalConnection)
   const at = `Temporal at ${address} (TEMPORAL_ADDRESS)`;
   const refused = (message: string): AccessProblem => ({ kind: 'refused', message });
   if (code === status.UNAUTHENTICATED) {
-    if (names.apiKey) return refused(`${at} refused the API key in ${names.apiKey}: "${said}". Check the key: not revoked or expired, and for this namespace (${namespace}).`);
-    if (names.clientCert) return refused(`${at} refused the client certificate in ${names.clientCert}: "${said}". Use a certificate signed by a CA the server trusts for clients.`);
+    if (names.apiKey)
+      return refused(`${at} refused the API key in ${names.apiKey}: "${said}". Check the key: not revoked or expired, and for this namespace (${namespace}).`);
+    if (names.clientCert)
+      return refused(`${at} refused the client certificate in ${names.clientCert}: "${said}". Use a certificate signed by a CA the server trusts for clients.`);
     return refused(`${at} requires credentials: "${said}". Set TEMPORAL_API_KEY, or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH.`);
   }
   if (code === status.PERMISSION_DENIED) {
@@ -70,13 +75,17 @@ export function explainTemporalError(err: unknown, temporal: TemporalConnection)
   }
   if (/certificate|UnknownIssuer|self[- ]signed|CERT_/i.test(said)) {
     const trusted = names.serverCa ? `the CA in ${names.serverCa}` : 'the system CAs (TEMPORAL_TLS_SERVER_CA_CERT_PATH is not set)';
-    return refused(`${at} presented a certificate that ${trusted} does not trust: "${said}". Set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server's certificate.`);
+    return refused(
+      `${at} presented a certificate that ${trusted} does not trust: "${said}". Set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server's certificate.`,
+    );
   }
   if (names.tls && /wrong version number|InvalidContentType|packet length/i.test(said)) {
     return refused(`${at} does not answer TLS: "${said}". Check TEMPORAL_ADDRESS, or set TEMPORAL_TLS=false if this server really serves plaintext.`);
   }
   if (!names.tls && /Protocol error|h2 protocol error|FRAME_SIZE_ERROR/i.test(said)) {
-    return refused(`${at} does not answer plaintext gRPC (it may require TLS): "${said}". Set TEMPORAL_TLS=true, and a client certificate or TEMPORAL_API_KEY as the server requires.`);
+    return refused(
+      `${at} does not answer plaintext gRPC (it may require TLS): "${said}". Set TEMPORAL_TLS=true, and a client certificate or TEMPORAL_API_KEY as the server requires.`,
+    );
   }
   return { kind: 'unreachable', message: `cannot reach ${at}: ${said}` };
 }

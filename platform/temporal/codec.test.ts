@@ -89,7 +89,9 @@ describe('AesGcmCodec', () => {
     expect(value((await rotated.decode([legacy(plain(), 'a', keyA)], wf('w')))[0]!)).toEqual(input);
     const [fresh] = await rotated.encode([plain()], wf('w'));
     expect(meta(fresh!, 'encryption-key-id')).toBe('b');
-    await expect(codecA.decode([fresh!], wf('w'))).rejects.toThrow(new CodecKeyError('payload encrypted with key "b", which is not in CODEC_KEYS: add it back to read old operations'));
+    await expect(codecA.decode([fresh!], wf('w'))).rejects.toThrow(
+      new CodecKeyError('payload encrypted with key "b", which is not in CODEC_KEYS: add it back to read old operations'),
+    );
   });
 });
 
@@ -100,7 +102,10 @@ describe('clientDataConverter', () => {
 
   it('puts failure messages and stack traces into a payload the codec encrypts', async () => {
     const converter = clientDataConverter({ CODEC_KEYS: `a:${keyA.toString('base64')}` })!;
-    const failure = converter.failureConverter.errorToFailure(ApplicationFailure.create({ message: 'namespace kube-system is not ours' }), converter.payloadConverter);
+    const failure = converter.failureConverter.errorToFailure(
+      ApplicationFailure.create({ message: 'namespace kube-system is not ours' }),
+      converter.payloadConverter,
+    );
     expect(failure.message).toBe('Encoded failure');
     expect(failure.stackTrace).toBe('');
     const [encrypted] = await converter.payloadCodecs[0]!.encode([failure.encodedAttributes!], wf('w'));

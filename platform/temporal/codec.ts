@@ -15,7 +15,14 @@
 // finish: only the broker's keys could have made them. Rotating the key (and removing the old one
 // once those workflows are done) ends their acceptance.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { defaultPayloadConverter, type DataConverter, type LoadedDataConverter, type Payload, type PayloadCodec, type SerializationContext } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  type DataConverter,
+  type LoadedDataConverter,
+  type Payload,
+  type PayloadCodec,
+  type SerializationContext,
+} from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { failureConverter } from './failure-converter.js';
 
@@ -49,7 +56,10 @@ export class PayloadRefusedError extends Error {
 /** Parses `id1:base64key,id2:base64key` (keys of 32 bytes); the first encrypts unless `current` says otherwise. */
 export function parseCodecKeys(spec: string, current?: string): { keys: Map<string, Buffer>; current: string } {
   const keys = new Map<string, Buffer>();
-  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     const id = entry.slice(0, colon);
     const key = Buffer.from(entry.slice(colon + 1), 'base64');

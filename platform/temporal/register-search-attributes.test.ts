@@ -39,7 +39,9 @@ describe('ensureSearchAttributes', () => {
     const { connection } = server(['KbInstanceId'], 'refuse');
     const err = await ensureSearchAttributes(connection, 'brokers').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SearchAttributesMissing);
-    expect((err as Error).message).toContain(`the Temporal namespace brokers lacks the broker's search attributes ${ALL.filter((a) => a !== 'KbInstanceId').join(', ')}`);
+    expect((err as Error).message).toContain(
+      `the Temporal namespace brokers lacks the broker's search attributes ${ALL.filter((a) => a !== 'KbInstanceId').join(', ')}`,
+    );
     expect((err as Error).message).toContain('PERMISSION_DENIED');
     expect((err as Error).message).toContain('temporal operator search-attribute create --namespace brokers --name KbBindingId --type Keyword');
   });

@@ -45,9 +45,7 @@ describe('bindings', () => {
     expect(created.status).toBe(201);
     expect(created.body.credentials).toMatchObject({ username: 'app', port: '80' });
     expect(created.body.credentials.password).toMatch(/^[A-Za-z0-9]{10}$/);
-    expect(created.body.credentials.uri).toBe(
-      `http://app:${created.body.credentials.password}@${created.body.credentials.hostname}:80/`,
-    );
+    expect(created.body.credentials.uri).toBe(`http://app:${created.body.credentials.password}@${created.body.credentials.hostname}:80/`);
     expect(await bindingSecret(id)).toMatchObject({ type: 'kubernetes-broker.io/binding' });
     const again = await bind(id, { parameters: {}, bind_resource: { app_guid: 'app' } });
     expect(again.status).toBe(200);
@@ -68,7 +66,7 @@ describe('bindings', () => {
     expect((await broker.osb.request('DELETE', `/v2/service_instances/${instance}/service_bindings/nobody`)).status).toBe(400);
   });
 
-  it('unbind deletes the binding\'s Secret: the credentials are revoked', async () => {
+  it("unbind deletes the binding's Secret: the credentials are revoked", async () => {
     const id = `b-${suffix()}`;
     expect((await bind(id)).status).toBe(201);
     expect((await broker.osb.unbind(instance, id, SERVICE, READY)).status).toBe(200);
@@ -109,8 +107,26 @@ describe('bindings', () => {
 
 // Clustered plans of the old format: the repository's fixture always, the seed catalog where it is.
 const CLUSTERED = [
-  { name: 'old-format fixture', dir: OLD_FORMAT_CATALOG_DIR, present: true, note: '', service: 'sqldb-multinode', nodes: 'members', port: 5500, scheme: 'sql:multi' },
-  { name: 'seed catalog', dir: SEED_CATALOG_DIR, present: SEED_CATALOG_PRESENT, note: SEED_SKIP_NOTE, service: 'mysql56-multinode', nodes: 'nodes', port: 3306, scheme: 'mysql:loadbalance' },
+  {
+    name: 'old-format fixture',
+    dir: OLD_FORMAT_CATALOG_DIR,
+    present: true,
+    note: '',
+    service: 'sqldb-multinode',
+    nodes: 'members',
+    port: 5500,
+    scheme: 'sql:multi',
+  },
+  {
+    name: 'seed catalog',
+    dir: SEED_CATALOG_DIR,
+    present: SEED_CATALOG_PRESENT,
+    note: SEED_SKIP_NOTE,
+    service: 'mysql56-multinode',
+    nodes: 'nodes',
+    port: 3306,
+    scheme: 'mysql:loadbalance',
+  },
 ];
 
 for (const c of CLUSTERED) {

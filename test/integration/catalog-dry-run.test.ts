@@ -7,15 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateRandoms,
-  loadCatalog,
-  renderPlan,
-  validateParameters,
-  type KubernetesObject,
-  type Plan,
-  type ServiceOffering,
-} from '../../catalog/index.js';
+import { generateRandoms, loadCatalog, renderPlan, validateParameters, type KubernetesObject, type Plan, type ServiceOffering } from '../../catalog/index.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { OLD_FORMAT_CATALOG_DIR, SEED_CATALOG_DIR, SEED_CATALOG_PRESENT, SEED_SKIP_NOTE } from '../seed-catalog.js';
@@ -128,33 +120,35 @@ async function dryRunPlan(service: ServiceOffering, plan: Plan, result: PlanResu
 
 describe('catalogs in a server-side dry run against the real kube-apiserver', () => {
   for (const expected of CATALOGS) {
-    it.skipIf(!expected.present)(`${expected.name} catalog (${path.relative(PROJECT_ROOT, expected.dir)}): every rendered object is accepted or an expected rejection${expected.note}`, async () => {
-      const started = Date.now();
-      // Loads unmodified: a problem would throw here, listing every one.
-      const { catalog, warnings } = await loadCatalog(expected.dir);
-      const plans = catalog.services.flatMap((service) => service.plans.map((plan) => ({ service, plan })));
-      expect(catalog.services.length).toBe(expected.services);
-      expect(plans.length).toBe(expected.plans);
+    it.skipIf(!expected.present)(
+      `${expected.name} catalog (${path.relative(PROJECT_ROOT, expected.dir)}): every rendered object is accepted or an expected rejection${expected.note}`,
+      async () => {
+        const started = Date.now();
+        // Loads unmodified: a problem would throw here, listing every one.
+        const { catalog, warnings } = await loadCatalog(expected.dir);
+        const plans = catalog.services.flatMap((service) => service.plans.map((plan) => ({ service, plan })));
+        expect(catalog.services.length).toBe(expected.services);
+        expect(plans.length).toBe(expected.plans);
 
-      const result: PlanResult = { applied: 0, rejections: [], failures: [] };
-      await forEachLimited(plans, CONCURRENCY, ({ service, plan }) => dryRunPlan(service, plan, result));
+        const result: PlanResult = { applied: 0, rejections: [], failures: [] };
+        await forEachLimited(plans, CONCURRENCY, ({ service, plan }) => dryRunPlan(service, plan, result));
 
-      const byFile = (a: { file: string; kind: string }, b: { file: string; kind: string }) =>
-        a.file.localeCompare(b.file) || a.kind.localeCompare(b.kind);
-      result.rejections.sort(byFile);
-      const lines = [
-        `${expected.name} catalog ${catalog.root}: ${catalog.services.length} services, ${plans.length} plans, ` +
-          `${warnings.length} load warnings; ${result.applied} objects dry-run-applied, ` +
-          `${result.applied - result.rejections.length} accepted, ${result.rejections.length} rejected ` +
-          `(${((Date.now() - started) / 1000).toFixed(1)}s)`,
-        ...result.failures.map((f) => `  not rendered: ${f}`),
-        ...result.rejections.map((r) => `  rejected: ${r.file} ${r.kind}/${r.name}: ${r.message}`),
-      ];
-      console.log(lines.join('\n'));
+        const byFile = (a: { file: string; kind: string }, b: { file: string; kind: string }) => a.file.localeCompare(b.file) || a.kind.localeCompare(b.kind);
+        result.rejections.sort(byFile);
+        const lines = [
+          `${expected.name} catalog ${catalog.root}: ${catalog.services.length} services, ${plans.length} plans, ` +
+            `${warnings.length} load warnings; ${result.applied} objects dry-run-applied, ` +
+            `${result.applied - result.rejections.length} accepted, ${result.rejections.length} rejected ` +
+            `(${((Date.now() - started) / 1000).toFixed(1)}s)`,
+          ...result.failures.map((f) => `  not rendered: ${f}`),
+          ...result.rejections.map((r) => `  rejected: ${r.file} ${r.kind}/${r.name}: ${r.message}`),
+        ];
+        console.log(lines.join('\n'));
 
-      expect(result.failures).toEqual([]);
-      expect(result.rejections.map(({ file, kind, error }) => ({ file, kind, error }))).toEqual([...expected.rejections].sort(byFile));
-      expect(result.applied).toBe(expected.objects);
-    });
+        expect(result.failures).toEqual([]);
+        expect(result.rejections.map(({ file, kind, error }) => ({ file, kind, error }))).toEqual([...expected.rejections].sort(byFile));
+        expect(result.applied).toBe(expected.objects);
+      },
+    );
   }
 });

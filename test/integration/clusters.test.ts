@@ -56,12 +56,20 @@ describe('several clusters', () => {
   const deployments = async (kube: typeof kubeA, instanceId: string) =>
     (await kube.list<Obj>('apps/v1', 'Deployment', ns(), { labelSelector: instanceSelector(instanceId) })).items;
   const objectsOf = async (kube: typeof kubeA, instanceId: string) => {
-    const kinds: [string, string][] = [['apps/v1', 'Deployment'], ['apps/v1', 'ReplicaSet'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'Secret']];
+    const kinds: [string, string][] = [
+      ['apps/v1', 'Deployment'],
+      ['apps/v1', 'ReplicaSet'],
+      ['v1', 'Pod'],
+      ['v1', 'Service'],
+      ['v1', 'Secret'],
+    ];
     const lists = await Promise.all(kinds.map(([v, k]) => kube.list(v, k, ns(), { labelSelector: instanceSelector(instanceId) })));
     return lists.flatMap((l, i) => l.items.map((o) => `${kinds[i]![1]}/${o.metadata.name}`));
   };
   const admin = async (p: string) => {
-    const res = await fetch(`${broker.url}/admin${p}`, { headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.pass}`).toString('base64')}` } });
+    const res = await fetch(`${broker.url}/admin${p}`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.pass}`).toString('base64')}` },
+    });
     expect(res.status, p).toBe(200);
     return (await res.json()) as any;
   };
@@ -126,7 +134,10 @@ describe('several clusters', () => {
     // Only cluster b's Secret says so: a bind that read the default cluster could not return it.
     const secrets = (await kubeB.list<Obj>('v1', 'Secret', ns(), { labelSelector: instanceSelector(instance) })).items;
     expect(secrets).toHaveLength(1);
-    await kubeB.replace({ ...secrets[0]!, apiVersion: 'v1', kind: 'Secret', data: { ...secrets[0]!.data, username: Buffer.from('user-on-b').toString('base64') } }, { fieldManager: 'clusters-test' });
+    await kubeB.replace(
+      { ...secrets[0]!, apiVersion: 'v1', kind: 'Secret', data: { ...secrets[0]!.data, username: Buffer.from('user-on-b').toString('base64') } },
+      { fieldManager: 'clusters-test' },
+    );
     const bound = await broker.osb.bind(instance, `b-${id}`, { service_id: SERVICE, plan_id: READY });
     expect(bound.status, JSON.stringify(bound.body)).toBe(201);
     expect(bound.body.credentials).toMatchObject({ username: 'user-on-b', hostname: expect.stringContaining(`.${ns()}.svc.cluster.local`) });
@@ -148,31 +159,38 @@ describe('several clusters', () => {
     expect((await admin('/orphans')).orphans.filter((o: any) => o.instanceId === instance)).toEqual([]);
   });
 
-  it('lifecycle hook Jobs run on the instance\'s cluster, and the bind hook\'s Secret is read there', async () => {
+  it("lifecycle hook Jobs run on the instance's cluster, and the bind hook's Secret is read there", async () => {
     const hooked = `cl-h-${id}`;
     const binding = `bh-${id}`;
     const seen: Record<'a' | 'b', string[]> = { a: [], b: [] };
     const abort = new AbortController();
     const watchJobs = (cluster: 'a' | 'b', kube: typeof kubeA) =>
       kube
-        .watch('batch/v1', 'Job', ns(), { labelSelector: instanceSelector(hooked) }, (type, job) => {
-          if (type !== 'ADDED') return;
-          const event = job.metadata.labels?.[HOOK_LABEL] ?? '';
-          seen[cluster].push(event);
-          // The test plays the bind Job: it writes the binding's Secret where the Job runs.
-          if (event !== 'onBindInstance') return;
-          void kube
-            .create(
-              {
-                apiVersion: 'v1',
-                kind: 'Secret',
-                metadata: { name: `creds-${binding}`, namespace: ns(), labels: { [BINDING_ID_LABEL]: binding, [INSTANCE_ID_LABEL]: hooked } },
-                stringData: { password: `pw-on-${cluster}` },
-              },
-              { fieldManager: 'clusters-test' },
-            )
-            .catch(() => undefined);
-        }, abort.signal)
+        .watch(
+          'batch/v1',
+          'Job',
+          ns(),
+          { labelSelector: instanceSelector(hooked) },
+          (type, job) => {
+            if (type !== 'ADDED') return;
+            const event = job.metadata.labels?.[HOOK_LABEL] ?? '';
+            seen[cluster].push(event);
+            // The test plays the bind Job: it writes the binding's Secret where the Job runs.
+            if (event !== 'onBindInstance') return;
+            void kube
+              .create(
+                {
+                  apiVersion: 'v1',
+                  kind: 'Secret',
+                  metadata: { name: `creds-${binding}`, namespace: ns(), labels: { [BINDING_ID_LABEL]: binding, [INSTANCE_ID_LABEL]: hooked } },
+                  stringData: { password: `pw-on-${cluster}` },
+                },
+                { fieldManager: 'clusters-test' },
+              )
+              .catch(() => undefined);
+          },
+          abort.signal,
+        )
         .catch(() => undefined);
     const watches = [watchJobs('a', kubeA), watchJobs('b', kubeB)];
     try {
@@ -194,7 +212,13 @@ describe('several clusters', () => {
 
   it('after the routing changed and the broker restarted, update, bind, unbind and deprovision stay on cluster b', async () => {
     await broker.stop();
-    broker = await startBroker({ CATALOG_DIR: CATALOG, CLUSTERS_FILE: clustersFile('unrouted.yaml', false), ADMIN_USER: ADMIN.user, ADMIN_PASS: ADMIN.pass, ...shared });
+    broker = await startBroker({
+      CATALOG_DIR: CATALOG,
+      CLUSTERS_FILE: clustersFile('unrouted.yaml', false),
+      ADMIN_USER: ADMIN.user,
+      ADMIN_PASS: ADMIN.pass,
+      ...shared,
+    });
 
     const updated = await broker.osb.update(instance, { service_id: SERVICE, parameters: { replicas: 2 } });
     expect(updated.status, JSON.stringify(updated.body)).toBe(202);
@@ -222,7 +246,7 @@ describe('several clusters', () => {
     await deprovision(next);
   });
 
-  it('a provision over the organization\'s quota: 422 QuotaExceeded that says what to do, and nothing is created', async () => {
+  it("a provision over the organization's quota: 422 QuotaExceeded that says what to do, and nothing is created", async () => {
     const first = `cl-q1-${id}`;
     const second = `cl-q2-${id}`;
     await provision(first, ORG_Q);

@@ -58,7 +58,8 @@ function failures(node: unknown, found: temporal.api.failure.v1.IFailure[] = [])
   if (Array.isArray(node)) node.forEach((n) => failures(n, found));
   else if (node && typeof node === 'object' && !(node instanceof Uint8Array)) {
     for (const [k, v] of Object.entries(node)) {
-      if ((k === 'failure' || k === 'cause') && v && typeof v === 'object' && !('payloads' in v) && !('metadata' in v)) found.push(v as temporal.api.failure.v1.IFailure);
+      if ((k === 'failure' || k === 'cause') && v && typeof v === 'object' && !('payloads' in v) && !('metadata' in v))
+        found.push(v as temporal.api.failure.v1.IFailure);
       failures(v, found);
     }
   }
@@ -111,7 +112,13 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
   /** The instance's objects (name and uid: a deleted and recreated object shows) and its record. */
   async function snapshot(id: string) {
     const lists = await Promise.all(
-      ([['v1', 'Secret'], ['apps/v1', 'Deployment'], ['v1', 'Service']] as const).map(([v, k]) =>
+      (
+        [
+          ['v1', 'Secret'],
+          ['apps/v1', 'Deployment'],
+          ['v1', 'Service'],
+        ] as const
+      ).map(([v, k]) =>
         kube.list<KubernetesObject & { metadata: { uid?: string } }>(v, k, broker.env['INSTANCE_NAMESPACE'], { labelSelector: instanceSelector(id) }),
       ),
     );
@@ -130,7 +137,9 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     // Give a wrongly accepted workflow the time to start its first steps, then look.
     await new Promise((r) => setTimeout(r, 2000));
     const events = await history(workflowId);
-    expect(events.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes || e.workflowTaskCompletedEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes || e.workflowTaskCompletedEventAttributes)).toEqual(
+      [],
+    );
     await connection.workflowService.terminateWorkflowExecution({ namespace: NAMESPACE, workflowExecution: { workflowId }, reason: 'forged by the test' });
     // The failure itself is encrypted in history: the reason is readable through /codec only.
     expect(failed.failure!.message).toBe('Encoded failure');
@@ -144,7 +153,22 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     const env = stackEnv();
     execFileSync(
       'temporal',
-      ['workflow', 'start', '--address', env['TEMPORAL_ADDRESS']!, '--namespace', NAMESPACE, '--task-queue', broker.env['TEMPORAL_TASK_QUEUE']!, '--type', 'deprovisionInstance', '--workflow-id', workflowId, '--input', JSON.stringify(input)],
+      [
+        'workflow',
+        'start',
+        '--address',
+        env['TEMPORAL_ADDRESS']!,
+        '--namespace',
+        NAMESPACE,
+        '--task-queue',
+        broker.env['TEMPORAL_TASK_QUEUE']!,
+        '--type',
+        'deprovisionInstance',
+        '--workflow-id',
+        workflowId,
+        '--input',
+        JSON.stringify(input),
+      ],
       { env: { ...process.env, PATH: `${env['KB_STACK_BIN']}:${process.env['PATH'] ?? ''}` }, stdio: 'pipe' },
     );
     expect(await refused(workflowId)).toMatch(
@@ -178,7 +202,9 @@ describe('a broker with CODEC_KEYS refuses what it did not encrypt', () => {
     const rewrittenId = `rewritten-${suffix()}`;
     const rewritten = await start(rewrittenId, { ...payload, metadata: { ...payload.metadata, 'encryption-workflow-id': Buffer.from(rewrittenId) } });
     const [copiedMessage, rewrittenMessage] = await Promise.all([refused(copied), refused(rewritten)]);
-    expect(copiedMessage).toMatch(new RegExp(`^payload encrypted for workflow "${instanceWorkflowId(id)}" refused in workflow ${copied}: was it copied from another workflow's history`));
+    expect(copiedMessage).toMatch(
+      new RegExp(`^payload encrypted for workflow "${instanceWorkflowId(id)}" refused in workflow ${copied}: was it copied from another workflow's history`),
+    );
     expect(rewrittenMessage).toMatch(new RegExp(`^payload does not authenticate with key "k1" in workflow ${rewritten}: it was altered`));
     expect(await snapshot(id)).toEqual(before);
     await deprovisioned(id);

@@ -31,9 +31,14 @@ afterAll(async () => {
 const instanceObjects = async (id: string) =>
   (
     await Promise.all(
-      ([['v1', 'Secret'], ['apps/v1', 'Deployment'], ['v1', 'Service'], ['v1', 'Pod']] as const).map(([v, k]) =>
-        kube.list(v, k, broker.config.INSTANCE_NAMESPACE, { labelSelector: instanceSelector(id) }),
-      ),
+      (
+        [
+          ['v1', 'Secret'],
+          ['apps/v1', 'Deployment'],
+          ['v1', 'Service'],
+          ['v1', 'Pod'],
+        ] as const
+      ).map(([v, k]) => kube.list(v, k, broker.config.INSTANCE_NAMESPACE, { labelSelector: instanceSelector(id) })),
     )
   ).flatMap((l) => l.items.map((o) => o.metadata.name));
 

@@ -146,7 +146,9 @@ describe('API crashes', () => {
 describe('dependency outages', () => {
   it('Temporal restarted mid-provision: the operations complete', async () => {
     const ids = Array.from({ length: 5 }, () => `tmp-${suffix()}`);
-    const ops = await Promise.all(ids.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })));
+    const ops = await Promise.all(
+      ids.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })),
+    );
     let down = true;
     try {
       await stopComponent('temporal');
@@ -165,10 +167,14 @@ describe('dependency outages', () => {
     const first = Array.from({ length: 5 }, () => `kapi-${suffix()}`);
     const second = Array.from({ length: 5 }, () => `kapi-${suffix()}`);
     // Instances to deprovision during the outage.
-    const ready = await Promise.all(first.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: READY })).body.operation })));
+    const ready = await Promise.all(
+      first.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: READY })).body.operation })),
+    );
     await settle(ready, 'succeeded', 120_000);
 
-    const provisions = await Promise.all(second.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })));
+    const provisions = await Promise.all(
+      second.map(async (id) => ({ id, operation: (await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW })).body.operation })),
+    );
     const deprovisions = await Promise.all(first.map(async (id) => ({ id, operation: (await broker.osb.deprovision(id, SERVICE, READY)).body.operation })));
     let down = true;
     try {

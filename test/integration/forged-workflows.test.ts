@@ -28,7 +28,8 @@ let broker: RunningBroker;
 
 /** The `temporal` CLI of the local stack. */
 function temporalCli(): string {
-  const dir = stackEnv()['KB_STACK_BIN']!.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')));
+  const bin = stackEnv()['KB_STACK_BIN']!;
+  const dir = bin.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')));
   if (!dir) throw new Error('the local stack has no temporal CLI in KB_STACK_BIN');
   return path.join(dir, 'temporal');
 }
@@ -36,13 +37,20 @@ function temporalCli(): string {
 /** Starts a workflow as anyone who reaches Temporal can: the CLI, plaintext JSON input, an id of its choosing. */
 async function forge(type: string, workflowId: string, input: Record<string, unknown>): Promise<void> {
   await promisify(execFile)(temporalCli(), [
-    'workflow', 'start',
-    '--address', stackEnv()['TEMPORAL_ADDRESS']!,
-    '--namespace', broker.config.TEMPORAL_NAMESPACE,
-    '--task-queue', broker.config.TEMPORAL_TASK_QUEUE,
-    '--type', type,
-    '--workflow-id', workflowId,
-    '--input', JSON.stringify(input),
+    'workflow',
+    'start',
+    '--address',
+    stackEnv()['TEMPORAL_ADDRESS']!,
+    '--namespace',
+    broker.config.TEMPORAL_NAMESPACE,
+    '--task-queue',
+    broker.config.TEMPORAL_TASK_QUEUE,
+    '--type',
+    type,
+    '--workflow-id',
+    workflowId,
+    '--input',
+    JSON.stringify(input),
   ]);
 }
 
@@ -65,13 +73,22 @@ async function provision(id: string, org: string): Promise<void> {
 }
 
 const instanceRecord = async (id: string) => {
-  const secret = await kube.get<KubernetesObject & { data?: Record<string, string> }>('v1', 'Secret', broker.config.BROKER_NAMESPACE, recordName('instance', id));
+  const secret = await kube.get<KubernetesObject & { data?: Record<string, string> }>(
+    'v1',
+    'Secret',
+    broker.config.BROKER_NAMESPACE,
+    recordName('instance', id),
+  );
   return secret?.data?.['record'] ? JSON.parse(Buffer.from(secret.data['record'], 'base64').toString('utf8')) : undefined;
 };
 const bindingSecret = (id: string) => kube.get('v1', 'Secret', broker.config.BROKER_NAMESPACE, recordName('binding', id));
 /** What runs of an instance: names and resource versions of its Deployments, Services and Secrets. */
 async function objectsOf(id: string, namespace: string): Promise<string[]> {
-  const kinds = [['apps/v1', 'Deployment'], ['v1', 'Service'], ['v1', 'Secret']] as const;
+  const kinds = [
+    ['apps/v1', 'Deployment'],
+    ['v1', 'Service'],
+    ['v1', 'Secret'],
+  ] as const;
   const lists = await Promise.all(kinds.map(([v, k]) => kube.list(v, k, namespace, { labelSelector: instanceSelector(id) })));
   return lists.flatMap((l, i) => l.items.map((o) => `${kinds[i]![1]}/${o.metadata.name}@${String(o.metadata.resourceVersion)}`)).sort();
 }
@@ -103,7 +120,12 @@ describe('forged workflows (per-instance namespaces, no codec)', () => {
     const record = await instanceRecord(a);
     const objects = await objectsOf(a, record.namespace);
     expect(objects.length).toBeGreaterThan(0);
-    await forge('deprovisionInstance', workflowId, { instanceId: a, operation: 'deprovision-1', namespace: broker.config.INSTANCE_NAMESPACE, timeoutSeconds: 60 });
+    await forge('deprovisionInstance', workflowId, {
+      instanceId: a,
+      operation: 'deprovision-1',
+      namespace: broker.config.INSTANCE_NAMESPACE,
+      timeoutSeconds: 60,
+    });
     const { status, failure } = await outcome(workflowId);
     expect(status).toBe('FAILED');
     for (const text of [...expected, REFUSED]) expect(failure).toContain(text);
@@ -140,7 +162,9 @@ describe('forged workflows (per-instance namespaces, no codec)', () => {
     });
     const { status, failure } = await outcome(instanceWorkflowId(fresh));
     expect(status).toBe('FAILED');
-    expect(failure).toMatch(new RegExp(`input names namespace kube-system \\(owned by the instance\\), but the per-instance namespace strategy gives instance ${fresh} si-`));
+    expect(failure).toMatch(
+      new RegExp(`input names namespace kube-system \\(owned by the instance\\), but the per-instance namespace strategy gives instance ${fresh} si-`),
+    );
     expect(failure).toContain(REFUSED);
     const after = await kube.get('v1', 'Namespace', undefined, 'kube-system');
     expect(after?.metadata.labels).toEqual(before?.metadata.labels);
@@ -172,7 +196,14 @@ describe('forged workflows (per-instance namespaces, no codec)', () => {
     const record = await instanceRecord(b);
     const objects = await objectsOf(b, record.namespace);
     // The id the broker would use: only the input gives the forgery away.
-    await forge('updateInstance', instanceWorkflowId(b), { instanceId: b, operation: 'update-1', planId: READY, parameters: { replicas: 50 }, context: {}, timeoutSeconds: 60 });
+    await forge('updateInstance', instanceWorkflowId(b), {
+      instanceId: b,
+      operation: 'update-1',
+      planId: READY,
+      parameters: { replicas: 50 },
+      context: {},
+      timeoutSeconds: 60,
+    });
     const { status, failure } = await outcome(instanceWorkflowId(b));
     expect(status).toBe('FAILED');
     expect(failure).toContain("parameters do not pass plan ready's provision schema (parameters.replicas must be <= 3)");

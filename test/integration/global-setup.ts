@@ -21,14 +21,17 @@ function stackRunning(): boolean {
   const pids = path.join(STACK_DIR, 'pids');
   if (!fs.existsSync(path.join(STACK_DIR, 'env')) || !fs.existsSync(pids)) return false;
   const files = fs.readdirSync(pids);
-  return files.length >= 6 && files.every((f) => {
-    try {
-      process.kill(Number(fs.readFileSync(path.join(pids, f), 'utf8')), 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return (
+    files.length >= 6 &&
+    files.every((f) => {
+      try {
+        process.kill(Number(fs.readFileSync(path.join(pids, f), 'utf8')), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+  );
 }
 
 export default function setup(project: TestProject): () => void {

@@ -56,10 +56,17 @@ function podsMadeFor(ids: string[]): { stop: () => string[] } {
   const abort = new AbortController();
   const since = Date.now();
   void kube
-    .watch('v1', 'Pod', broker.config.INSTANCE_NAMESPACE, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }, (type, pod) => {
-      const created = Date.parse(String(pod.metadata.creationTimestamp));
-      if (type === 'ADDED' && created >= since - 1000 && wanted.has(pod.metadata.labels?.[INSTANCE_ID_LABEL] ?? '')) made.add(pod.metadata.name);
-    }, abort.signal)
+    .watch(
+      'v1',
+      'Pod',
+      broker.config.INSTANCE_NAMESPACE,
+      { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
+      (type, pod) => {
+        const created = Date.parse(String(pod.metadata.creationTimestamp));
+        if (type === 'ADDED' && created >= since - 1000 && wanted.has(pod.metadata.labels?.[INSTANCE_ID_LABEL] ?? '')) made.add(pod.metadata.name);
+      },
+      abort.signal,
+    )
     .catch(() => undefined);
   return { stop: () => (abort.abort(), [...made]) };
 }

@@ -176,7 +176,11 @@ describe('lifecycle hooks', () => {
       expect(create!.obj.metadata).toMatchObject({ name: expect.stringMatching(/-create$/), namespace: ns() });
       expect(create!.obj.spec.template.spec).toMatchObject({ restartPolicy: 'Never', containers: [{ args: ['init-database', ns(), id] }] });
       // It completed before the provision succeeded, and was deleted then.
-      expect(jobs.events.some((e) => e.obj.metadata.name === create!.obj.metadata.name && e.obj.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True'))).toBe(true);
+      expect(
+        jobs.events.some(
+          (e) => e.obj.metadata.name === create!.obj.metadata.name && e.obj.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True'),
+        ),
+      ).toBe(true);
       await eventually('the create Job is deleted', async () => ((await hookJobs(id)).length === 0 ? true : undefined), 15_000);
       // Hook Jobs may make any kind: the record lists none, so the deprovision sweeps every kind.
       const stored = await new RecordStore(kube, broker.config.BROKER_NAMESPACE).getInstance(id);
@@ -282,7 +286,9 @@ describe('lifecycle hooks', () => {
     const done = await provision(id, CREATE_STUCK, 90_000);
     const took = Date.now() - started;
     expect(done.state).toBe('failed');
-    expect(done.description).toMatch(/onCreateInstance hook did not finish within its deadline: Job x[0-9a-z]+-create: 0 succeeded; pod x[0-9a-z]+-create-[a-z0-9]+ Pending/);
+    expect(done.description).toMatch(
+      /onCreateInstance hook did not finish within its deadline: Job x[0-9a-z]+-create: 0 succeeded; pod x[0-9a-z]+-create-[a-z0-9]+ Pending/,
+    );
     // The plan's 15 s, plus the compensation.
     expect(took).toBeGreaterThanOrEqual(14_000);
     expect(took).toBeLessThan(60_000);
@@ -327,7 +333,7 @@ describe('lifecycle hooks', () => {
     }
   });
 
-  it('a failing bind hook fails the bind; the unbind hook runs and the binding\'s Jobs and Secret are deleted', async () => {
+  it("a failing bind hook fails the bind; the unbind hook runs and the binding's Jobs and Secret are deleted", async () => {
     const id = newId();
     const jobs = watch('batch/v1', 'Job', id, playBindJob(id));
     try {
@@ -335,7 +341,9 @@ describe('lifecycle hooks', () => {
       const binding = `b-${suffix()}`;
       const res = await bind(id, binding, BIND_FAILS);
       expect(res.status).toBe(422);
-      expect(res.body.description).toMatch(new RegExp(`^binding failed: onBindInstance hook failed: Job x[0-9a-z]+-bind-${binding} failed: BackoffLimitExceeded`));
+      expect(res.body.description).toMatch(
+        new RegExp(`^binding failed: onBindInstance hook failed: Job x[0-9a-z]+-bind-${binding} failed: BackoffLimitExceeded`),
+      );
       // The compensation revoked what the bind Job may have made, and left nothing of the binding.
       expect(created(jobs.events, 'onUnbindInstance', binding).map((e) => e.obj.spec.template.spec.containers[0].args)).toEqual([['drop-user', binding]]);
       await eventually(
@@ -386,7 +394,9 @@ describe('lifecycle hooks', () => {
     const res = await unbind(id, binding, UNBIND_FAILS);
     expect(res.status).toBe(422);
     expect(res.body.description).toMatch(
-      new RegExp(`^unbinding failed: onUnbindInstance hook failed: Job x[0-9a-z]+-unbind-${binding} failed: BackoffLimitExceeded.*The binding still exists and its credentials stay valid`),
+      new RegExp(
+        `^unbinding failed: onUnbindInstance hook failed: Job x[0-9a-z]+-unbind-${binding} failed: BackoffLimitExceeded.*The binding still exists and its credentials stay valid`,
+      ),
     );
     const kept = await getBinding(id, binding);
     expect(kept.status).toBe(200);

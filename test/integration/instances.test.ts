@@ -325,6 +325,10 @@ describe('OSB status codes', () => {
       'slow',
       'stuck',
     ]);
-    expect(service.plans.find((p: any) => p.id === READY)).toMatchObject({ maximum_polling_duration: 120, maintenance_info: { version: '1.0.0' }, binding_rotatable: true });
+    expect(service.plans.find((p: any) => p.id === READY)).toMatchObject({
+      maximum_polling_duration: 120,
+      maintenance_info: { version: '1.0.0' },
+      binding_rotatable: true,
+    });
   });
 });

@@ -81,7 +81,17 @@ it(`${CLIENTS} clients poll last_operation and the catalog for ${SECONDS} s duri
   const figures = Object.fromEntries(
     Object.entries({ catalog, lastOperation }).map(([name, r]) => [
       name,
-      { connections: CLIENTS / 2, requests: r.requests.total, rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, maxms: r.latency.max, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts },
+      {
+        connections: CLIENTS / 2,
+        requests: r.requests.total,
+        rps: r.requests.average,
+        p50ms: r.latency.p50,
+        p99ms: r.latency.p99,
+        maxms: r.latency.max,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+      },
     ]),
   );
   const report = { date: new Date().toISOString(), seconds: SECONDS, clients: CLIENTS, provisionsDuringLoad: started.length - polled.length, ...figures };

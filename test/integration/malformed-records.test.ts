@@ -42,7 +42,11 @@ beforeAll(async () => {
     {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: `kb-instance-${BROKEN}`, namespace: ns, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: 'instance', [RECORD_INSTANCE_LABEL]: BROKEN } },
+      metadata: {
+        name: `kb-instance-${BROKEN}`,
+        namespace: ns,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: 'instance', [RECORD_INSTANCE_LABEL]: BROKEN },
+      },
       data: { record: Buffer.from('{"instanceId": "broken", truncated').toString('base64') },
     },
     { fieldManager: FIELD_MANAGER },
@@ -84,7 +88,7 @@ describe('a malformed instance record', () => {
     expect(row).toMatchObject({ state: 'unreadable', problem: expect.stringContaining(`kb-instance-${BROKEN}`) });
   });
 
-  it('leaves pods, orphans and offering removal answering; its instance\'s objects are no orphans', async () => {
+  it("leaves pods, orphans and offering removal answering; its instance's objects are no orphans", async () => {
     expect((await admin('GET', '/pods')).status).toBe(200);
     const orphans = await admin('GET', '/orphans');
     expect(orphans.status, JSON.stringify(orphans.body)).toBe(200);

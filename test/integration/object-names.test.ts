@@ -63,7 +63,10 @@ describe('object names', () => {
     expect(doneA).toEqual({ state: 'succeeded' });
     expect(doneB).toEqual({ state: 'succeeded' });
     const [objectsA, objectsB] = await Promise.all([objectsOf(a), objectsOf(b)]);
-    for (const [id, objects] of [[a, objectsA], [b, objectsB]] as const) {
+    for (const [id, objects] of [
+      [a, objectsA],
+      [b, objectsB],
+    ] as const) {
       const short = shortServiceId(id, CURRENT_NAME_SCHEME);
       expect(objects).toEqual([`Deployment/${short}0-web`, `Secret/${short}-testapp`, `Service/${short}0-web`]);
     }

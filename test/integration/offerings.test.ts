@@ -37,7 +37,8 @@ let admin2: Osb;
 let kube: KubeApi;
 
 const catalogIds = async (p: BrokerProcesses) => ((await p.osb.request('GET', '/v2/catalog')).body.services as { id: string }[]).map((s) => s.id);
-const storedOfferings = async () => (await kube.list('v1', 'ConfigMap', one.env['BROKER_NAMESPACE'], { labelSelector: OFFERING_SELECTOR })).items.map((o) => o.metadata.name);
+const storedOfferings = async () =>
+  (await kube.list('v1', 'ConfigMap', one.env['BROKER_NAMESPACE'], { labelSelector: OFFERING_SELECTOR })).items.map((o) => o.metadata.name);
 const count = (text: string, what: string) => text.split(what).length - 1;
 
 /** Waits until an operation ends; returns its final last_operation body. */
@@ -74,7 +75,10 @@ describe('offerings added at runtime', () => {
     ]);
 
     const invalid = templateFolder(KV_ID, KV_PLAN, KV_NAME);
-    invalid['small/k8s/deployment.yaml'] = (invalid['small/k8s/deployment.yaml'] as string).replace('name: $short_serviceid-kv', 'name: $short_serviceid-$what');
+    invalid['small/k8s/deployment.yaml'] = (invalid['small/k8s/deployment.yaml'] as string).replace(
+      'name: $short_serviceid-kv',
+      'name: $short_serviceid-$what',
+    );
     invalid['small/plan.json'] = { id: KV_PLAN, name: 'small' };
     const badTemplate = await admin1.request('PUT', '/admin/offerings', { files: invalid });
     expect(badTemplate.status).toBe(400);
@@ -143,7 +147,9 @@ describe('offerings added at runtime', () => {
     // The operator CLI names the instance's offering and plan.
     const listed = await cli(['instances', 'list', '--json'], one.env);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ instanceId: id, service: 'dynamic-mongo', plan: 'dynamic-mongo', state: 'ready' }));
+    expect(JSON.parse(listed.stdout)).toContainEqual(
+      expect.objectContaining({ instanceId: id, service: 'dynamic-mongo', plan: 'dynamic-mongo', state: 'ready' }),
+    );
 
     // Restart the API and the worker (kill -9): still served, still operable.
     const started = count(one.logs, 'worker started');
@@ -164,7 +170,11 @@ describe('offerings added at runtime', () => {
     expect(await finished(one.osb, kvId, kvProv.body.operation)).toEqual({ state: 'succeeded' });
     const kvBind = await one.osb.bind(kvId, 'b3-' + suffix(), { service_id: KV_ID, plan_id: KV_PLAN });
     expect(kvBind.status).toBe(201);
-    expect(kvBind.body.credentials).toEqual({ host: `${shortServiceId(kvId, CURRENT_NAME_SCHEME)}-kv.${ns}.svc.cluster.local`, port: '7000', password: expect.stringMatching(/^[A-Za-z0-9]{10}$/) });
+    expect(kvBind.body.credentials).toEqual({
+      host: `${shortServiceId(kvId, CURRENT_NAME_SCHEME)}-kv.${ns}.svc.cluster.local`,
+      port: '7000',
+      password: expect.stringMatching(/^[A-Za-z0-9]{10}$/),
+    });
 
     // Removal refused while the instances live.
     const refused = await admin2.request('DELETE', `/admin/offerings/${MONGO_ID}`);
@@ -174,7 +184,10 @@ describe('offerings added at runtime', () => {
     expect(await catalogIds(two)).toContain(MONGO_ID);
 
     // Deprovision (bindings go with it), then removal succeeds and every replica drops it.
-    for (const [instance, service, plan] of [[id, MONGO_ID, MONGO_PLAN], [kvId, KV_ID, KV_PLAN]] as const) {
+    for (const [instance, service, plan] of [
+      [id, MONGO_ID, MONGO_PLAN],
+      [kvId, KV_ID, KV_PLAN],
+    ] as const) {
       const del = await two.osb.deprovision(instance, service, plan);
       expect(del.status).toBe(202);
       expect((await two.osb.waitForOperation(instance, del.body.operation, 90_000)).status).toBe(410);
@@ -183,10 +196,14 @@ describe('offerings added at runtime', () => {
     expect(removed).toMatchObject({ status: 200, body: { removed: { id: MONGO_ID, name: 'dynamic-mongo' } } });
     expect((await admin1.request('DELETE', `/admin/offerings/${KV_ID}`)).status).toBe(200);
     for (const p of [one, two]) {
-      await eventually('the offerings to leave the catalog', async () => {
-        const ids = await catalogIds(p);
-        return ids.includes(MONGO_ID) || ids.includes(KV_ID) ? undefined : true;
-      }, 10_000);
+      await eventually(
+        'the offerings to leave the catalog',
+        async () => {
+          const ids = await catalogIds(p);
+          return ids.includes(MONGO_ID) || ids.includes(KV_ID) ? undefined : true;
+        },
+        10_000,
+      );
     }
     expect(await storedOfferings()).toEqual([]);
     expect((await kube.list('v1', 'Pod', ns, { labelSelector: instanceSelector(id) })).items).toEqual([]);
@@ -251,7 +268,11 @@ describe('offerings added at runtime', () => {
 /** The CLI through its real entry point; killed after a minute. */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -38,9 +38,7 @@ describe('waitForClose', () => {
       });
       // Shared by concurrent callers; the worker completes the run meanwhile.
       const polls = new SharedPolls(client);
-      const closed = await worker.runUntil(
-        Promise.all([1, 2, 3].map(() => polls.waitForClose(handle.workflowId, handle.firstExecutionRunId, soon(60_000)))),
-      );
+      const closed = await worker.runUntil(Promise.all([1, 2, 3].map(() => polls.waitForClose(handle.workflowId, handle.firstExecutionRunId, soon(60_000)))));
       expect(closed).toEqual(['completed', 'completed', 'completed']);
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     } finally {

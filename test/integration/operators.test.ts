@@ -35,7 +35,15 @@ async function freePort(): Promise<number> {
 /** The CLI, from the sources, with the broker's configuration. */
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args], {
-    env: { ...process.env, ...stackEnv(), KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!, CATALOG_DIR: CATALOG, BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE, INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE, CODEC_KEYS: broker.config.CODEC_KEYS! },
+    env: {
+      ...process.env,
+      ...stackEnv(),
+      KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
+      CATALOG_DIR: CATALOG,
+      BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE,
+      INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE,
+      CODEC_KEYS: broker.config.CODEC_KEYS!,
+    },
     encoding: 'utf8',
     timeout: 90_000,
   });
@@ -61,12 +69,20 @@ describe('admin routes and CLI', () => {
   let id: string;
   beforeAll(async () => {
     id = `ops-${suffix()}`;
-    const res = await broker.osb.provision(id, { service_id: SERVICE, plan_id: READY, organization_guid: 'org-ops', space_guid: 'space-ops', parameters: { replicas: 2 } });
+    const res = await broker.osb.provision(id, {
+      service_id: SERVICE,
+      plan_id: READY,
+      organization_guid: 'org-ops',
+      space_guid: 'space-ops',
+      parameters: { replicas: 2 },
+    });
     expect((await broker.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
   });
 
-  it('need the admin credentials, not the platform\'s', async () => {
-    const res = await fetch(`${broker.url}/admin/instances`, { headers: { Authorization: `Basic ${Buffer.from('platform:test-password').toString('base64')}` } });
+  it("need the admin credentials, not the platform's", async () => {
+    const res = await fetch(`${broker.url}/admin/instances`, {
+      headers: { Authorization: `Basic ${Buffer.from('platform:test-password').toString('base64')}` },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -79,7 +95,9 @@ describe('admin routes and CLI', () => {
     expect(show.body.objects.filter((o: any) => o.kind === 'Pod')).toHaveLength(2);
     const provision = show.body.workflows.find((w: any) => w.type === 'provisionInstance');
     expect(provision).toMatchObject({ status: 'COMPLETED', workflowId: `instance:${id}` });
-    expect(provision.url).toBe(`${stackEnv()['TEMPORAL_UI_URL']}/namespaces/default/workflows/${encodeURIComponent(`instance:${id}`)}/${provision.runId}/history`);
+    expect(provision.url).toBe(
+      `${stackEnv()['TEMPORAL_UI_URL']}/namespaces/default/workflows/${encodeURIComponent(`instance:${id}`)}/${provision.runId}/history`,
+    );
     expect((await fetch(provision.url)).status).toBe(200);
     expect((await admin('GET', '/instances/nope')).status).toBe(404);
   });
@@ -104,9 +122,12 @@ describe('admin routes and CLI', () => {
     expect(pods.stdout.split('\n').filter((l) => l.includes(id))).toHaveLength(2);
   }, 120_000);
 
-  it('retries a failed provision from its start once its cause is fixed; the platform\'s operation token then succeeds', async () => {
+  it("retries a failed provision from its start once its cause is fixed; the platform's operation token then succeeds", async () => {
     const ns = broker.config.INSTANCE_NAMESPACE;
-    await kube.apply({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-services', namespace: ns }, spec: { hard: { services: '0' } } }, { fieldManager: 'test' });
+    await kube.apply(
+      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-services', namespace: ns }, spec: { hard: { services: '0' } } },
+      { fieldManager: 'test' },
+    );
     const failing = `retry-${suffix()}`;
     let operation: string;
     try {
@@ -126,7 +147,7 @@ describe('admin routes and CLI', () => {
     expect((await broker.osb.waitForOperation(failing, del.body.operation)).status).toBe(410);
   });
 
-  it('finds orphans (objects labelled as the broker\'s without an instance) and deletes them, through the API and the CLI', async () => {
+  it("finds orphans (objects labelled as the broker's without an instance) and deletes them, through the API and the CLI", async () => {
     const ns = broker.config.INSTANCE_NAMESPACE;
     const ghost = `ghost-${suffix()}`;
     const orphan = (name: string) => ({
@@ -153,7 +174,9 @@ describe('metrics', () => {
     expect((await fetch(`${broker.url}/metrics`)).status).toBe(401);
     const text = await (await fetch(`${broker.url}/metrics`, { headers: { Authorization: ADMIN } })).text();
     expect(text).toMatch(/broker_http_requests_total\{method="PUT",route="\/v2\/service_instances\/:instance_id",status="202"\} \d+/);
-    expect(text).toMatch(/broker_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v2\/service_instances\/:instance_id\/last_operation",status="200"\}/);
+    expect(text).toMatch(
+      /broker_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v2\/service_instances\/:instance_id\/last_operation",status="200"\}/,
+    );
     expect(text).toMatch(/broker_operations_started_total\{type="provision",service="testapp",plan="ready"\} [1-9]/);
   });
 

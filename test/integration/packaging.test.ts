@@ -45,7 +45,9 @@ const withStackPath = () => ({ ...process.env, PATH: `${env()['KB_STACK_BIN']}:$
 function kustomize(dir: string): Obj[] {
   const out = spawnSync('kubectl', ['kustomize', dir], { env: withStackPath(), encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${out.stderr}`);
-  return parseAllDocuments(out.stdout).map((d) => d.toJSON() as Obj).filter(Boolean);
+  return parseAllDocuments(out.stdout)
+    .map((d) => d.toJSON() as Obj)
+    .filter(Boolean);
 }
 
 /** The commands `kubernetes-broker help` lists. */
@@ -148,7 +150,10 @@ const kube = kubeApi();
 
 beforeAll(() => {
   // Cached after the first build (seconds on a cold machine); .ci/run installs it up front.
-  const install = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts/install-compose-validator.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const install = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts/install-compose-validator.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (install.status !== 0) throw new Error('scripts/install-compose-validator.sh failed (see its output above)');
   composeValidate = install.stdout.trim().split('\n').at(-1)!;
 }, 600_000);
@@ -190,7 +195,11 @@ describe('kustomize manifests', () => {
     for (const d of [api, worker]) {
       const spec = d.spec.template.spec;
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-      expect(spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(spec.containers[0].securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
       expect(spec.containers[0].resources.requests).toBeDefined();
       expect(spec.containers[0].resources.limits.memory).toBeDefined();
     }
@@ -247,9 +256,16 @@ describe('configuration and commands', () => {
         for (const c of d.spec.template.spec.containers) expect(commands, `${name} runs ${c.args}`).toContain(c.args[0]);
         // The placeholders keep the broker from starting until every one is replaced...
         expect(() => loadConfig(vars)).toThrow(ConfigError);
-        for (const key of ['AUTH_USER', 'AUTH_PASS', 'ADMIN_USER', 'ADMIN_PASS', 'CODEC_KEYS']) expect(() => loadConfig(vars)).toThrow(new RegExp(`${key}: still holds the placeholder`));
+        for (const key of ['AUTH_USER', 'AUTH_PASS', 'ADMIN_USER', 'ADMIN_PASS', 'CODEC_KEYS'])
+          expect(() => loadConfig(vars)).toThrow(new RegExp(`${key}: still holds the placeholder`));
         // ...and with real values the configuration is valid as it stands.
-        const real: Record<string, string> = { AUTH_USER: 'cf', AUTH_PASS: 'a-platform-secret', ADMIN_USER: 'ops', ADMIN_PASS: 'an-operator-secret', CODEC_KEYS: composeEnv.CODEC_KEYS };
+        const real: Record<string, string> = {
+          AUTH_USER: 'cf',
+          AUTH_PASS: 'a-platform-secret',
+          ADMIN_USER: 'ops',
+          ADMIN_PASS: 'an-operator-secret',
+          CODEC_KEYS: composeEnv.CODEC_KEYS,
+        };
         const config = loadConfig({ ...vars, ...real });
         expect(config.NAMESPACE_STRATEGY).toBe(dir === BASE ? 'fixed' : 'per-instance');
       }
@@ -260,7 +276,9 @@ describe('configuration and commands', () => {
     const commands = cliCommands();
     const result = validateCompose(COMPOSE_FILE, composeEnv);
     expect(result.status, result.stderr).toBe(0);
-    const project = JSON.parse(result.stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; image?: string; build?: unknown }> };
+    const project = JSON.parse(result.stdout) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string>; image?: string; build?: unknown }>;
+    };
     const brokers = Object.entries(project.services).filter(([, s]) => s.build);
     expect(brokers.map(([n]) => n).sort()).toEqual(['broker-api', 'broker-worker']);
     for (const [name, s] of brokers) {
@@ -273,18 +291,30 @@ describe('configuration and commands', () => {
 
     const dockerfile = fs.readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
     const instruction = (name: string) => {
-      const line = dockerfile.split('\n').filter((l) => l.startsWith(`${name} `)).at(-1);
+      const line = dockerfile
+        .split('\n')
+        .filter((l) => l.startsWith(`${name} `))
+        .at(-1);
       return line ? (JSON.parse(line.slice(name.length + 1)) as string[]) : undefined;
     };
     expect(instruction('ENTRYPOINT')).toEqual(['node', 'bin/kubernetes-broker.js']);
     expect(fs.existsSync(path.join(PROJECT_ROOT, 'bin/kubernetes-broker.js'))).toBe(true);
     expect(commands).toContain(instruction('CMD')?.[0]);
     // What the stages copy from the build context, and what `npm run build` reads, is there and not ignored.
-    const patterns = fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    const copied = dockerfile.split('\n').filter((l) => l.startsWith('COPY ') && !l.includes('--from')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const patterns = fs
+      .readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    const copied = dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from'))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
     const build = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build']!;
     const sources = [...copied.filter((src) => src !== '.'), ...[...build.matchAll(/[\w./-]+\.(?:mjs|json)\b/g)].map((m) => m[0])];
-    expect(sources).toEqual(expect.arrayContaining(['bin', 'package.json', 'scripts/prune-runtime.mjs', 'scripts/bundle-workflows.mjs', 'tsconfig.build.json']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['bin', 'package.json', 'scripts/prune-runtime.mjs', 'scripts/bundle-workflows.mjs', 'tsconfig.build.json']),
+    );
     for (const src of sources) {
       expect(fs.existsSync(path.join(PROJECT_ROOT, src)), src).toBe(true);
       expect(dockerIgnored(patterns, src), `${src} is left out by .dockerignore`).toBe(false);
@@ -302,7 +332,10 @@ describe('docker-compose.yml', () => {
     expect(missing.stderr).toMatch(/AUTH_PASS/);
     // The validator does validate: the same file with a dangling reference and an unknown key fails.
     const broken = path.join(scratch, 'broken-compose.yml');
-    fs.writeFileSync(broken, fs.readFileSync(COMPOSE_FILE, 'utf8').replace('condition: service_completed_successfully', 'condition: service_healthy\n    nonsense: 1'));
+    fs.writeFileSync(
+      broken,
+      fs.readFileSync(COMPOSE_FILE, 'utf8').replace('condition: service_completed_successfully', 'condition: service_healthy\n    nonsense: 1'),
+    );
     const bad = validateCompose(broken, composeEnv);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/nonsense/);
@@ -311,7 +344,11 @@ describe('docker-compose.yml', () => {
   it("its Temporal commands work with the same CLI: a persistent dev server, the health check; the worker's search attributes persist", async () => {
     const project = JSON.parse(validateCompose(COMPOSE_FILE, composeEnv).stdout) as { services: Record<string, any> };
     const temporal = project.services['temporal']!;
-    const cli = path.join(env()['KB_STACK_BIN']!.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')))!, 'temporal');
+    const bin = env()['KB_STACK_BIN']!;
+    const cli = path.join(
+      bin.split(':').find((d) => fs.existsSync(path.join(d, 'temporal')))!,
+      'temporal',
+    );
     const version = spawnSync(cli, ['--version'], { encoding: 'utf8' }).stdout;
     expect(temporal.image).toBe(`temporalio/temporal:${/temporal version (\S+)/.exec(version)![1]}`);
 
@@ -330,10 +367,11 @@ describe('docker-compose.yml', () => {
       await eventually('the dev server to be healthy', () => (run(health).status === 0 ? true : undefined), 60_000);
       return child;
     };
-    const stop = (child: ReturnType<typeof spawn>) => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    const stop = (child: ReturnType<typeof spawn>) =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
     const ours = () => run(['operator', 'search-attribute', 'list', `--address=${address}`, '--namespace=default', '-o', 'json']).stdout;
     const expected = ['KbBindingId', 'KbInstanceId', 'KbOperation', 'KbOrg', 'KbPlan', 'KbService', 'KbSpace'];
 
@@ -350,12 +388,20 @@ describe('docker-compose.yml', () => {
       }
       const listed = JSON.parse(ours()) as { customAttributes?: Record<string, string> };
       const custom = listed.customAttributes ?? {};
-      expect(Object.keys(custom).filter((k) => k.startsWith('Kb')).sort()).toEqual(expected);
+      expect(
+        Object.keys(custom)
+          .filter((k) => k.startsWith('Kb'))
+          .sort(),
+      ).toEqual(expected);
       for (const k of expected) expect(String(custom[k])).toMatch(/keyword/i);
       // The database file survives the server: search attributes are still there after a restart.
       await stop(server);
       server = await startServerProcess();
-      expect(Object.keys((JSON.parse(ours()) as { customAttributes?: Record<string, string> }).customAttributes ?? {}).filter((k) => k.startsWith('Kb')).sort()).toEqual(expected);
+      expect(
+        Object.keys((JSON.parse(ours()) as { customAttributes?: Record<string, string> }).customAttributes ?? {})
+          .filter((k) => k.startsWith('Kb'))
+          .sort(),
+      ).toEqual(expected);
     } finally {
       await stop(server);
     }
@@ -365,7 +411,15 @@ describe('docker-compose.yml', () => {
 /** Whether .dockerignore leaves a path out of the build context: the last pattern that matches it or a parent wins, `!` lets back in. */
 function dockerIgnored(patterns: string[], file: string): boolean {
   const regex = (glob: string) =>
-    glob.split('**/').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('(.*/)?');
+    glob
+      .split('**/')
+      .map((part) =>
+        part
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]*'),
+      )
+      .join('(.*/)?');
   let ignored = false;
   for (const p of patterns) {
     const negated = p.startsWith('!');
@@ -470,7 +524,10 @@ async function startBrokerAs(d: Deployed) {
     throw err;
   });
   const admin = async (method: string, p: string) => {
-    const res = await fetch(`${server.url}${p}`, { method, headers: { Authorization: `Basic ${Buffer.from('operator:operator-password').toString('base64')}` } });
+    const res = await fetch(`${server.url}${p}`, {
+      method,
+      headers: { Authorization: `Basic ${Buffer.from('operator:operator-password').toString('base64')}` },
+    });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
   };
   return {
@@ -505,7 +562,9 @@ function writeTokenKubeconfig(token: string): string {
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64') } }],
+      clusters: [
+        { name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64') } },
+      ],
       users: [{ name: 'u', user: { token } }],
       contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'c',
@@ -556,7 +615,10 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
 
   const left: string[] = [];
   for (const [v, k] of MANAGED_KINDS) {
-    const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then((l) => l.items, () => []);
+    const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then(
+      (l) => l.items,
+      () => [],
+    );
     left.push(...items.map((o) => `${k}/${o.metadata.name}`));
   }
   const records = await kube.list('v1', 'Secret', d.brokerNs, { labelSelector: `${RECORD_INSTANCE_LABEL}=${id}` });
@@ -581,13 +643,21 @@ describe('RBAC of deploy/base, for real', () => {
     if (d) await undeploy(d);
   });
 
-  it.concurrent('redis/small: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts', async () => {
-    await lifecycle(broker, d, 'redis', 'small', false);
-  }, 240_000);
+  it.concurrent(
+    'redis/small: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts',
+    async () => {
+      await lifecycle(broker, d, 'redis', 'small', false);
+    },
+    240_000,
+  );
 
-  it.concurrent('rabbitmq/cluster: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts', async () => {
-    await lifecycle(broker, d, 'rabbitmq', 'cluster', false);
-  }, 240_000);
+  it.concurrent(
+    'rabbitmq/cluster: provision, bind, unbind, deprovision with the tokens of the two ServiceAccounts',
+    async () => {
+      await lifecycle(broker, d, 'rabbitmq', 'cluster', false);
+    },
+    240_000,
+  );
 
   it('the worker token is refused what the broker must not do', async () => {
     const t = d.tokens.worker;
@@ -621,19 +691,44 @@ describe('RBAC of deploy/base, for real', () => {
     ).toBe(403);
     // Offerings: read, never written.
     expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/configmaps`)).toBe(200);
-    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } })).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } }),
+    ).toBe(403);
     // The sweep-only kinds cannot be created.
-    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/pods?dryRun=All`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no' }, spec: { containers: [{ name: 'c', image: 'x' }] } })).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/pods?dryRun=All`, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'no' },
+        spec: { containers: [{ name: 'c', image: 'x' }] },
+      }),
+    ).toBe(403);
   });
 
   it('the API token reads records and instance objects, and creates nothing but offerings (ConfigMaps of the broker namespace)', async () => {
     const t = d.tokens.api;
     expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/secrets`)).toBe(200);
-    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'offering' } })).toBe(200);
+    expect(
+      await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/configmaps?dryRun=All`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'offering' },
+      }),
+    ).toBe(200);
     expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}/configmaps?watch=true&timeoutSeconds=1`)).toBe(200);
-    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } })).toBe(403);
-    expect(await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/secrets?dryRun=All`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'no' } })).toBe(403);
-    expect(await statusAs(t, 'POST', `/apis/apps/v1/namespaces/${d.instanceNs}/deployments?dryRun=All`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'no' } })).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/api/v1/namespaces/${d.instanceNs}/configmaps?dryRun=All`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no' } }),
+    ).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/api/v1/namespaces/${d.brokerNs}/secrets?dryRun=All`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'no' } }),
+    ).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/apis/apps/v1/namespaces/${d.instanceNs}/deployments?dryRun=All`, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'no' },
+      }),
+    ).toBe(403);
     expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(403);
     expect(await statusAs(t, 'GET', `/api/v1/namespaces/${d.brokerNs}`)).toBe(403);
   });
@@ -657,7 +752,7 @@ describe('RBAC of the per-instance overlay, for real', () => {
     await lifecycle(broker, d, 'redis', 'small', true);
   }, 240_000);
 
-  it('the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy\'s documented price', async () => {
+  it("the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy's documented price", async () => {
     const t = d.tokens.worker;
     expect(
       await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {

@@ -30,7 +30,10 @@ async function leftovers(instanceId: string): Promise<string[]> {
   const ns = broker.config.INSTANCE_NAMESPACE;
   const lists = await Promise.all(MANAGED_KINDS.map(([v, k]) => kube.list(v, k, ns, { labelSelector: instanceSelector(instanceId) })));
   const records = await kube.list('v1', 'Secret', broker.config.BROKER_NAMESPACE, { labelSelector: `${RECORD_INSTANCE_LABEL}=${instanceId}` });
-  return [...lists.flatMap((l, i) => l.items.map((o) => `${MANAGED_KINDS[i]![1]}/${o.metadata.name}`)), ...records.items.map((r) => `record/${r.metadata.name}`)];
+  return [
+    ...lists.flatMap((l, i) => l.items.map((o) => `${MANAGED_KINDS[i]![1]}/${o.metadata.name}`)),
+    ...records.items.map((r) => `record/${r.metadata.name}`),
+  ];
 }
 
 /** Another allowed value of the `memory` parameter: every shipped plan has one. */
@@ -77,7 +80,9 @@ async function lifecycle(service: ServiceOffering, plan: Plan) {
   const bind = await osb.bind(id, 'b1-' + id, bindBody);
   expect(bind.status, JSON.stringify(bind.body)).toBe(201);
   const credentials = bind.body.credentials;
-  const services = (await kube.list('v1', 'Service', ns, { labelSelector: instanceSelector(id) })).items.map((s) => `${s.metadata.name}.${ns}.svc.cluster.local`);
+  const services = (await kube.list('v1', 'Service', ns, { labelSelector: instanceSelector(id) })).items.map(
+    (s) => `${s.metadata.name}.${ns}.svc.cluster.local`,
+  );
   expect(services).toContain(credentials.hostname);
   expect(await secretValues(id)).toContain(credentials.password);
   const uri = new URL(credentials.uri);

@@ -152,9 +152,7 @@ describe('Temporal dev server', () => {
     const connection = await Connection.connect({ address: env['TEMPORAL_ADDRESS'] });
     const client = new Client({ connection });
     try {
-      const result = await worker.runUntil(
-        client.workflow.execute('echo', { taskQueue, workflowId: `echo-${suffix()}`, args: ['hello'] }),
-      );
+      const result = await worker.runUntil(client.workflow.execute('echo', { taskQueue, workflowId: `echo-${suffix()}`, args: ['hello'] }));
       expect(result).toBe('HELLO!');
     } finally {
       await connection.close();

@@ -71,13 +71,25 @@ describe.each([
 describe('wrong credentials stop the worker and the API at start', () => {
   const at = (address: string) => `Temporal at ${address} (TEMPORAL_ADDRESS)`;
   it.each([
-    ['no client certificate', { ...MTLS, TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' }, `${at(MTLS_ADDRESS)} requires credentials: "client certificate required: none was sent"`],
+    [
+      'no client certificate',
+      { ...MTLS, TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' },
+      `${at(MTLS_ADDRESS)} requires credentials: "client certificate required: none was sent"`,
+    ],
     [
       'a client certificate of another CA',
-      { ...MTLS, TEMPORAL_TLS_CLIENT_CERT_PATH: env['KB_TEMPORAL_TLS_OTHER_CLIENT_CERT']!, TEMPORAL_TLS_CLIENT_KEY_PATH: env['KB_TEMPORAL_TLS_OTHER_CLIENT_KEY']! },
+      {
+        ...MTLS,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: env['KB_TEMPORAL_TLS_OTHER_CLIENT_CERT']!,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: env['KB_TEMPORAL_TLS_OTHER_CLIENT_KEY']!,
+      },
       `${at(MTLS_ADDRESS)} refused the client certificate in TEMPORAL_TLS_CLIENT_CERT_PATH: "client certificate refused: FAILED:`,
     ],
-    ['a wrong API key', { ...API_KEY, TEMPORAL_API_KEY: 'not-the-key' }, `${at(APIKEY_ADDRESS)} refused the API key in TEMPORAL_API_KEY: "Request unauthorized: missing or wrong API key"`],
+    [
+      'a wrong API key',
+      { ...API_KEY, TEMPORAL_API_KEY: 'not-the-key' },
+      `${at(APIKEY_ADDRESS)} refused the API key in TEMPORAL_API_KEY: "Request unauthorized: missing or wrong API key"`,
+    ],
     ['no API key', { ...API_KEY, TEMPORAL_API_KEY: '' }, `${at(APIKEY_ADDRESS)} requires credentials: "Request unauthorized: missing or wrong API key"`],
     [
       'a server CA that did not sign the server certificate',

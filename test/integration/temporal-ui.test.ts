@@ -34,7 +34,15 @@ beforeAll(async () => {
   // The flags this machine needs (no network beyond loopback, running as root).
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 afterAll(async () => {
@@ -42,7 +50,7 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-it('finds a provision by instance id in the Temporal UI and shows its input decoded by the broker\'s codec', async () => {
+it("finds a provision by instance id in the Temporal UI and shows its input decoded by the broker's codec", async () => {
   const id = `ui-${suffix()}`;
   const marker = `shown-decoded-${suffix()}`;
   const res = await broker.osb.provision(id, { service_id: SERVICE, plan_id: READY, parameters: { greeting: marker } });

@@ -41,7 +41,10 @@ function shortCatalog(): string {
 /** A clusters file: cluster `flaky` (the stack's cluster b, or the server that answers 503), ORG routed to it. */
 function clustersFile(kubeconfig: string): string {
   const file = path.join(dir, `clusters-${path.basename(kubeconfig)}.yaml`);
-  fs.writeFileSync(file, ['clusters:', '  - name: flaky', `    kubeconfig: ${kubeconfig}`, 'routing:', `  - organization: ${ORG}`, '    cluster: flaky', ''].join('\n'));
+  fs.writeFileSync(
+    file,
+    ['clusters:', '  - name: flaky', `    kubeconfig: ${kubeconfig}`, 'routing:', `  - organization: ${ORG}`, '    cluster: flaky', ''].join('\n'),
+  );
   return file;
 }
 
@@ -69,7 +72,9 @@ beforeAll(async () => {
   down = http.createServer((req, res) => {
     req.resume();
     res.writeHead(503, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', message: 'the test cluster is down', code: 503 }));
+    res.end(
+      JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', message: 'the test cluster is down', code: 503 }),
+    );
   });
   await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
 
@@ -133,7 +138,9 @@ it('a bind with a bind hook on the unreachable cluster fails by its deadline, na
   const res = await broker.osb.bind(instance, binding, { service_id: SERVICE, plan_id: HOOKS }, true);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   const operation = encodeURIComponent(res.body.operation);
-  const last = await ended(() => broker.osb.request('GET', `/v2/service_instances/${instance}/service_bindings/${binding}/last_operation?operation=${operation}`));
+  const last = await ended(() =>
+    broker.osb.request('GET', `/v2/service_instances/${instance}/service_bindings/${binding}/last_operation?operation=${operation}`),
+  );
   expect(last.state, last.description).toBe('failed');
   expectActionable(last.description);
 }, 180_000);

@@ -55,9 +55,7 @@ export const MANAGED_KINDS: [string, string][] = [
 /** Objects labelled as managed by the broker whose instance has no record: must be none. */
 export async function orphans(kube: KubeApi, instanceNamespace: string, brokerNamespace: string): Promise<string[]> {
   const live = new Set((await new RecordStore(kube, brokerNamespace).listInstances()).map((r) => r.instanceId));
-  const lists = await Promise.all(
-    MANAGED_KINDS.map(([v, k]) => kube.list(v, k, instanceNamespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` })),
-  );
+  const lists = await Promise.all(MANAGED_KINDS.map(([v, k]) => kube.list(v, k, instanceNamespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` })));
   return lists.flatMap((l, i) =>
     l.items
       .filter((o) => !live.has(o.metadata.labels?.[INSTANCE_ID_LABEL] ?? ''))
