@@ -31,20 +31,21 @@ function names(deps: AdminDeps, r: InstanceRecord) {
 /** The recorded cluster; records from before several clusters existed: the default one. */
 export const clusterOf = (deps: AdminDeps, r: InstanceRecord) => r.cluster ?? deps.clusters.defaultName;
 
+/** What the list shows of a record, and the head of what `show` shows. */
+const summaryOf = (deps: AdminDeps, r: InstanceRecord): InstanceSummary => ({
+  instanceId: r.instanceId,
+  ...names(deps, r),
+  state: r.state,
+  namespace: r.namespace,
+  cluster: clusterOf(deps, r),
+  org: r.org,
+  space: r.space,
+  createdAt: r.createdAt,
+});
+
 export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
   const { records, unreadable } = await deps.records.scanInstances();
-  const readable = records
-    .map((r) => ({
-      instanceId: r.instanceId,
-      ...names(deps, r),
-      state: r.state,
-      namespace: r.namespace,
-      cluster: clusterOf(deps, r),
-      org: r.org,
-      space: r.space,
-      createdAt: r.createdAt,
-    }))
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const readable = records.map((r) => summaryOf(deps, r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // Last, by the Secret's name when its label names no instance: what an operator must repair.
   const broken = unreadable.map((u): InstanceSummary => ({
     instanceId: u.instanceId ?? u.name,
@@ -87,14 +88,7 @@ export async function showInstance(deps: AdminDeps, instanceId: string): Promise
   const objects = lists.flat().map((o) => ({ kind: o.kind, name: o.metadata.name, ...readiness(o) }));
   const bindings = (await deps.records.listBindings(instanceId)).map((b) => b.bindingId);
   return {
-    instanceId,
-    ...names(deps, r),
-    state: r.state,
-    namespace: r.namespace,
-    cluster: clusterOf(deps, r),
-    org: r.org,
-    space: r.space,
-    createdAt: r.createdAt,
+    ...summaryOf(deps, r),
     parameters: r.parameters,
     objects: objects.map(({ kind, name, ready, detail }) => ({ kind, name, ready, detail })),
     bindings,
