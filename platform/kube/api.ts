@@ -34,6 +34,14 @@ interface RequestOptions {
   accept?: string;
 }
 
+/** What a paged list selects, and how: see `KubeApi.listPage`. */
+export interface PageQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  metadataOnly?: boolean;
+}
+
 export interface ApplyOptions {
   fieldManager: string;
   /** Take over fields other managers own. Off: a conflict means the object is not ours. */
@@ -282,37 +290,38 @@ export class KubeApi {
   }
 
   /**
-   * The objects of a kind one page at a time (`limit`/`continue`), so that neither the API server
-   * nor this process holds a whole large collection in one answer. `metadataOnly`: each object's
-   * metadata without its data (a PartialObjectMetadataList), for counting and selecting by label.
-   * A continue token that expired while the caller worked (410) fails the listing; the caller
-   * starts again.
+   * One page of a list (`limit`/`continue`). `metadataOnly`: each object's metadata without its
+   * data (a PartialObjectMetadataList), for counting and selecting by label. A continue token that
+   * expired (410 Gone, after about five minutes) fails; the caller starts again.
    */
-  async *pages<T extends KubernetesObject>(
+  async listPage<T extends KubernetesObject>(
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    query: { labelSelector?: string; fieldSelector?: string; limit?: number; metadataOnly?: boolean } = {},
-  ): AsyncGenerator<T[]> {
-    const path = await this.path(apiVersion, kind, namespace);
-    const { metadataOnly, limit = LIST_PAGE_SIZE, ...selectors } = query;
+    query: PageQuery & { continue?: string | undefined },
+  ): Promise<{ items: T[]; continue?: string }> {
+    const { metadataOnly, limit = LIST_PAGE_SIZE, ...rest } = query;
     const accept = metadataOnly ? 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' : undefined;
+    const page = await this.request<ObjectList<T>>('GET', await this.path(apiVersion, kind, namespace), { query: { ...rest, limit }, accept });
+    // An empty metadata-only list comes with `items: null`.
+    return { items: page.items ?? [], ...(page.metadata.continue ? { continue: page.metadata.continue } : {}) };
+  }
+
+  /**
+   * The objects of a kind one page at a time, so that neither the API server nor this process
+   * holds a whole large collection in one answer.
+   */
+  async *pages<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, query: PageQuery = {}): AsyncGenerator<T[]> {
     let next: string | undefined;
     do {
-      const page: ObjectList<T> = await this.request<ObjectList<T>>('GET', path, { query: { ...selectors, limit, continue: next }, accept });
-      // An empty metadata-only list comes with `items: null`.
-      yield page.items ?? [];
-      next = page.metadata.continue || undefined;
+      const page: { items: T[]; continue?: string } = await this.listPage<T>(apiVersion, kind, namespace, { ...query, continue: next });
+      yield page.items;
+      next = page.continue;
     } while (next);
   }
 
   /** Every object of a kind, read page by page (see `pages`). */
-  async listAll<T extends KubernetesObject>(
-    apiVersion: string,
-    kind: string,
-    namespace: string | undefined,
-    query: { labelSelector?: string; fieldSelector?: string; limit?: number; metadataOnly?: boolean } = {},
-  ): Promise<T[]> {
+  async listAll<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, query: PageQuery = {}): Promise<T[]> {
     const items: T[] = [];
     for await (const page of this.pages<T>(apiVersion, kind, namespace, query)) items.push(...page);
     return items;

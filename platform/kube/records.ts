@@ -276,6 +276,15 @@ export class RecordStore {
     return labelled;
   }
 
+  /**
+   * One page of instance records, in the order of their Secrets' names: for listings whose memory
+   * must not grow with the registry. `continue` is absent on the last page.
+   */
+  async scanInstancesPage(page: { limit: number; continue?: string | undefined }): Promise<RecordScan<InstanceRecord> & { continue?: string }> {
+    const { items, continue: next } = await this.kube.listPage<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance`, ...page });
+    return { ...this.decodeAll<InstanceRecord>('instance', items), ...(next ? { continue: next } : {}) };
+  }
+
   // ---- bindings -------------------------------------------------------------------------
 
   async getBinding(bindingId: string): Promise<{ record: BindingRecord; credentials: Credentials } | undefined> {
@@ -312,8 +321,12 @@ export class RecordStore {
   // ---- helpers --------------------------------------------------------------------------
 
   private async scan<T>(kind: 'instance' | 'binding', labelSelector: string): Promise<RecordScan<T>> {
+    return this.decodeAll<T>(kind, await this.kube.listAll<Secret>('v1', 'Secret', this.namespace, { labelSelector }));
+  }
+
+  private decodeAll<T>(kind: 'instance' | 'binding', secrets: Secret[]): RecordScan<T> {
     const scan: RecordScan<T> = { records: [], unreadable: [] };
-    for (const secret of await this.kube.listAll<Secret>('v1', 'Secret', this.namespace, { labelSelector })) {
+    for (const secret of secrets) {
       try {
         scan.records.push(decodeRecord<T>(kind, secret));
       } catch (err) {
