@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOG_DIR } from './lib/common.js';
 
-const BENCHES = ['provision-overhead', 'scale', 'api-cost', 'api-speed', 'startup'] as const;
+const BENCHES = ['provision-overhead', 'scale', 'api-cost', 'api-speed', 'startup', 'registry'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench [-- <name>...] [options]
@@ -17,6 +17,7 @@ const USAGE = `usage: npm run bench [-- <name>...] [options]
   api-cost            [--reps 3]                              API server requests per provision/deprovision (audit log) vs objects
   api-speed           [--seconds 10]                          catalog (seed) vs bare http; last_operation vs direct describe; 50 connections
   startup             [--reps 5]                              serve (built and tsx) until the catalog answers, vs node printing hello
+  registry            [--sizes 0,1000,10000] [--reps 10]      one provision, bind, poll, fetch and the admin listings with N records in the registry
 
   --env KEY=VALUE,...   extra environment for the broker processes (e.g. POLL_INTERVAL=1)
   --profile             CPU profiles of the broker's processes (node --cpu-prof) into $TMPDIR/kubernetes-broker-bench/profiles;
@@ -77,6 +78,11 @@ async function main() {
       case 'api-speed': {
         const { apiSpeed } = await import('./api-speed.js');
         await apiSpeed({ seconds: num(values.seconds, 10), env, ...(nodeArgs ? { nodeArgs } : {}) });
+        break;
+      }
+      case 'registry': {
+        const { registry } = await import('./registry.js');
+        await registry({ sizes: (values.sizes ?? '0,1000,10000').split(',').map(Number), reps: num(values.reps, 10), env });
         break;
       }
       case 'startup': {

@@ -5,13 +5,13 @@ import { quotaExceeded } from './errors.js';
 
 /**
  * 422 QuotaExceeded when the organization has as many instances as a quota allows, counted from
- * the records. Not exact at the edge: provisions running at the same moment each count the
+ * the records of that organization alone (a label-selected list of their metadata). Not exact at the edge: provisions running at the same moment each count the
  * instances recorded before them (a record is written by the workflow's first step), so N
  * concurrent requests for the last free place can all pass. docs/clusters.md.
  */
 export async function checkQuota(config: ClustersConfig, records: RecordStore, org: string, cluster: string): Promise<void> {
   if (quotasFor(config, org, cluster).length === 0) return;
-  const exceeded = exceededQuota(config, { org, cluster }, await records.listInstances());
+  const exceeded = exceededQuota(config, { org, cluster }, await records.countedInstances(org));
   if (!exceeded) return;
   const { quota, count } = exceeded;
   const where = quota.cluster ? ` on cluster ${quota.cluster}` : '';

@@ -65,6 +65,7 @@ export function temporalBrokerOverFakes(catalog: Catalog, records: { instance?: 
       return Promise.resolve(record ? { record, credentials: {} } : undefined);
     },
     listInstances: () => Promise.resolve(records.instance ? [records.instance] : []),
+    countedInstances: (org: string) => Promise.resolve(records.instance?.org === org ? [records.instance] : []),
   } as unknown as RecordStore;
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({

@@ -2,7 +2,7 @@
 // Temporal and Kubernetes directly with the broker's configuration (no running API needed).
 import { allPods, instancePods } from '../api/admin/pods.js';
 import { deleteOrphans, findOrphans } from '../api/admin/orphans.js';
-import { listInstances, showInstance } from '../api/admin/instances.js';
+import { instancePages, showInstance, type InstanceSummary } from '../api/admin/instances.js';
 import { retryOperation, RetryError } from '../api/admin/retry.js';
 import type { AdminDeps } from '../api/admin/deps.js';
 import { loadCatalog } from '../catalog/load.js';
@@ -38,10 +38,17 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
   try {
     const [command, sub, id] = args;
     if (command === 'instances' && sub === 'list') {
-      const instances = await listInstances(deps);
-      print(instances, () =>
-        instances.length ? table(instances, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']) : 'no instances',
-      );
+      // A table per page as it comes, so that memory does not grow with the registry; --json
+      // gathers every page into one array.
+      const all: InstanceSummary[] = [];
+      let listed = 0;
+      for await (const page of instancePages(deps)) {
+        listed += page.length;
+        if (flags.json) all.push(...page);
+        else if (page.length) out.log(table(page, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']));
+      }
+      if (flags.json) out.log(JSON.stringify(all, null, 2));
+      else if (!listed) out.log('no instances');
       return 0;
     }
     if (command === 'instances' && sub === 'show' && id) {

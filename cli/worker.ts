@@ -100,6 +100,12 @@ export async function startWorker(config: Config, logger: Logger) {
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
+  // Records from before the counting labels get them, in the background: quotas count the
+  // unlabelled ones by reading them meanwhile (platform/kube/records.ts), so nothing waits on it.
+  records.labelUnlabelledInstances().then(
+    (labelled) => labelled && logger.info({ labelled }, 'instance records labelled with their organization and cluster'),
+    (err: Error) => logger.warn({ err: err.message }, 'labelling older instance records failed; quotas keep reading them until a later start labels them'),
+  );
   // Records in the default cluster; instances' fixed namespace on every cluster. Only the default
   // cluster is required to start: another one that is unreachable stalls its own instances'
   // operations (their activities retry), not the whole broker.

@@ -43,8 +43,26 @@ const summaryOf = (deps: AdminDeps, r: InstanceRecord): InstanceSummary => ({
   createdAt: r.createdAt,
 });
 
-export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]> {
-  const { records, unreadable } = await deps.records.scanInstances();
+/** Instances per page of a listing unless the caller asks for fewer (or more, up to the maximum). */
+export const INSTANCES_PAGE = { default: 500, max: 1000 };
+
+export interface InstancesPage {
+  instances: InstanceSummary[];
+  /** Where the next page starts; absent on the last page. */
+  continue?: string;
+}
+
+/**
+ * One page of the instances, in the order of their records' Secret names (readable ones by age
+ * within the page, unreadable ones last): memory and answer size grow with the page, not with the
+ * registry. `continue` comes from the previous page.
+ */
+export async function listInstances(deps: AdminDeps, page: { limit?: number; continue?: string } = {}): Promise<InstancesPage> {
+  const {
+    records,
+    unreadable,
+    continue: next,
+  } = await deps.records.scanInstancesPage({ limit: page.limit ?? INSTANCES_PAGE.default, continue: page.continue });
   const readable = records.map((r) => summaryOf(deps, r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // Last, by the Secret's name when its label names no instance: what an operator must repair.
   const broken = unreadable.map((u): InstanceSummary => ({
@@ -59,7 +77,17 @@ export async function listInstances(deps: AdminDeps): Promise<InstanceSummary[]>
     space: '-',
     createdAt: '-',
   }));
-  return [...readable, ...broken];
+  return { instances: [...readable, ...broken], ...(next ? { continue: next } : {}) };
+}
+
+/** Every page of the instances, one after another. */
+export async function* instancePages(deps: AdminDeps, limit?: number): AsyncGenerator<InstanceSummary[]> {
+  let next: string | undefined;
+  do {
+    const page = await listInstances(deps, { ...(limit ? { limit } : {}), ...(next ? { continue: next } : {}) });
+    yield page.instances;
+    next = page.continue;
+  } while (next);
 }
 
 export interface InstanceDetail extends InstanceSummary {

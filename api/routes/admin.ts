@@ -3,11 +3,12 @@
 import { Hono } from 'hono';
 import { allPods, instancePods } from '../admin/pods.js';
 import { deleteOrphans, findOrphans } from '../admin/orphans.js';
-import { listInstances, showInstance } from '../admin/instances.js';
+import { INSTANCES_PAGE, listInstances, showInstance, type InstancesPage } from '../admin/instances.js';
 import { retryOperation, RetryError } from '../admin/retry.js';
 import type { AdminDeps } from '../admin/deps.js';
 import type { AppEnv } from '../env.js';
-import { notFound, unprocessable } from '../../broker/errors.js';
+import { BrokerError, badRequest, notFound, unprocessable } from '../../broker/errors.js';
+import { KubeApiError } from '../../platform/kube/errors.js';
 import { adminRoute, failure } from '../openapi.js';
 import { pathId } from '../requests.js';
 
@@ -21,8 +22,14 @@ export function adminRoutes(deps: AdminDeps) {
     }
   };
   return new Hono<AppEnv>()
-    .get('/instances', adminRoute('Every instance: service, plan, state, namespace', { 200: { description: 'The instances' } }), async (c) =>
-      c.json({ instances: await listInstances(deps) }),
+    .get(
+      '/instances',
+      adminRoute('The instances, a page at a time (?limit=1-1000, default 500; ?continue=<from the previous page>): service, plan, state, namespace', {
+        200: { description: 'A page of instances, and `continue` when more follow' },
+        400: failure('A limit out of range, or a continue token that is not one'),
+        410: failure('The continue token expired: list again from the start'),
+      }),
+      async (c) => c.json(await listInstancesPage(deps, c.req.query('limit'), c.req.query('continue'))),
     )
     .get(
       '/instances/:instance_id',
@@ -80,4 +87,18 @@ export function adminRoutes(deps: AdminDeps) {
       c.get('log').info({ deleted }, 'orphans deleted');
       return c.json({ deleted, orphans });
     });
+}
+
+/** A page of `GET /admin/instances`, its query checked, Kubernetes' answers to a bad token translated. */
+async function listInstancesPage(deps: AdminDeps, limitQuery: string | undefined, continueQuery: string | undefined): Promise<InstancesPage> {
+  const limit = limitQuery === undefined ? INSTANCES_PAGE.default : Number(limitQuery);
+  if (!Number.isInteger(limit) || limit < 1 || limit > INSTANCES_PAGE.max) throw badRequest(`limit must be a whole number from 1 to ${INSTANCES_PAGE.max}`);
+  try {
+    return await listInstances(deps, { limit, ...(continueQuery ? { continue: continueQuery } : {}) });
+  } catch (err) {
+    if (!(err instanceof KubeApiError) || !continueQuery) throw err;
+    if (err.status === 410) throw new BrokerError(410, 'Expired', 'the continue token expired (they last a few minutes): list again from the start');
+    if (err.status === 400) throw badRequest('continue must be the token the previous page gave');
+    throw err;
+  }
 }

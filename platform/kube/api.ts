@@ -30,6 +30,16 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** A watch: long-lived, on its own connection pool (see `watchAgent`). */
   watch?: boolean;
+  /** The Accept header; JSON when unset. */
+  accept?: string;
+}
+
+/** What a paged list selects, and how: see `KubeApi.listPage`. */
+export interface PageQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  metadataOnly?: boolean;
 }
 
 export interface ApplyOptions {
@@ -42,6 +52,8 @@ export interface ApplyOptions {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Objects per page of a paged list: a few hundred KB of records at most per answer. */
+export const LIST_PAGE_SIZE = 500;
 
 export class KubeApi {
   private readonly server: URL;
@@ -104,7 +116,7 @@ export class KubeApi {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
     // secureContext: not in https.RequestOptions' type, but the agent hands it to tls.connect.
-    const options: https.RequestOptions & { secureContext?: SecureContext } = { method, headers: { Accept: 'application/json' } };
+    const options: https.RequestOptions & { secureContext?: SecureContext } = { method, headers: { Accept: opts.accept ?? 'application/json' } };
     // KubeConfig fills in TLS material and credentials (tokens may rotate, so on every request).
     await this.kc.applyToHTTPSOptions(options);
     if (url.protocol === 'https:') options.secureContext = this.secureContexts.for(options);
@@ -220,6 +232,11 @@ export class KubeApi {
     return this.request<T>('POST', path, { body: obj, query: { fieldManager: opts.fieldManager } });
   }
 
+  /** A JSON merge patch (RFC 7386) of one object. */
+  async mergePatch<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown): Promise<T> {
+    return this.request<T>('PATCH', await this.path(apiVersion, kind, namespace, name), { body: patch, contentType: 'application/merge-patch+json' });
+  }
+
   /** Replace with optimistic concurrency: fails with 409 when metadata.resourceVersion is stale. */
   async replace<T extends KubernetesObject>(obj: T, opts: { fieldManager: string }): Promise<T> {
     const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
@@ -270,6 +287,44 @@ export class KubeApi {
     query: { labelSelector?: string; fieldSelector?: string } = {},
   ): Promise<ObjectList<T>> {
     return this.request<ObjectList<T>>('GET', await this.path(apiVersion, kind, namespace), { query });
+  }
+
+  /**
+   * One page of a list (`limit`/`continue`). `metadataOnly`: each object's metadata without its
+   * data (a PartialObjectMetadataList), for counting and selecting by label. A continue token that
+   * expired (410 Gone, after about five minutes) fails; the caller starts again.
+   */
+  async listPage<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    query: PageQuery & { continue?: string | undefined },
+  ): Promise<{ items: T[]; continue?: string }> {
+    const { metadataOnly, limit = LIST_PAGE_SIZE, ...rest } = query;
+    const accept = metadataOnly ? 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' : undefined;
+    const page = await this.request<ObjectList<T>>('GET', await this.path(apiVersion, kind, namespace), { query: { ...rest, limit }, accept });
+    // An empty metadata-only list comes with `items: null`.
+    return { items: page.items ?? [], ...(page.metadata.continue ? { continue: page.metadata.continue } : {}) };
+  }
+
+  /**
+   * The objects of a kind one page at a time, so that neither the API server nor this process
+   * holds a whole large collection in one answer.
+   */
+  async *pages<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, query: PageQuery = {}): AsyncGenerator<T[]> {
+    let next: string | undefined;
+    do {
+      const page: { items: T[]; continue?: string } = await this.listPage<T>(apiVersion, kind, namespace, { ...query, continue: next });
+      yield page.items;
+      next = page.continue;
+    } while (next);
+  }
+
+  /** Every object of a kind, read page by page (see `pages`). */
+  async listAll<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, query: PageQuery = {}): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of this.pages<T>(apiVersion, kind, namespace, query)) items.push(...page);
+    return items;
   }
 
   /**

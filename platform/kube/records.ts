@@ -3,7 +3,7 @@
 // sit where Kubernetes keeps secrets. Written by activities, read by the API.
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, NameScheme, Randoms } from '../../catalog/types.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, isValidLabelValue } from '../../catalog/labels.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
@@ -12,6 +12,12 @@ export const FIELD_MANAGER = 'kubernetes-broker';
 export const RECORD_LABEL = 'kubernetes-broker.io/record';
 export const RECORD_INSTANCE_LABEL = 'kubernetes-broker.io/instance-id';
 export const RECORD_BINDING_LABEL = 'kubernetes-broker.io/binding-id';
+/**
+ * On instance records: the organization and the cluster, so that an organization's instances are
+ * counted (quotas) from a label-selected list of metadata instead of every record's data.
+ */
+export const RECORD_ORG_LABEL = 'kubernetes-broker.io/org';
+export const RECORD_CLUSTER_LABEL = 'kubernetes-broker.io/cluster';
 
 export type InstanceState = 'provisioning' | 'ready' | 'updating' | 'deprovisioning';
 
@@ -84,6 +90,29 @@ export function recordName(kind: 'instance' | 'binding', id: string): string {
   return `kb-${kind}-${readable ? id : createHash('sha256').update(id).digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * A label value that stands for one organization or cluster name: the name itself when it is a
+ * valid label value (CF GUIDs are), else a hash of it, marked so that it cannot be read as a name.
+ */
+export function labelValueFor(name: string): string {
+  return isValidLabelValue(name) && !name.startsWith('sha256.') ? name : `sha256.${createHash('sha256').update(name).digest('hex').slice(0, 48)}`;
+}
+
+/** The labels an instance record carries for what it is counted by (see RECORD_ORG_LABEL). */
+function countingLabels(record: Pick<InstanceRecord, 'org' | 'cluster'>): Record<string, string> {
+  return {
+    [RECORD_ORG_LABEL]: labelValueFor(record.org ?? ''),
+    // Cluster names are label values already (platform/config/clusters.ts).
+    ...(record.cluster === undefined ? {} : { [RECORD_CLUSTER_LABEL]: record.cluster }),
+  };
+}
+
+/** What a quota counts of one instance: its organization, and its cluster (absent: the default). */
+export interface CountedInstance {
+  org: string;
+  cluster?: string;
+}
+
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 const decode = <T>(data: Record<string, string> | undefined, key: string): T => {
   const raw = data?.[key];
@@ -151,7 +180,7 @@ export class RecordStore {
     const secret = this.secret(
       'instance',
       record.instanceId,
-      { [RECORD_INSTANCE_LABEL]: record.instanceId },
+      { [RECORD_INSTANCE_LABEL]: record.instanceId, ...countingLabels(record) },
       {
         record: encode(record),
         randoms: encode(randoms),
@@ -175,6 +204,8 @@ export class RecordStore {
       if (!secret) throw new Error(`instance ${instanceId} has no record`);
       const updated = { ...change(decode<InstanceRecord>(secret.data, 'record')), updatedAt: new Date().toISOString() };
       secret.data = { ...secret.data, record: encode(updated) };
+      // Records written before the counting labels get them on their next write.
+      secret.metadata.labels = { ...secret.metadata.labels, ...countingLabels(updated) };
       try {
         await this.kube.replace(secret, { fieldManager: FIELD_MANAGER });
         return updated;
@@ -196,6 +227,62 @@ export class RecordStore {
   /** Every instance record, and the record Secrets that do not decode. */
   async scanInstances(): Promise<RecordScan<InstanceRecord>> {
     return this.scan('instance', `${RECORD_LABEL}=instance`);
+  }
+
+  /**
+   * The instances of one organization, for its quota, without reading anyone's data: a
+   * metadata-only list selected by the organization label. Records written before that label
+   * existed (until the worker's start-up pass or their next write labels them) are read and
+   * counted too, so that no instance escapes its quota.
+   */
+  async countedInstances(org: string): Promise<CountedInstance[]> {
+    const orgValue = labelValueFor(org);
+    const labelled = await this.kube.listAll<KubernetesObject>('v1', 'Secret', this.namespace, {
+      labelSelector: `${RECORD_LABEL}=instance,${RECORD_ORG_LABEL}=${orgValue}`,
+      metadataOnly: true,
+    });
+    const counted: CountedInstance[] = labelled.map((s) => {
+      const cluster = s.metadata.labels?.[RECORD_CLUSTER_LABEL];
+      return { org, ...(cluster === undefined ? {} : { cluster }) };
+    });
+    const unlabelled = await this.scan<InstanceRecord>('instance', `${RECORD_LABEL}=instance,!${RECORD_ORG_LABEL}`);
+    for (const r of unlabelled.records) if (r.org === org) counted.push({ org, ...(r.cluster === undefined ? {} : { cluster: r.cluster }) });
+    return counted;
+  }
+
+  /**
+   * Gives the counting labels to instance records written before they existed; returns how many
+   * it labelled. Run once by the worker at start; idempotent, and safe beside other writers (a
+   * merge patch of labels only; a record deleted meanwhile is skipped).
+   */
+  async labelUnlabelledInstances(): Promise<number> {
+    let labelled = 0;
+    for await (const page of this.kube.pages<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance,!${RECORD_ORG_LABEL}` })) {
+      for (const secret of page) {
+        let record: InstanceRecord;
+        try {
+          record = decodeRecord<InstanceRecord>('instance', secret);
+        } catch {
+          continue; // unreadable: listings report it; nothing to label it by
+        }
+        try {
+          await this.kube.mergePatch('v1', 'Secret', this.namespace, secret.metadata.name, { metadata: { labels: countingLabels(record) } });
+          labelled++;
+        } catch (err) {
+          if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+        }
+      }
+    }
+    return labelled;
+  }
+
+  /**
+   * One page of instance records, in the order of their Secrets' names: for listings whose memory
+   * must not grow with the registry. `continue` is absent on the last page.
+   */
+  async scanInstancesPage(page: { limit: number; continue?: string | undefined }): Promise<RecordScan<InstanceRecord> & { continue?: string }> {
+    const { items, continue: next } = await this.kube.listPage<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance`, ...page });
+    return { ...this.decodeAll<InstanceRecord>('instance', items), ...(next ? { continue: next } : {}) };
   }
 
   // ---- bindings -------------------------------------------------------------------------
@@ -234,9 +321,12 @@ export class RecordStore {
   // ---- helpers --------------------------------------------------------------------------
 
   private async scan<T>(kind: 'instance' | 'binding', labelSelector: string): Promise<RecordScan<T>> {
-    const list = await this.kube.list<Secret>('v1', 'Secret', this.namespace, { labelSelector });
+    return this.decodeAll<T>(kind, await this.kube.listAll<Secret>('v1', 'Secret', this.namespace, { labelSelector }));
+  }
+
+  private decodeAll<T>(kind: 'instance' | 'binding', secrets: Secret[]): RecordScan<T> {
     const scan: RecordScan<T> = { records: [], unreadable: [] };
-    for (const secret of list.items) {
+    for (const secret of secrets) {
       try {
         scan.records.push(decodeRecord<T>(kind, secret));
       } catch (err) {

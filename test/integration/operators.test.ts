@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
+import type { Randoms } from '../../catalog/types.js';
+import { RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
@@ -100,6 +102,46 @@ describe('admin routes and CLI', () => {
     );
     expect((await fetch(provision.url)).status).toBe(200);
     expect((await admin('GET', '/instances/nope')).status).toBe(404);
+  });
+
+  it('list instances a page at a time, and refuse a bad limit or continue token with 400', async () => {
+    // Records written as the broker writes them: three more instances, four in all.
+    const store = new RecordStore(kube, broker.config.BROKER_NAMESPACE);
+    const extra = ['a', 'b', 'c'].map((k) => `ops-page-${k}-${suffix()}`);
+    const now = new Date().toISOString();
+    for (const instanceId of extra)
+      await store.createInstance(
+        {
+          instanceId,
+          serviceId: SERVICE,
+          planId: READY,
+          parameters: {},
+          context: {},
+          org: 'org-ops',
+          space: 'space-ops',
+          namespace: 'ns',
+          ownsNamespace: false,
+          state: 'ready',
+          createdAt: now,
+          updatedAt: now,
+        },
+        {} as Randoms,
+      );
+    try {
+      const first = await admin('GET', '/instances?limit=3');
+      expect(first.status).toBe(200);
+      expect(first.body.instances).toHaveLength(3);
+      expect(typeof first.body.continue).toBe('string');
+      const second = await admin('GET', `/instances?limit=3&continue=${encodeURIComponent(first.body.continue)}`);
+      expect(second.body.instances).toHaveLength(1);
+      expect(second.body.continue).toBeUndefined();
+      expect([...first.body.instances, ...second.body.instances].map((i: any) => i.instanceId).sort()).toEqual([id, ...extra].sort());
+      expect((await admin('GET', '/instances')).body.instances).toHaveLength(4);
+      for (const limit of ['0', '1001', '2.5', 'many']) expect((await admin('GET', `/instances?limit=${limit}`)).status, limit).toBe(400);
+      expect(await admin('GET', '/instances?continue=not-a-token')).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+    } finally {
+      for (const instanceId of extra) await store.deleteInstance(instanceId);
+    }
   });
 
   it('pod status of one instance and of all instances of an organization', async () => {

@@ -1,0 +1,128 @@
+// Quotas count one organization's instances from a label-selected list of record metadata, not
+// from every record's data; records written before the labels existed still count, and the
+// worker's start-up pass labels them. Record listings page through the API server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import {
+  FIELD_MANAGER,
+  RECORD_CLUSTER_LABEL,
+  RECORD_INSTANCE_LABEL,
+  RECORD_LABEL,
+  RECORD_ORG_LABEL,
+  RecordStore,
+  labelValueFor,
+  recordName,
+  type InstanceRecord,
+} from '../../platform/kube/records.js';
+import type { Randoms } from '../../catalog/types.js';
+import { kubeApi, suffix } from './helpers/stack.js';
+
+const kube = kubeApi();
+const id = suffix();
+// A namespace of this test's own: counts are exact whatever else runs on the stack.
+const NAMESPACE = `kb-counting-${id}`;
+const records = new RecordStore(kube, NAMESPACE);
+const ORG = `org-${id}`;
+const OTHER_ORG = `other-${id}`;
+const NO_RANDOMS = {} as Randoms;
+const ODD_ORG = `An Org / ${id} with a name no label can hold`;
+
+function record(instanceId: string, org: string, cluster?: string): InstanceRecord {
+  const now = new Date().toISOString();
+  return {
+    instanceId,
+    serviceId: 'svc',
+    planId: 'plan',
+    parameters: {},
+    context: {},
+    org,
+    space: 'space',
+    namespace: 'ns',
+    ownsNamespace: false,
+    ...(cluster ? { cluster } : {}),
+    state: 'ready',
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A record as brokers before the counting labels wrote it. */
+async function createUnlabelled(r: InstanceRecord) {
+  await kube.create(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: recordName('instance', r.instanceId),
+        namespace: NAMESPACE,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: 'instance', [RECORD_INSTANCE_LABEL]: r.instanceId },
+      },
+      data: { record: Buffer.from(JSON.stringify(r)).toString('base64'), randoms: Buffer.from('{}').toString('base64') },
+    },
+    { fieldManager: FIELD_MANAGER },
+  );
+}
+
+const labelsOf = async (instanceId: string) => (await kube.get('v1', 'Secret', NAMESPACE, recordName('instance', instanceId)))?.metadata.labels ?? {};
+
+beforeAll(async () => {
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }, { fieldManager: FIELD_MANAGER });
+  await records.createInstance(record('a1', ORG), NO_RANDOMS);
+  await records.createInstance(record('a2', ORG, 'b'), NO_RANDOMS);
+  await records.createInstance(record('o1', OTHER_ORG), NO_RANDOMS);
+  await records.createInstance(record('x1', ODD_ORG), NO_RANDOMS);
+  await createUnlabelled(record('old1', ORG, 'b'));
+  await createUnlabelled(record('old2', OTHER_ORG));
+});
+
+afterAll(async () => {
+  await kube.delete('v1', 'Namespace', undefined, NAMESPACE).catch(() => false);
+  kube.close();
+});
+
+describe('instance records', () => {
+  it('carry their organization and cluster as labels; a name no label can hold is hashed', async () => {
+    expect(await labelsOf('a2')).toMatchObject({ [RECORD_ORG_LABEL]: ORG, [RECORD_CLUSTER_LABEL]: 'b' });
+    expect((await labelsOf('a1'))[RECORD_CLUSTER_LABEL]).toBeUndefined();
+    expect((await labelsOf('x1'))[RECORD_ORG_LABEL]).toBe(labelValueFor(ODD_ORG));
+    expect(labelValueFor(ODD_ORG)).toMatch(/^sha256\.[0-9a-f]{48}$/);
+  });
+
+  it("are counted per organization, the unlabelled ones of older brokers too, and no one else's", async () => {
+    const counted = await records.countedInstances(ORG);
+    expect(counted).toHaveLength(3);
+    expect(counted.filter((c) => c.cluster === 'b')).toHaveLength(2);
+    expect(await records.countedInstances(ODD_ORG)).toEqual([{ org: ODD_ORG }]);
+    expect(await records.countedInstances(`nobody-${id}`)).toEqual([]);
+  });
+
+  it('get their labels from the start-up pass, once, and are still counted once', async () => {
+    expect(await records.labelUnlabelledInstances()).toBe(2);
+    expect(await labelsOf('old1')).toMatchObject({ [RECORD_ORG_LABEL]: ORG, [RECORD_CLUSTER_LABEL]: 'b' });
+    expect(await records.labelUnlabelledInstances()).toBe(0);
+    expect(await records.countedInstances(ORG)).toHaveLength(3);
+    expect(await records.countedInstances(OTHER_ORG)).toHaveLength(2);
+  });
+
+  it('get their labels on their next write when they had none', async () => {
+    await createUnlabelled(record('old3', OTHER_ORG, 'b'));
+    await records.updateInstance('old3', (r) => ({ ...r, state: 'updating' }));
+    expect(await labelsOf('old3')).toMatchObject({ [RECORD_ORG_LABEL]: OTHER_ORG, [RECORD_CLUSTER_LABEL]: 'b' });
+  });
+});
+
+describe('listing', () => {
+  it('pages through the API server, and a metadata-only page carries no data', async () => {
+    const pages: { name: string; data?: unknown }[][] = [];
+    for await (const page of kube.pages<{ apiVersion: string; kind: string; metadata: { name: string }; data?: unknown }>('v1', 'Secret', NAMESPACE, {
+      labelSelector: `${RECORD_LABEL}=instance`,
+      limit: 2,
+      metadataOnly: true,
+    })) {
+      pages.push(page.map((s) => ({ name: s.metadata.name, data: s.data })));
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 1]);
+    expect(pages.flat().every((s) => s.data === undefined)).toBe(true);
+    expect((await records.listInstances()).map((r) => r.instanceId).sort()).toEqual(['a1', 'a2', 'o1', 'old1', 'old2', 'old3', 'x1']);
+  });
+});
