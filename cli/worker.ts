@@ -13,6 +13,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
+import { installationOf } from '../platform/kube/installation.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
@@ -99,7 +100,7 @@ export async function startWorker(config: Config, logger: Logger) {
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger, installationOf(config));
   // Records in the default cluster; instances' fixed namespace on every cluster. Only the default
   // cluster is required to start: another one that is unreachable stalls its own instances'
   // operations (their activities retry), not the whole broker.
@@ -143,6 +144,7 @@ export async function startWorker(config: Config, logger: Logger) {
         perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
         namespaceStrategy: config.NAMESPACE_STRATEGY,
         instanceNamespace: config.INSTANCE_NAMESPACE,
+        installation: installationOf(config),
       },
     }),
   });

@@ -7,6 +7,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
+import { INSTALLATION_LABEL } from './installation.js';
 
 export const FIELD_MANAGER = 'kubernetes-broker';
 export const RECORD_LABEL = 'kubernetes-broker.io/record';
@@ -136,6 +137,8 @@ export class RecordStore {
     private readonly kube: KubeApi,
     readonly namespace: string,
     private readonly logger?: Logger,
+    /** Labelled on the records it writes (platform/kube/installation.ts); the worker's is the one that writes. */
+    private readonly installation?: string,
   ) {}
 
   // ---- instances ------------------------------------------------------------------------
@@ -175,6 +178,8 @@ export class RecordStore {
       if (!secret) throw new Error(`instance ${instanceId} has no record`);
       const updated = { ...change(decode<InstanceRecord>(secret.data, 'record')), updatedAt: new Date().toISOString() };
       secret.data = { ...secret.data, record: encode(updated) };
+      // A record written before installations were labelled gets the label on its next write.
+      secret.metadata.labels = { ...secret.metadata.labels, ...this.installationLabel() };
       try {
         await this.kube.replace(secret, { fieldManager: FIELD_MANAGER });
         return updated;
@@ -182,6 +187,14 @@ export class RecordStore {
         if (!(err instanceof KubeApiError && err.status === 409)) throw err;
       }
     }
+  }
+
+  /**
+   * Whether the instance has a record Secret, readable or not: what would delete the objects of an
+   * instance without one (orphans) asks this just before it deletes.
+   */
+  async hasInstanceRecord(instanceId: string): Promise<boolean> {
+    return (await this.read(recordName('instance', instanceId))) !== undefined;
   }
 
   async deleteInstance(instanceId: string): Promise<void> {
@@ -275,9 +288,13 @@ export class RecordStore {
       metadata: {
         name: recordName(kind, id),
         namespace: this.namespace,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: kind, ...labels },
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: kind, ...this.installationLabel(), ...labels },
       },
       data,
     };
+  }
+
+  private installationLabel(): Record<string, string> {
+    return this.installation ? { [INSTALLATION_LABEL]: this.installation } : {};
   }
 }
