@@ -6,14 +6,24 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { deleteOrphans, findOrphans } from '../../api/admin/orphans.js';
+import { instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { loadCatalog } from '../../catalog/load.js';
+import type { KubernetesObject, Randoms } from '../../catalog/types.js';
+import { adminDepsFor } from '../../cli/admin-deps.js';
+import { loadClusters } from '../../platform/config/clusters.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
+import { KubeClusters } from '../../platform/kube/clusters.js';
+import { INSTALLATION_LABEL } from '../../platform/kube/installation.js';
+import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
+/** The broker's ORPHAN_MIN_AGE: short enough for the tests to wait it out, long enough that a test outruns it. */
+const MIN_AGE_SECONDS = 15;
 const ADMIN = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
 
 const kube = kubeApi();
@@ -43,6 +53,7 @@ function cli(...args: string[]) {
       BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE,
       INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE,
       CODEC_KEYS: broker.config.CODEC_KEYS!,
+      ORPHAN_MIN_AGE: '1',
     },
     encoding: 'utf8',
     timeout: 90_000,
@@ -58,6 +69,7 @@ beforeAll(async () => {
     ADMIN_PASS: 'admin-password',
     TEMPORAL_UI_URL: stackEnv()['TEMPORAL_UI_URL']!,
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+    ORPHAN_MIN_AGE: String(MIN_AGE_SECONDS),
   });
 });
 afterAll(async () => {
@@ -147,25 +159,116 @@ describe('admin routes and CLI', () => {
     expect((await broker.osb.waitForOperation(failing, del.body.operation)).status).toBe(410);
   });
 
-  it("finds orphans (objects labelled as the broker's without an instance) and deletes them, through the API and the CLI", async () => {
+  it('every object the instance has carries the installation label, and so does its record', async () => {
+    const installation = { [INSTALLATION_LABEL]: broker.config.BROKER_NAMESPACE };
+    const selector = instanceSelector(id);
     const ns = broker.config.INSTANCE_NAMESPACE;
-    const ghost = `ghost-${suffix()}`;
-    const orphan = (name: string) => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: ns, labels: { service_id: ghost, [MANAGED_BY_LABEL]: MANAGED_BY } },
-    });
-    await kube.apply(orphan(`${ghost}-a`), { fieldManager: 'test' });
-    const found = await admin('GET', '/orphans');
-    expect(found.body.orphans).toEqual([{ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `${ghost}-a`, instanceId: ghost }]);
-    const deleted = await admin('DELETE', '/orphans');
-    expect(deleted.body.deleted).toBe(1);
-    expect((await admin('GET', '/orphans')).body.orphans).toEqual([]);
+    const [deployments, services, configMaps] = await Promise.all([
+      kube.list('apps/v1', 'Deployment', ns, { labelSelector: selector }),
+      kube.list('v1', 'Service', ns, { labelSelector: selector }),
+      kube.list('v1', 'ConfigMap', ns, { labelSelector: selector }),
+    ]);
+    expect(deployments.items).not.toEqual([]);
+    for (const o of [...deployments.items, ...services.items, ...configMaps.items]) expect(o.metadata.labels, o.metadata.name).toMatchObject(installation);
+    const record = await kube.get('v1', 'Secret', broker.config.BROKER_NAMESPACE, recordName('instance', id));
+    expect(record?.metadata.labels).toMatchObject(installation);
+  });
+});
 
-    await kube.apply(orphan(`${ghost}-b`), { fieldManager: 'test' });
-    expect(cli('orphans').stdout).toContain(`${ghost}-b`);
-    expect(cli('orphans', '--delete').stdout).toContain('deleted 1 of 1 orphans');
-    expect(await kube.get('v1', 'ConfigMap', ns, `${ghost}-b`)).toBeUndefined();
+describe('orphans', () => {
+  const ns = () => broker.config.INSTANCE_NAMESPACE;
+  /** A ConfigMap labelled as the broker's, of an instance without a record, of `installation` (none: unlabelled). */
+  const configMap = (name: string, installation: string | undefined) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace: ns(),
+      labels: { service_id: name, [MANAGED_BY_LABEL]: MANAGED_BY, ...(installation ? { [INSTALLATION_LABEL]: installation } : {}) },
+    },
+  });
+  const ours = (name: string) => configMap(name, broker.config.BROKER_NAMESPACE);
+  const exists = async (name: string) => (await kube.get('v1', 'ConfigMap', ns(), name)) !== undefined;
+  /** Creates the objects (each its own instance's, named like it), and waits until they are older than `minAge` seconds. */
+  async function createAged(minAge: number, ...objects: ReturnType<typeof configMap>[]): Promise<void> {
+    const created = await Promise.all(
+      objects.map(async (o) => Date.parse((await kube.apply<KubernetesObject>(o, { fieldManager: 'test' })).metadata['creationTimestamp'] as string)),
+    );
+    // creationTimestamp is whole seconds, rounded down: one more second makes every one old enough.
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.max(...created) + (minAge + 1) * 1000 - Date.now())));
+  }
+  const named = (list: any[], name: string) => list.filter((o: any) => o.instanceId === name);
+  const listed = (name: string) => ({ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name, instanceId: name });
+
+  // Old enough to be orphans: made once, for all the tests below (each waits ORPHAN_MIN_AGE otherwise).
+  const old = { ours: `old-${suffix()}`, late: `late-${suffix()}`, theirs: `theirs-${suffix()}`, unlabelled: `unlabelled-${suffix()}` };
+  beforeAll(async () => {
+    await createAged(MIN_AGE_SECONDS, ours(old.ours), ours(old.late), configMap(old.theirs, `other-${suffix()}`), configMap(old.unlabelled, undefined));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(Object.values(old).map((name) => kube.delete('v1', 'ConfigMap', ns(), name)));
+  });
+
+  it('does not delete an orphan whose instance is recorded between the listing and the delete', async () => {
+    const config = broker.config;
+    const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+    const clusters = KubeClusters.connect(loadClusters(config), config);
+    const deps = adminDepsFor(config, {
+      client: undefined as never, // orphans do not ask Temporal
+      clusters,
+      records,
+      catalog: (await loadCatalog(CATALOG)).catalog,
+    });
+    const found = named(await findOrphans(deps), old.late);
+    expect(found).toEqual([listed(old.late)]);
+    const now = new Date().toISOString();
+    const record = { instanceId: old.late, serviceId: SERVICE, planId: READY, parameters: {}, context: {}, org: '', space: '', namespace: ns() };
+    await records.createInstance({ ...record, ownsNamespace: false, state: 'provisioning', createdAt: now, updatedAt: now }, {} as Randoms);
+    try {
+      expect(await deleteOrphans(deps, found)).toBe(0);
+      expect(await exists(old.late)).toBe(true);
+    } finally {
+      await records.deleteInstance(old.late);
+      clusters.close();
+    }
+  });
+
+  it('keeps an orphan of this installation younger than ORPHAN_MIN_AGE, and deletes those older, through the API and the CLI', async () => {
+    const young = `young-${suffix()}`;
+    await kube.apply(ours(young), { fieldManager: 'test' });
+    try {
+      const found = await admin('GET', '/orphans');
+      expect(named(found.body.orphans, young)).toEqual([]);
+      expect(named(found.body.kept, young)).toEqual([{ ...listed(young), reason: 'younger than ORPHAN_MIN_AGE' }]);
+      expect(named(found.body.orphans, old.ours)).toEqual([listed(old.ours)]);
+      const deleted = await admin('DELETE', '/orphans');
+      expect(named(deleted.body.orphans, old.ours)).toEqual([listed(old.ours)]);
+      expect(await exists(old.ours)).toBe(false);
+      expect(await exists(young)).toBe(true);
+    } finally {
+      await kube.delete('v1', 'ConfigMap', ns(), young);
+    }
+
+    // The CLI, with a minimum age of its own.
+    const forCli = `cli-${suffix()}`;
+    await createAged(1, ours(forCli));
+    expect(cli('orphans').stdout).toContain(forCli);
+    expect(cli('orphans', '--delete').stdout).toMatch(/deleted [1-9]\d* of [1-9]\d* orphans/);
+    expect(await exists(forCli)).toBe(false);
+  }, 120_000);
+
+  it("never lists or deletes another installation's objects, and never deletes unlabelled ones", async () => {
+    const found = await admin('GET', '/orphans');
+    expect([...named(found.body.orphans, old.theirs), ...named(found.body.kept, old.theirs)]).toEqual([]);
+    expect(named(found.body.orphans, old.unlabelled)).toEqual([]);
+    // Unlabelled (made before installations were labelled) is shown to the operator, as not deleted.
+    expect(named(found.body.kept, old.unlabelled)).toEqual([
+      { ...listed(old.unlabelled), reason: 'no installation label: made before installations were labelled, or by another broker' },
+    ]);
+    await admin('DELETE', '/orphans');
+    expect(cli('orphans', '--delete').status).toBe(0);
+    expect(await exists(old.theirs)).toBe(true);
+    expect(await exists(old.unlabelled)).toBe(true);
   }, 120_000);
 });
 
