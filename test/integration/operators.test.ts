@@ -30,8 +30,9 @@ const kube = kubeApi();
 let broker: RunningBroker;
 let metricsPort: number;
 
-const admin = (method: string, p: string) =>
-  fetch(`${broker.url}/admin${p}`, { method, headers: { Authorization: ADMIN } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const adminOf = (b: RunningBroker, method: string, p: string) =>
+  fetch(`${b.url}/admin${p}`, { method, headers: { Authorization: ADMIN } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const admin = (method: string, p: string) => adminOf(broker, method, p);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -178,17 +179,17 @@ describe('admin routes and CLI', () => {
 describe('orphans', () => {
   const ns = () => broker.config.INSTANCE_NAMESPACE;
   /** A ConfigMap labelled as the broker's, of an instance without a record, of `installation` (none: unlabelled). */
-  const configMap = (name: string, installation: string | undefined) => ({
+  const configMap = (name: string, installation: string | undefined, namespace = ns()) => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name,
-      namespace: ns(),
+      namespace,
       labels: { service_id: name, [MANAGED_BY_LABEL]: MANAGED_BY, ...(installation ? { [INSTALLATION_LABEL]: installation } : {}) },
     },
   });
   const ours = (name: string) => configMap(name, broker.config.BROKER_NAMESPACE);
-  const exists = async (name: string) => (await kube.get('v1', 'ConfigMap', ns(), name)) !== undefined;
+  const exists = async (name: string, namespace = ns()) => (await kube.get('v1', 'ConfigMap', namespace, name)) !== undefined;
   /** Creates the objects (each its own instance's, named like it), and waits until they are older than `minAge` seconds. */
   async function createAged(minAge: number, ...objects: ReturnType<typeof configMap>[]): Promise<void> {
     const created = await Promise.all(
@@ -198,7 +199,7 @@ describe('orphans', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, Math.max(...created) + (minAge + 1) * 1000 - Date.now())));
   }
   const named = (list: any[], name: string) => list.filter((o: any) => o.instanceId === name);
-  const listed = (name: string) => ({ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name, instanceId: name });
+  const listed = (name: string, namespace = ns()) => ({ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace, name, instanceId: name });
 
   // Old enough to be orphans: made once, for all the tests below (each waits ORPHAN_MIN_AGE otherwise).
   const old = { ours: `old-${suffix()}`, late: `late-${suffix()}`, theirs: `theirs-${suffix()}`, unlabelled: `unlabelled-${suffix()}` };
@@ -259,7 +260,8 @@ describe('orphans', () => {
 
   it("never lists or deletes another installation's objects, and never deletes unlabelled ones", async () => {
     const found = await admin('GET', '/orphans');
-    expect([...named(found.body.orphans, old.theirs), ...named(found.body.kept, old.theirs)]).toEqual([]);
+    expect(named(found.body.orphans, old.theirs)).toEqual([]);
+    expect(named(found.body.kept, old.theirs)).toEqual([]);
     expect(named(found.body.orphans, old.unlabelled)).toEqual([]);
     // Unlabelled (made before installations were labelled) is shown to the operator, as not deleted.
     expect(named(found.body.kept, old.unlabelled)).toEqual([
@@ -270,6 +272,33 @@ describe('orphans', () => {
     expect(await exists(old.theirs)).toBe(true);
     expect(await exists(old.unlabelled)).toBe(true);
   }, 120_000);
+
+  describe('of a broker that looks cluster-wide (context strategy)', () => {
+    let wide: RunningBroker;
+    /** A namespace the test owns, holding objects of two installations: the file's broker's and this one's. */
+    const shared = `kb-shared-${suffix()}`;
+    beforeAll(async () => {
+      wide = await startBroker({ CATALOG_DIR: CATALOG, ADMIN_USER: 'admin', ADMIN_PASS: 'admin-password', NAMESPACE_STRATEGY: 'context', ORPHAN_MIN_AGE: '1' });
+      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: shared } }, { fieldManager: 'test' });
+    }, 60_000);
+    afterAll(async () => {
+      await wide?.stop();
+      await kube.delete('v1', 'Namespace', undefined, shared);
+    });
+
+    it("deletes its own orphans in any namespace, and never lists or deletes another installation's there", async () => {
+      const mine = `mine-${suffix()}`;
+      const theirs = `theirs-${suffix()}`;
+      await createAged(1, configMap(mine, wide.config.BROKER_NAMESPACE, shared), configMap(theirs, broker.config.BROKER_NAMESPACE, shared));
+      const found = await adminOf(wide, 'GET', '/orphans');
+      expect(named(found.body.orphans, theirs)).toEqual([]);
+      expect(named(found.body.kept, theirs)).toEqual([]);
+      expect(named(found.body.orphans, mine)).toEqual([listed(mine, shared)]);
+      await adminOf(wide, 'DELETE', '/orphans');
+      expect(await exists(theirs, shared)).toBe(true);
+      expect(await exists(mine, shared)).toBe(false);
+    }, 60_000);
+  });
 });
 
 describe('metrics', () => {
