@@ -154,6 +154,8 @@ export async function startWorker(config: Config, logger: Logger) {
       temporal: config.TEMPORAL_ADDRESS,
       kubernetes: kube.serverUrl,
       clusters: clusters.names,
+      // The label on everything it makes: the API's must be the same (docs/operating.md, "Orphans").
+      installation: installationOf(config),
       workflows: 'workflowBundle' in workflows ? `prebuilt ${workflows.workflowBundle.codePath}` : `bundled at start from ${workflows.workflowsPath}`,
     },
     'worker started',
