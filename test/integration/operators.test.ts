@@ -273,12 +273,18 @@ describe('orphans', () => {
     expect(await exists(old.unlabelled)).toBe(true);
   }, 120_000);
 
-  describe('of a broker that looks cluster-wide (context strategy)', () => {
+  describe('of a broker that looks cluster-wide (per-instance namespaces)', () => {
     let wide: RunningBroker;
     /** A namespace the test owns, holding objects of two installations: the file's broker's and this one's. */
     const shared = `kb-shared-${suffix()}`;
     beforeAll(async () => {
-      wide = await startBroker({ CATALOG_DIR: CATALOG, ADMIN_USER: 'admin', ADMIN_PASS: 'admin-password', NAMESPACE_STRATEGY: 'context', ORPHAN_MIN_AGE: '1' });
+      wide = await startBroker({
+        CATALOG_DIR: CATALOG,
+        ADMIN_USER: 'admin',
+        ADMIN_PASS: 'admin-password',
+        NAMESPACE_STRATEGY: 'per-instance',
+        ORPHAN_MIN_AGE: '1',
+      });
       await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: shared } }, { fieldManager: 'test' });
     }, 60_000);
     afterAll(async () => {
@@ -298,6 +304,15 @@ describe('orphans', () => {
       expect(await exists(theirs, shared)).toBe(true);
       expect(await exists(mine, shared)).toBe(false);
     }, 60_000);
+
+    it('labels the namespace it makes for an instance with its installation', async () => {
+      const id = `wide-${suffix()}`;
+      const res = await wide.osb.provision(id, { service_id: SERVICE, plan_id: READY });
+      expect((await wide.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
+      const namespace = (await adminOf(wide, 'GET', `/instances/${id}`)).body.namespace;
+      expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({ [INSTALLATION_LABEL]: wide.config.BROKER_NAMESPACE });
+      expect((await wide.osb.waitForOperation(id, (await wide.osb.deprovision(id, SERVICE, READY)).body.operation)).status).toBe(410);
+    }, 120_000);
   });
 });
 
