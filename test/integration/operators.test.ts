@@ -308,10 +308,15 @@ describe('orphans', () => {
     it('labels the namespace it makes for an instance with its installation', async () => {
       const id = `wide-${suffix()}`;
       const res = await wide.osb.provision(id, { service_id: SERVICE, plan_id: READY });
-      expect((await wide.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
-      const namespace = (await adminOf(wide, 'GET', `/instances/${id}`)).body.namespace;
-      expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({ [INSTALLATION_LABEL]: wide.config.BROKER_NAMESPACE });
-      expect((await wide.osb.waitForOperation(id, (await wide.osb.deprovision(id, SERVICE, READY)).body.operation)).status).toBe(410);
+      try {
+        expect((await wide.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
+        const namespace = (await adminOf(wide, 'GET', `/instances/${id}`)).body.namespace;
+        expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
+          [INSTALLATION_LABEL]: wide.config.BROKER_NAMESPACE,
+        });
+      } finally {
+        expect((await wide.osb.waitForOperation(id, (await wide.osb.deprovision(id, SERVICE, READY)).body.operation)).status).toBe(410);
+      }
     }, 120_000);
   });
 });
