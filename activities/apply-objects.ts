@@ -17,6 +17,7 @@ import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
+import { withInstallation } from '../platform/kube/installation.js';
 import { createVerifier } from './verify.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
@@ -55,6 +56,8 @@ export function createApplyActivities(deps: ActivityDeps) {
       throw err;
     }
     if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
+    // Objects applied before installations were labelled get the label here, on the instance's next apply.
+    objects = objects.map((o) => withInstallation(o, settings.installation));
     return { objects, plan: found.plan, record, kube: clusterClient(clusters, record.cluster, record.instanceId) };
   }
 

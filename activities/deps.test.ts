@@ -25,6 +25,7 @@ const settings = {
   perInstanceNamespaces: false,
   namespaceStrategy: 'fixed' as const,
   instanceNamespace: 'instances',
+  installation: 'test',
 };
 const randoms = {} as Randoms;
 

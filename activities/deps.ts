@@ -18,6 +18,8 @@ export interface ActivitySettings {
   namespaceStrategy: NamespaceStrategy;
   /** The fixed strategy's namespace (and the context strategy's when the context names none). */
   instanceNamespace: string;
+  /** This broker's identity, labelled on every object it makes (platform/kube/installation.ts). */
+  installation: string;
 }
 
 export interface ActivityDeps {

@@ -11,6 +11,7 @@ import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector } fro
 import type { Catalog, HookEvent, KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import { KubeApiError } from '../platform/kube/errors.js';
+import { withInstallation } from '../platform/kube/installation.js';
 import { fieldManagerFor } from './apply-objects.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { byDeadline, clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
@@ -77,7 +78,9 @@ export function createLifecycleHookActivities(deps: ActivityDeps) {
     const kube = clusterClient(clusters, record.cluster, record.instanceId);
     let jobs: KubernetesObject[];
     try {
-      jobs = renderHookJobs(found.service, found.plan, input.event, instanceValues(stored, settings), input.bindingId);
+      jobs = renderHookJobs(found.service, found.plan, input.event, instanceValues(stored, settings), input.bindingId).map((j) =>
+        withInstallation(j, settings.installation),
+      );
     } catch (err) {
       if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(`${input.event} hook: ${err.message}`, NON_RETRYABLE.invalidInput);
       throw err;

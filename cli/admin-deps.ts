@@ -5,6 +5,7 @@ import type { Catalog } from '../catalog/types.js';
 import type { Config } from '../platform/config/config.js';
 import type { KubeClusters } from '../platform/kube/clusters.js';
 import type { RecordStore } from '../platform/kube/records.js';
+import { installationOf } from '../platform/kube/installation.js';
 
 export function adminDepsFor(config: Config, clients: { client: Client; clusters: KubeClusters; records: RecordStore; catalog: Catalog }): AdminDeps {
   return {
@@ -15,6 +16,8 @@ export function adminDepsFor(config: Config, clients: { client: Client; clusters
       // Fixed namespace: only there. Per instance or from the platform's context: anywhere.
       instanceNamespaces: config.NAMESPACE_STRATEGY === 'fixed' ? [config.INSTANCE_NAMESPACE] : [''],
       perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
+      installation: installationOf(config),
+      orphanMinAgeSeconds: config.ORPHAN_MIN_AGE,
     },
   };
 }

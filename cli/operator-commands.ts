@@ -1,7 +1,7 @@
 // Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`. They talk to
 // Temporal and Kubernetes directly with the broker's configuration (no running API needed).
 import { allPods, instancePods } from '../api/admin/pods.js';
-import { deleteOrphans, findOrphans } from '../api/admin/orphans.js';
+import { deleteOrphans, surveyOrphans } from '../api/admin/orphans.js';
 import { instancePages, showInstance, type InstanceSummary } from '../api/admin/instances.js';
 import { retryOperation, RetryError } from '../api/admin/retry.js';
 import type { AdminDeps } from '../api/admin/deps.js';
@@ -99,12 +99,13 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
       }
     }
     if (command === 'orphans') {
-      const orphans = await findOrphans(deps);
+      const { orphans, kept } = await surveyOrphans(deps);
+      const keptNote = () => (kept.length ? `\n\nkept, not deleted:\n${table(kept, ['cluster', 'kind', 'namespace', 'name', 'instanceId', 'reason'])}` : '');
       if (flags.delete) {
         const deleted = await deleteOrphans(deps, orphans);
-        print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
+        print({ deleted, orphans, kept }, () => `deleted ${deleted} of ${orphans.length} orphans${keptNote()}`);
       } else {
-        print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
+        print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans') + keptNote());
       }
       return 0;
     }

@@ -134,7 +134,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .action(act(async (id: string, flags: OperatorFlags) => operator('retry', id)(flags)));
   program
     .command('orphans')
-    .description("objects labelled as the broker's without an instance record")
+    .description("objects labelled with this broker's installation whose instance has no record")
     .option('--delete', 'delete them')
     .option(...JSON_OPTION)
     .action(act(operator('orphans')));

@@ -6,6 +6,7 @@ import { TemporalBroker } from '../broker/temporal-broker.js';
 import type { Config } from '../platform/config/config.js';
 import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
+import { installationOf } from '../platform/kube/installation.js';
 import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
@@ -80,7 +81,7 @@ export async function startServer(config: Config, logger: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-  logger.info({ url }, 'broker API listening');
+  logger.info({ url, installation: installationOf(config) }, 'broker API listening');
   return {
     url,
     port,

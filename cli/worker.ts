@@ -13,6 +13,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
+import { installationOf } from '../platform/kube/installation.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
 
@@ -99,7 +100,7 @@ export async function startWorker(config: Config, logger: Logger) {
   const clusters = KubeClusters.connect(loadClusters(config), config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger, installationOf(config));
   // Records from before the counting labels get them, in the background: quotas count the
   // unlabelled ones by reading them meanwhile (platform/kube/records.ts), so nothing waits on it.
   records.labelUnlabelledInstances().then(
@@ -149,6 +150,7 @@ export async function startWorker(config: Config, logger: Logger) {
         perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
         namespaceStrategy: config.NAMESPACE_STRATEGY,
         instanceNamespace: config.INSTANCE_NAMESPACE,
+        installation: installationOf(config),
       },
     }),
   });
@@ -158,6 +160,8 @@ export async function startWorker(config: Config, logger: Logger) {
       temporal: config.TEMPORAL_ADDRESS,
       kubernetes: kube.serverUrl,
       clusters: clusters.names,
+      // The label on everything it makes: the API's must be the same (docs/operating.md, "Orphans").
+      installation: installationOf(config),
       workflows: 'workflowBundle' in workflows ? `prebuilt ${workflows.workflowBundle.codePath}` : `bundled at start from ${workflows.workflowsPath}`,
     },
     'worker started',

@@ -16,5 +16,9 @@ export interface AdminDeps {
     /** Namespaces that may hold instance objects: the fixed one, or all ('' = cluster-wide). */
     instanceNamespaces: string[];
     perInstanceNamespaces: boolean;
+    /** This broker's identity (platform/kube/installation.ts): orphans are only what carries it. */
+    installation: string;
+    /** Objects younger than this are never orphans (they may be an operation's, being made). */
+    orphanMinAgeSeconds: number;
   };
 }

@@ -1,8 +1,14 @@
-// Objects labelled as managed by the broker whose instance has no record (a crash before the
-// broker's own cleanup existed, a record deleted by hand...), and binding records whose instance
-// is gone. Listed, and deleted on request.
+// Objects this installation made whose instance has no record (a crash before the broker's own
+// cleanup existed, a record deleted by hand...), and binding records whose instance is gone.
+// Listed, and deleted on request. What makes an object this installation's is its installation
+// label (platform/kube/installation.ts), never "no record here": another broker on the cluster
+// has records of its own, and its objects are live. Objects without the label are listed as
+// kept and never deleted.
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
-import { sweptKinds } from '../../platform/kube/owned-kinds.js';
+import type { KubernetesObject } from '../../catalog/types.js';
+import type { KubeApi } from '../../platform/kube/api.js';
+import { INSTALLATION_LABEL, installationSelector } from '../../platform/kube/installation.js';
+import { sweptKinds, type KindRef } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
 import type { AdminDeps } from './deps.js';
 
@@ -17,7 +23,22 @@ export interface Orphan {
   instanceId: string;
 }
 
+/** An object that looks orphaned but is not deleted, and why. */
+export interface KeptObject extends Orphan {
+  reason: 'younger than ORPHAN_MIN_AGE' | 'no installation label: made before installations were labelled, or by another broker';
+}
+
+export interface OrphanSurvey {
+  orphans: Orphan[];
+  kept: KeptObject[];
+}
+
+/** The orphans this installation may delete. */
 export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
+  return (await surveyOrphans(deps)).orphans;
+}
+
+export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   const { records, unreadable } = await deps.records.scanInstances();
   // An object whose instance has a record is never an orphan, whatever cluster it is seen on: two
   // configured clusters may be one API server (in-cluster and a kubeconfig of the same cluster),
@@ -25,61 +46,112 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   // still a record: its instance's objects are not orphans.
   const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
-  const found: Orphan[] = [];
+  const { installation } = deps.settings;
+  const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},${installationSelector(installation)}`;
+  const unlabelled = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},!${INSTALLATION_LABEL}`;
+  const young = youngerThan(deps.settings.orphanMinAgeSeconds);
+  const survey: OrphanSurvey = { orphans: [], kept: [] };
   for (const [cluster, kube] of deps.clusters.entries())
     for (const ns of deps.settings.instanceNamespaces) {
-      const lists = await Promise.all(
-        kinds.map(async (k) => {
-          try {
-            const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
-            return {
-              k,
-              items: (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL}` })).items,
-            };
-          } catch (err) {
-            if (err instanceof KubeApiError && err.status === 404) return { k, items: [] };
-            throw err;
-          }
-        }),
-      );
-      for (const { k, items } of lists) {
-        for (const o of items) {
-          const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
-          // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
-          if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
-          found.push({
-            cluster,
-            apiVersion: k.apiVersion,
-            kind: k.kind,
-            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-            name: o.metadata.name,
-            instanceId,
-          });
-        }
+      const candidates = async (selector: string) => (await Promise.all(kinds.map((k) => listKind(kube, k, ns, selector)))).flat();
+      const orphan = ({ k, o }: Listed): Orphan | undefined => {
+        const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
+        // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
+        if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) return undefined;
+        return {
+          cluster,
+          apiVersion: k.apiVersion,
+          kind: k.kind,
+          ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+          name: o.metadata.name,
+          instanceId,
+        };
+      };
+      for (const listed of await candidates(ours)) {
+        const found = orphan(listed);
+        if (found && young(listed.o.metadata.creationTimestamp)) survey.kept.push({ ...found, reason: 'younger than ORPHAN_MIN_AGE' });
+        else if (found) survey.orphans.push(found);
       }
+      // Unlabelled objects are only looked for in the broker's own namespaces: cluster-wide (the
+      // per-instance and context strategies) they are as likely another broker's as this one's.
+      if (ns)
+        for (const listed of await candidates(unlabelled)) {
+          const found = orphan(listed);
+          if (found) survey.kept.push({ ...found, reason: 'no installation label: made before installations were labelled, or by another broker' });
+        }
     }
   for (const b of await deps.records.listBindings()) {
-    if (!live.has(b.instanceId))
-      found.push({
-        cluster: deps.clusters.defaultName,
-        apiVersion: 'v1',
-        kind: 'Secret',
-        namespace: deps.records.namespace,
-        name: `binding ${b.bindingId}`,
-        instanceId: b.instanceId,
-      });
+    if (live.has(b.instanceId)) continue;
+    const found = {
+      cluster: deps.clusters.defaultName,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: deps.records.namespace,
+      name: `binding ${b.bindingId}`,
+      instanceId: b.instanceId,
+    };
+    if (young(b.createdAt)) survey.kept.push({ ...found, reason: 'younger than ORPHAN_MIN_AGE' });
+    else survey.orphans.push(found);
   }
   // The same object is found once per namespace pass when listing cluster-wide kinds.
-  return [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
+  const once = <T extends Orphan>(list: T[]) => [...new Map(list.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
+  return { orphans: once(survey.orphans), kept: once(survey.kept) };
 }
 
+/**
+ * Deletes the orphans found, each only if its instance still has no record: one recorded since
+ * the listing (a provision just accepted) is live.
+ */
 export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {
   let deleted = 0;
   for (const o of orphans) {
-    const ok = o.name.startsWith('binding ')
-      ? await deps.records.deleteBinding(o.name.slice('binding '.length))
-      : await deps.clusters.get(o.cluster).delete(o.apiVersion, o.kind, o.namespace, o.name);
+    if (await deps.records.hasInstanceRecord(o.instanceId)) continue;
+    const ok = o.name.startsWith('binding ') ? await deps.records.deleteBinding(o.name.slice('binding '.length)) : await deleteIfStillOrphan(deps, o);
     if (ok) deleted++;
   }
   return deleted;
+}
+
+/**
+ * Reads the object again and deletes that very one (its uid), only if it still is this
+ * installation's, of that instance, and old enough: not one made again under its name since.
+ * Read by listing (the API may list and delete instance objects, not get them).
+ */
+async function deleteIfStillOrphan(deps: AdminDeps, o: Orphan): Promise<boolean> {
+  const kube = deps.clusters.get(o.cluster);
+  const selector = `${INSTANCE_ID_LABEL}=${o.instanceId},${installationSelector(deps.settings.installation)}`;
+  const [now] = (await kube.list(o.apiVersion, o.kind, o.namespace, { labelSelector: selector, fieldSelector: `metadata.name=${o.name}` })).items;
+  if (!now) return false;
+  if (youngerThan(deps.settings.orphanMinAgeSeconds)(now.metadata.creationTimestamp)) return false;
+  try {
+    return await kube.delete(o.apiVersion, o.kind, o.namespace, o.name, now.metadata.uid as string | undefined);
+  } catch (err) {
+    // 409: the uid precondition failed, another object has the name now.
+    if (err instanceof KubeApiError && err.status === 409) return false;
+    throw err;
+  }
+}
+
+/** Whether a creation time is less than `seconds` ago; an unknown one counts as young. */
+function youngerThan(seconds: number): (created: unknown) => boolean {
+  const limit = Date.now() - seconds * 1000;
+  return (created) => {
+    const at = typeof created === 'string' ? Date.parse(created) : NaN;
+    return Number.isNaN(at) || at > limit;
+  };
+}
+
+interface Listed {
+  k: KindRef;
+  o: KubernetesObject;
+}
+
+async function listKind(kube: KubeApi, k: KindRef, ns: string, labelSelector: string): Promise<Listed[]> {
+  try {
+    const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
+    return (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector })).items.map((o) => ({ k, o }));
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return [];
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@
 // objects and workflows, pod status, retrying failed operations, orphans.
 import { Hono } from 'hono';
 import { allPods, instancePods } from '../admin/pods.js';
-import { deleteOrphans, findOrphans } from '../admin/orphans.js';
+import { deleteOrphans, surveyOrphans } from '../admin/orphans.js';
 import { INSTANCES_PAGE, listInstances, showInstance, type InstancesPage } from '../admin/instances.js';
 import { retryOperation, RetryError } from '../admin/retry.js';
 import type { AdminDeps } from '../admin/deps.js';
@@ -78,14 +78,18 @@ export function adminRoutes(deps: AdminDeps) {
         return c.json(result, 202);
       },
     )
-    .get('/orphans', adminRoute("Objects labelled as the broker's without an instance record", { 200: { description: 'The orphans' } }), async (c) =>
-      c.json({ orphans: await findOrphans(deps) }),
+    .get(
+      '/orphans',
+      adminRoute("Objects labelled with this broker's installation whose instance has no record", {
+        200: { description: 'The orphans, and objects kept (too young, or without the installation label)' },
+      }),
+      async (c) => c.json(await surveyOrphans(deps)),
     )
-    .delete('/orphans', adminRoute('Delete the orphans', { 200: { description: 'What was deleted' } }), async (c) => {
-      const orphans = await findOrphans(deps);
+    .delete('/orphans', adminRoute('Delete the orphans (never what is kept)', { 200: { description: 'What was deleted' } }), async (c) => {
+      const { orphans, kept } = await surveyOrphans(deps);
       const deleted = await deleteOrphans(deps, orphans);
       c.get('log').info({ deleted }, 'orphans deleted');
-      return c.json({ deleted, orphans });
+      return c.json({ deleted, orphans, kept });
     });
 }
 

@@ -2,6 +2,7 @@
 // bad value stops the process with a message naming the variable. docs/configuration.md has the table.
 import path from 'node:path';
 import { z } from 'zod';
+import { isValidLabelValue } from '../../catalog/labels.js';
 import { parseCodecKeys } from '../temporal/codec.js';
 import { PROJECT_ROOT } from './paths.js';
 import { loadTemporalConnection, TEMPORAL_KEYS, type TemporalConnection } from './temporal-connection.js';
@@ -63,6 +64,16 @@ const schema = z.object({
   CLUSTERS_FILE: z.string().optional(),
   /** Namespace of the broker's own records (instances, bindings). */
   BROKER_NAMESPACE: dnsLabel.default('kubernetes-broker'),
+  /**
+   * This broker's identity on its objects (platform/kube/installation.ts); unset: BROKER_NAMESPACE.
+   * A label value: orphans only ever touch objects carrying it.
+   */
+  BROKER_INSTALLATION: z
+    .string()
+    .refine(isValidLabelValue, 'BROKER_INSTALLATION must be a Kubernetes label value (at most 63 letters, digits, -, _, .)')
+    .optional(),
+  /** Objects younger than this (seconds) are never orphans: they may be an operation's being made. */
+  ORPHAN_MIN_AGE: seconds('ORPHAN_MIN_AGE', 600),
   NAMESPACE_STRATEGY: z
     .enum(['fixed', 'per-instance', 'context'], {
       error: 'NAMESPACE_STRATEGY must be fixed, per-instance or context',

@@ -7,6 +7,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL, isValidLabelValue } from '../../catalog/l
 import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
+import { INSTALLATION_LABEL } from './installation.js';
 
 export const FIELD_MANAGER = 'kubernetes-broker';
 export const RECORD_LABEL = 'kubernetes-broker.io/record';
@@ -165,6 +166,8 @@ export class RecordStore {
     private readonly kube: KubeApi,
     readonly namespace: string,
     private readonly logger?: Logger,
+    /** Labelled on the records it writes (platform/kube/installation.ts); the worker's is the one that writes. */
+    private readonly installation?: string,
   ) {}
 
   // ---- instances ------------------------------------------------------------------------
@@ -204,8 +207,8 @@ export class RecordStore {
       if (!secret) throw new Error(`instance ${instanceId} has no record`);
       const updated = { ...change(decode<InstanceRecord>(secret.data, 'record')), updatedAt: new Date().toISOString() };
       secret.data = { ...secret.data, record: encode(updated) };
-      // Records written before the counting labels get them on their next write.
-      secret.metadata.labels = { ...secret.metadata.labels, ...countingLabels(updated) };
+      // A record written before the counting and installation labels gets them on its next write.
+      secret.metadata.labels = { ...secret.metadata.labels, ...countingLabels(updated), ...this.installationLabel() };
       try {
         await this.kube.replace(secret, { fieldManager: FIELD_MANAGER });
         return updated;
@@ -213,6 +216,14 @@ export class RecordStore {
         if (!(err instanceof KubeApiError && err.status === 409)) throw err;
       }
     }
+  }
+
+  /**
+   * Whether the instance has a record Secret, readable or not: what would delete the objects of an
+   * instance without one (orphans) asks this just before it deletes.
+   */
+  async hasInstanceRecord(instanceId: string): Promise<boolean> {
+    return (await this.read(recordName('instance', instanceId))) !== undefined;
   }
 
   async deleteInstance(instanceId: string): Promise<void> {
@@ -266,7 +277,9 @@ export class RecordStore {
           continue; // unreadable: listings report it; nothing to label it by
         }
         try {
-          await this.kube.mergePatch('v1', 'Secret', this.namespace, secret.metadata.name, { metadata: { labels: countingLabels(record) } });
+          await this.kube.mergePatch('v1', 'Secret', this.namespace, secret.metadata.name, {
+            metadata: { labels: { ...countingLabels(record), ...this.installationLabel() } },
+          });
           labelled++;
         } catch (err) {
           if (!(err instanceof KubeApiError && err.status === 404)) throw err;
@@ -365,9 +378,13 @@ export class RecordStore {
       metadata: {
         name: recordName(kind, id),
         namespace: this.namespace,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: kind, ...labels },
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: kind, ...this.installationLabel(), ...labels },
       },
       data,
     };
+  }
+
+  private installationLabel(): Record<string, string> {
+    return this.installation ? { [INSTALLATION_LABEL]: this.installation } : {};
   }
 }

@@ -11,6 +11,7 @@ import type { KubernetesObject } from '../../catalog/types.js';
 import { fieldManagerFor } from '../../activities/apply-objects.js';
 import { CURRENT_NAME_SCHEME, shortServiceId } from '../../catalog/naming.js';
 import { recordName, RecordStore } from '../../platform/kube/records.js';
+import { INSTALLATION_LABEL } from '../../platform/kube/installation.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
 
@@ -173,7 +174,11 @@ describe('lifecycle hooks', () => {
       expect(create!.rv).toBeGreaterThan(ready!.rv);
       const available = ready!.obj.status.conditions.find((c: any) => c.type === 'Available');
       expect(Date.parse(create!.obj.metadata.creationTimestamp as string)).toBeGreaterThanOrEqual(Date.parse(available.lastTransitionTime));
-      expect(create!.obj.metadata).toMatchObject({ name: expect.stringMatching(/-create$/), namespace: ns() });
+      expect(create!.obj.metadata).toMatchObject({
+        name: expect.stringMatching(/-create$/),
+        namespace: ns(),
+        labels: expect.objectContaining({ [INSTALLATION_LABEL]: broker.config.BROKER_NAMESPACE }),
+      });
       expect(create!.obj.spec.template.spec).toMatchObject({ restartPolicy: 'Never', containers: [{ args: ['init-database', ns(), id] }] });
       // It completed before the provision succeeded, and was deleted then.
       expect(

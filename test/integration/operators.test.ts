@@ -6,24 +6,33 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { deleteOrphans, findOrphans } from '../../api/admin/orphans.js';
+import { instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { loadCatalog } from '../../catalog/load.js';
+import type { KubernetesObject, Randoms } from '../../catalog/types.js';
+import { adminDepsFor } from '../../cli/admin-deps.js';
+import { loadClusters } from '../../platform/config/clusters.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
-import type { Randoms } from '../../catalog/types.js';
-import { RecordStore } from '../../platform/kube/records.js';
+import { KubeClusters } from '../../platform/kube/clusters.js';
+import { INSTALLATION_LABEL } from '../../platform/kube/installation.js';
+import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
+/** The broker's ORPHAN_MIN_AGE: short enough for the tests to wait it out, long enough that a test outruns it. */
+const MIN_AGE_SECONDS = 15;
 const ADMIN = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
 
 const kube = kubeApi();
 let broker: RunningBroker;
 let metricsPort: number;
 
-const admin = (method: string, p: string) =>
-  fetch(`${broker.url}/admin${p}`, { method, headers: { Authorization: ADMIN } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const adminOf = (b: RunningBroker, method: string, p: string) =>
+  fetch(`${b.url}/admin${p}`, { method, headers: { Authorization: ADMIN } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+const admin = (method: string, p: string) => adminOf(broker, method, p);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -45,6 +54,7 @@ function cli(...args: string[]) {
       BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE,
       INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE,
       CODEC_KEYS: broker.config.CODEC_KEYS!,
+      ORPHAN_MIN_AGE: '1',
     },
     encoding: 'utf8',
     timeout: 90_000,
@@ -60,6 +70,7 @@ beforeAll(async () => {
     ADMIN_PASS: 'admin-password',
     TEMPORAL_UI_URL: stackEnv()['TEMPORAL_UI_URL']!,
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+    ORPHAN_MIN_AGE: String(MIN_AGE_SECONDS),
   });
 });
 afterAll(async () => {
@@ -128,15 +139,17 @@ describe('admin routes and CLI', () => {
         {} as Randoms,
       );
     try {
-      const first = await admin('GET', '/instances?limit=3');
+      // Every instance in one page, then the same in two pages: the last page alone.
+      const all = (await admin('GET', '/instances')).body.instances.map((i: any) => i.instanceId).sort();
+      expect(all).toEqual(expect.arrayContaining([id, ...extra]));
+      const first = await admin('GET', `/instances?limit=${all.length - 1}`);
       expect(first.status).toBe(200);
-      expect(first.body.instances).toHaveLength(3);
+      expect(first.body.instances).toHaveLength(all.length - 1);
       expect(typeof first.body.continue).toBe('string');
-      const second = await admin('GET', `/instances?limit=3&continue=${encodeURIComponent(first.body.continue)}`);
+      const second = await admin('GET', `/instances?limit=${all.length - 1}&continue=${encodeURIComponent(first.body.continue)}`);
       expect(second.body.instances).toHaveLength(1);
       expect(second.body.continue).toBeUndefined();
-      expect([...first.body.instances, ...second.body.instances].map((i: any) => i.instanceId).sort()).toEqual([id, ...extra].sort());
-      expect((await admin('GET', '/instances')).body.instances).toHaveLength(4);
+      expect([...first.body.instances, ...second.body.instances].map((i: any) => i.instanceId).sort()).toEqual(all);
       for (const limit of ['0', '1001', '2.5', 'many']) expect((await admin('GET', `/instances?limit=${limit}`)).status, limit).toBe(400);
       expect(await admin('GET', '/instances?continue=not-a-token')).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
     } finally {
@@ -189,26 +202,165 @@ describe('admin routes and CLI', () => {
     expect((await broker.osb.waitForOperation(failing, del.body.operation)).status).toBe(410);
   });
 
-  it("finds orphans (objects labelled as the broker's without an instance) and deletes them, through the API and the CLI", async () => {
+  it('every object the instance has carries the installation label, and so does its record', async () => {
+    const installation = { [INSTALLATION_LABEL]: broker.config.BROKER_NAMESPACE };
+    const selector = instanceSelector(id);
     const ns = broker.config.INSTANCE_NAMESPACE;
-    const ghost = `ghost-${suffix()}`;
-    const orphan = (name: string) => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: ns, labels: { service_id: ghost, [MANAGED_BY_LABEL]: MANAGED_BY } },
-    });
-    await kube.apply(orphan(`${ghost}-a`), { fieldManager: 'test' });
-    const found = await admin('GET', '/orphans');
-    expect(found.body.orphans).toEqual([{ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `${ghost}-a`, instanceId: ghost }]);
-    const deleted = await admin('DELETE', '/orphans');
-    expect(deleted.body.deleted).toBe(1);
-    expect((await admin('GET', '/orphans')).body.orphans).toEqual([]);
+    const [deployments, services, configMaps] = await Promise.all([
+      kube.list('apps/v1', 'Deployment', ns, { labelSelector: selector }),
+      kube.list('v1', 'Service', ns, { labelSelector: selector }),
+      kube.list('v1', 'ConfigMap', ns, { labelSelector: selector }),
+    ]);
+    expect(deployments.items).not.toEqual([]);
+    for (const o of [...deployments.items, ...services.items, ...configMaps.items]) expect(o.metadata.labels, o.metadata.name).toMatchObject(installation);
+    const record = await kube.get('v1', 'Secret', broker.config.BROKER_NAMESPACE, recordName('instance', id));
+    expect(record?.metadata.labels).toMatchObject(installation);
+  });
+});
 
-    await kube.apply(orphan(`${ghost}-b`), { fieldManager: 'test' });
-    expect(cli('orphans').stdout).toContain(`${ghost}-b`);
-    expect(cli('orphans', '--delete').stdout).toContain('deleted 1 of 1 orphans');
-    expect(await kube.get('v1', 'ConfigMap', ns, `${ghost}-b`)).toBeUndefined();
+describe('orphans', () => {
+  const ns = () => broker.config.INSTANCE_NAMESPACE;
+  /** A ConfigMap labelled as the broker's, of an instance without a record, of `installation` (none: unlabelled). */
+  const configMap = (name: string, installation: string | undefined, namespace = ns()) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace,
+      labels: { service_id: name, [MANAGED_BY_LABEL]: MANAGED_BY, ...(installation ? { [INSTALLATION_LABEL]: installation } : {}) },
+    },
+  });
+  const ours = (name: string) => configMap(name, broker.config.BROKER_NAMESPACE);
+  const exists = async (name: string, namespace = ns()) => (await kube.get('v1', 'ConfigMap', namespace, name)) !== undefined;
+  /** Creates the objects (each its own instance's, named like it), and waits until they are older than `minAge` seconds. */
+  async function createAged(minAge: number, ...objects: ReturnType<typeof configMap>[]): Promise<void> {
+    const created = await Promise.all(
+      objects.map(async (o) => Date.parse((await kube.apply<KubernetesObject>(o, { fieldManager: 'test' })).metadata['creationTimestamp'] as string)),
+    );
+    // creationTimestamp is whole seconds, rounded down: one more second makes every one old enough.
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.max(...created) + (minAge + 1) * 1000 - Date.now())));
+  }
+  const named = (list: any[], name: string) => list.filter((o: any) => o.instanceId === name);
+  const listed = (name: string, namespace = ns()) => ({ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace, name, instanceId: name });
+
+  // Old enough to be orphans: made once, for all the tests below (each waits ORPHAN_MIN_AGE otherwise).
+  const old = { ours: `old-${suffix()}`, late: `late-${suffix()}`, theirs: `theirs-${suffix()}`, unlabelled: `unlabelled-${suffix()}` };
+  beforeAll(async () => {
+    await createAged(MIN_AGE_SECONDS, ours(old.ours), ours(old.late), configMap(old.theirs, `other-${suffix()}`), configMap(old.unlabelled, undefined));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(Object.values(old).map((name) => kube.delete('v1', 'ConfigMap', ns(), name)));
+  });
+
+  it('does not delete an orphan whose instance is recorded between the listing and the delete', async () => {
+    const config = broker.config;
+    const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+    const clusters = KubeClusters.connect(loadClusters(config), config);
+    const deps = adminDepsFor(config, {
+      client: undefined as never, // orphans do not ask Temporal
+      clusters,
+      records,
+      catalog: (await loadCatalog(CATALOG)).catalog,
+    });
+    const found = named(await findOrphans(deps), old.late);
+    expect(found).toEqual([listed(old.late)]);
+    const now = new Date().toISOString();
+    const record = { instanceId: old.late, serviceId: SERVICE, planId: READY, parameters: {}, context: {}, org: '', space: '', namespace: ns() };
+    await records.createInstance({ ...record, ownsNamespace: false, state: 'provisioning', createdAt: now, updatedAt: now }, {} as Randoms);
+    try {
+      expect(await deleteOrphans(deps, found)).toBe(0);
+      expect(await exists(old.late)).toBe(true);
+    } finally {
+      await records.deleteInstance(old.late);
+      clusters.close();
+    }
+  });
+
+  it('keeps an orphan of this installation younger than ORPHAN_MIN_AGE, and deletes those older, through the API and the CLI', async () => {
+    const young = `young-${suffix()}`;
+    await kube.apply(ours(young), { fieldManager: 'test' });
+    try {
+      const found = await admin('GET', '/orphans');
+      expect(named(found.body.orphans, young)).toEqual([]);
+      expect(named(found.body.kept, young)).toEqual([{ ...listed(young), reason: 'younger than ORPHAN_MIN_AGE' }]);
+      expect(named(found.body.orphans, old.ours)).toEqual([listed(old.ours)]);
+      const deleted = await admin('DELETE', '/orphans');
+      expect(named(deleted.body.orphans, old.ours)).toEqual([listed(old.ours)]);
+      expect(await exists(old.ours)).toBe(false);
+      expect(await exists(young)).toBe(true);
+    } finally {
+      await kube.delete('v1', 'ConfigMap', ns(), young);
+    }
+
+    // The CLI, with a minimum age of its own.
+    const forCli = `cli-${suffix()}`;
+    await createAged(1, ours(forCli));
+    expect(cli('orphans').stdout).toContain(forCli);
+    expect(cli('orphans', '--delete').stdout).toMatch(/deleted [1-9]\d* of [1-9]\d* orphans/);
+    expect(await exists(forCli)).toBe(false);
   }, 120_000);
+
+  it("never lists or deletes another installation's objects, and never deletes unlabelled ones", async () => {
+    const found = await admin('GET', '/orphans');
+    expect(named(found.body.orphans, old.theirs)).toEqual([]);
+    expect(named(found.body.kept, old.theirs)).toEqual([]);
+    expect(named(found.body.orphans, old.unlabelled)).toEqual([]);
+    // Unlabelled (made before installations were labelled) is shown to the operator, as not deleted.
+    expect(named(found.body.kept, old.unlabelled)).toEqual([
+      { ...listed(old.unlabelled), reason: 'no installation label: made before installations were labelled, or by another broker' },
+    ]);
+    await admin('DELETE', '/orphans');
+    expect(cli('orphans', '--delete').status).toBe(0);
+    expect(await exists(old.theirs)).toBe(true);
+    expect(await exists(old.unlabelled)).toBe(true);
+  }, 120_000);
+
+  describe('of a broker that looks cluster-wide (per-instance namespaces)', () => {
+    let wide: RunningBroker;
+    /** A namespace the test owns, holding objects of two installations: the file's broker's and this one's. */
+    const shared = `kb-shared-${suffix()}`;
+    beforeAll(async () => {
+      wide = await startBroker({
+        CATALOG_DIR: CATALOG,
+        ADMIN_USER: 'admin',
+        ADMIN_PASS: 'admin-password',
+        NAMESPACE_STRATEGY: 'per-instance',
+        ORPHAN_MIN_AGE: '1',
+      });
+      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: shared } }, { fieldManager: 'test' });
+    }, 60_000);
+    afterAll(async () => {
+      await wide?.stop();
+      await kube.delete('v1', 'Namespace', undefined, shared);
+    });
+
+    it("deletes its own orphans in any namespace, and never lists or deletes another installation's there", async () => {
+      const mine = `mine-${suffix()}`;
+      const theirs = `theirs-${suffix()}`;
+      await createAged(1, configMap(mine, wide.config.BROKER_NAMESPACE, shared), configMap(theirs, broker.config.BROKER_NAMESPACE, shared));
+      const found = await adminOf(wide, 'GET', '/orphans');
+      expect(named(found.body.orphans, theirs)).toEqual([]);
+      expect(named(found.body.kept, theirs)).toEqual([]);
+      expect(named(found.body.orphans, mine)).toEqual([listed(mine, shared)]);
+      await adminOf(wide, 'DELETE', '/orphans');
+      expect(await exists(theirs, shared)).toBe(true);
+      expect(await exists(mine, shared)).toBe(false);
+    }, 60_000);
+
+    it('labels the namespace it makes for an instance with its installation', async () => {
+      const id = `wide-${suffix()}`;
+      const res = await wide.osb.provision(id, { service_id: SERVICE, plan_id: READY });
+      try {
+        expect((await wide.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
+        const namespace = (await adminOf(wide, 'GET', `/instances/${id}`)).body.namespace;
+        expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
+          [INSTALLATION_LABEL]: wide.config.BROKER_NAMESPACE,
+        });
+      } finally {
+        expect((await wide.osb.waitForOperation(id, (await wide.osb.deprovision(id, SERVICE, READY)).body.operation)).status).toBe(410);
+      }
+    }, 120_000);
+  });
 });
 
 describe('metrics', () => {
