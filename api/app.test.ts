@@ -719,7 +719,13 @@ describe('PUT /v2/service_instances/:instance_id (provision)', () => {
 describe('GET /v2/service_instances/:instance_id', () => {
   it('200 with what the broker knows', async () => {
     const { app, broker } = setup();
-    const details = { service_id: SERVICE, plan_id: PLAN, parameters: { replicas: 2 }, metadata: { labels: {}, attributes: { namespace: 'ns' } } };
+    const details = {
+      service_id: SERVICE,
+      plan_id: PLAN,
+      parameters: { replicas: 2 },
+      context: { platform: 'cloudfoundry', instance_name: 'db' },
+      metadata: { labels: {}, attributes: { namespace: 'ns' } },
+    };
     broker.willReturn('getInstance', details);
     const res = await osbRequest(app, 'GET', '/v2/service_instances/inst-3');
     expect(res.status).toBe(200);
