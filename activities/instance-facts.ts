@@ -123,7 +123,14 @@ function serviceFacts(s: ServiceObject, ns: string, namedPorts: Map<string, numb
     const address = ingress?.hostname ?? ingress?.ip;
     if (!address) throw new Error(`Service ${ns}/${s.metadata.name} has no load balancer address yet`);
     hostname = address;
-  } else if (external && settings.externalHost) {
+  } else if (external) {
+    // A node port with the cluster's DNS name reaches nothing: without the nodes' address, say what to set.
+    if (!settings.externalHost) {
+      throw ApplicationFailure.nonRetryable(
+        `Service ${ns}/${s.metadata.name} is a NodePort and EXTERNAL_ADDRESSES is on, but EXTERNAL_HOST is not set: set it to the nodes' address that apps reach (or turn EXTERNAL_ADDRESSES off)`,
+        NON_RETRYABLE.invalidInput,
+      );
+    }
     hostname = settings.externalHost;
   }
   const ports = (s.spec?.ports ?? []).map((p) => {

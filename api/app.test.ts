@@ -155,6 +155,8 @@ const bindingPath = (id = 'bind-1', query = '') => `/v2/service_instances/inst-1
 const provisionBody = (extra: Record<string, unknown> = {}) => ({
   service_id: SERVICE,
   plan_id: PLAN,
+  organization_guid: 'org-1',
+  space_guid: 'space-1',
   context: { platform: 'cloudfoundry', organization_guid: 'org-1', space_guid: 'space-1' },
   ...extra,
 });
@@ -675,15 +677,22 @@ describe('PUT /v2/service_instances/:instance_id (provision)', () => {
   });
 
   const invalid: [string, unknown, string][] = [
-    ['service_id missing', { plan_id: PLAN }, 'service_id'],
-    ['plan_id missing', { service_id: SERVICE }, 'plan_id'],
-    ['service_id empty', { service_id: '', plan_id: PLAN }, 'service_id must not be empty'],
-    ['service_id a number', { service_id: 3, plan_id: PLAN }, 'service_id must be a string'],
-    ['unknown service_id', { service_id: 'nope', plan_id: PLAN }, 'service_id nope is not in the catalog'],
-    ['unknown plan_id', { service_id: SERVICE, plan_id: 'nope' }, 'plan_id nope is not a plan of service db'],
-    ['context not an object', { service_id: SERVICE, plan_id: PLAN, context: 'x' }, 'context must be a JSON object'],
-    ['parameters not an object', { service_id: SERVICE, plan_id: PLAN, parameters: [1] }, 'parameters must be a JSON object'],
-    ['maintenance_info without version', { service_id: SERVICE, plan_id: PLAN, maintenance_info: {} }, 'maintenance_info.version'],
+    ['service_id missing', provisionBody({ service_id: undefined }), 'service_id is required'],
+    ['plan_id missing', provisionBody({ plan_id: undefined }), 'plan_id is required'],
+    ['service_id empty', provisionBody({ service_id: '' }), 'service_id must not be empty'],
+    ['service_id a number', provisionBody({ service_id: 3 }), 'service_id must be a string'],
+    ['organization_guid missing (OSB 2.17 requires it even with a context)', provisionBody({ organization_guid: undefined }), 'organization_guid is required'],
+    ['space_guid missing', provisionBody({ space_guid: undefined }), 'space_guid is required'],
+    ['organization_guid empty', provisionBody({ organization_guid: '' }), 'organization_guid must not be empty'],
+    ['space_guid empty', provisionBody({ space_guid: '' }), 'space_guid must not be empty'],
+    ['organization_guid null', provisionBody({ organization_guid: null }), 'organization_guid is required'],
+    ['unknown service_id', provisionBody({ service_id: 'nope' }), 'service_id nope is not in the catalog'],
+    ['unknown plan_id', provisionBody({ plan_id: 'nope' }), 'plan_id nope is not a plan of service db'],
+    ['context not an object', provisionBody({ context: 'x' }), 'context must be a JSON object'],
+    ['parameters not an object', provisionBody({ parameters: [1] }), 'parameters must be a JSON object'],
+    ['maintenance_info with a version that is not a string', provisionBody({ maintenance_info: { version: 1 } }), 'maintenance_info.version must be a string'],
+    ['maintenance_info with an empty version', provisionBody({ maintenance_info: { version: '' } }), 'maintenance_info.version must not be empty'],
+    ['maintenance_info not an object', provisionBody({ maintenance_info: '1.0.0' }), 'maintenance_info must be an object'],
     ['a parameter above its maximum', provisionBody({ parameters: { replicas: 9 } }), 'parameters.replicas must be <= 3'],
     ['a parameter of the wrong type', provisionBody({ parameters: { replicas: 'two' } }), 'parameters.replicas must be integer'],
     ['a parameter the plan does not declare', provisionBody({ parameters: { color: 'red' } }), 'parameters.color is not allowed'],
@@ -710,7 +719,13 @@ describe('PUT /v2/service_instances/:instance_id (provision)', () => {
 describe('GET /v2/service_instances/:instance_id', () => {
   it('200 with what the broker knows', async () => {
     const { app, broker } = setup();
-    const details = { service_id: SERVICE, plan_id: PLAN, parameters: { replicas: 2 }, metadata: { labels: {}, attributes: { namespace: 'ns' } } };
+    const details = {
+      service_id: SERVICE,
+      plan_id: PLAN,
+      parameters: { replicas: 2 },
+      context: { platform: 'cloudfoundry', instance_name: 'db' },
+      metadata: { labels: {}, attributes: { namespace: 'ns' } },
+    };
     broker.willReturn('getInstance', details);
     const res = await osbRequest(app, 'GET', '/v2/service_instances/inst-3');
     expect(res.status).toBe(200);

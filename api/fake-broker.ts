@@ -28,7 +28,7 @@ export const FAKE_CREDENTIALS = { username: 'user', password: 'fake-secret', uri
 function defaults(): Results {
   return {
     provision: { status: 'accepted', operation: 'provision-0001' } satisfies ProvisionResult,
-    getInstance: { service_id: 'service', plan_id: 'plan', parameters: {}, metadata: { labels: {}, attributes: {} } } satisfies InstanceDetails,
+    getInstance: { service_id: 'service', plan_id: 'plan', parameters: {}, context: {}, metadata: { labels: {}, attributes: {} } } satisfies InstanceDetails,
     update: { status: 'accepted', operation: 'update-0001' } satisfies UpdateResult,
     deprovision: { status: 'accepted', operation: 'deprovision-0001' } satisfies RemovalResult,
     lastOperation: { state: 'succeeded' } satisfies LastOperation,

@@ -48,7 +48,7 @@ describe('GET /openapi.json', () => {
   it('carries request schemas, responses and security from the route definitions', async () => {
     const doc = (await (await app.request('/openapi.json', PLATFORM)).json()) as any;
     const put = doc.paths['/v2/service_instances/{instance_id}'].put;
-    expect(put.requestBody.content['application/json'].schema.required).toEqual(['service_id', 'plan_id']);
+    expect(put.requestBody.content['application/json'].schema.required).toEqual(['service_id', 'plan_id', 'organization_guid', 'space_guid']);
     expect(Object.keys(put.responses).sort()).toEqual(['200', '202', '400', '401', '409', '412', '422']);
     expect(put.security).toEqual([{ platform: [] }]);
     expect(doc.paths['/admin/orphans'].delete.security).toEqual([{ admin: [] }]);

@@ -87,9 +87,9 @@ describe('pathId', () => {
 });
 
 describe('acceptsIncomplete', () => {
-  it('only the exact value true', () => {
-    expect(acceptsIncomplete(context({ query: { accepts_incomplete: 'true' } }))).toBe(true);
-    for (const v of ['false', 'TRUE', '1', 'yes', '']) expect(acceptsIncomplete(context({ query: { accepts_incomplete: v } }))).toBe(false);
+  it('the value true in any case (.NET and Python print True), nothing else', () => {
+    for (const v of ['true', 'True', 'TRUE']) expect(acceptsIncomplete(context({ query: { accepts_incomplete: v } }))).toBe(true);
+    for (const v of ['false', 'False', '1', 'yes', '']) expect(acceptsIncomplete(context({ query: { accepts_incomplete: v } }))).toBe(false);
     expect(acceptsIncomplete(context({}))).toBe(false);
   });
 });
@@ -104,8 +104,28 @@ describe('requiredQuery', () => {
 
 describe('jsonBody', () => {
   it('parses and validates, ignoring unknown fields', async () => {
-    const body = JSON.stringify({ service_id: 's', plan_id: 'p', parameters: { a: 1 }, extra: true });
-    expect(await jsonBody(context({ body }), provisionBody)).toEqual({ service_id: 's', plan_id: 'p', parameters: { a: 1 } });
+    const body = JSON.stringify({ service_id: 's', plan_id: 'p', organization_guid: 'o', space_guid: 'sp', parameters: { a: 1 }, extra: true });
+    expect(await jsonBody(context({ body }), provisionBody)).toEqual({
+      service_id: 's',
+      plan_id: 'p',
+      organization_guid: 'o',
+      space_guid: 'sp',
+      parameters: { a: 1 },
+    });
+  });
+
+  it('takes a null field as absent (clients that serialize every field send null for those left unset)', async () => {
+    const body = JSON.stringify({
+      service_id: 's',
+      plan_id: 'p',
+      organization_guid: 'o',
+      space_guid: 'sp',
+      context: null,
+      parameters: null,
+      maintenance_info: null,
+    });
+    expect(await jsonBody(context({ body }), provisionBody)).toEqual({ service_id: 's', plan_id: 'p', organization_guid: 'o', space_guid: 'sp' });
+    expect(await asyncBadRequestOf(() => jsonBody(context({ body: '{"service_id":null}' }), updateBody))).toBe('service_id: service_id is required');
   });
 
   it.each([
@@ -125,7 +145,8 @@ describe('jsonBody', () => {
   });
 
   it('400 for a body nested deeper than the limit, counted without recursion (2,000 levels do not overflow)', async () => {
-    const nested = (depth: number) => `{"service_id":"s","plan_id":"p","parameters":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    const nested = (depth: number) =>
+      `{"service_id":"s","plan_id":"p","organization_guid":"o","space_guid":"sp","parameters":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
     expect(await jsonBody(context({ body: nested(MAX_JSON_DEPTH - 1) }), provisionBody)).toMatchObject({ service_id: 's' });
     expect(await asyncBadRequestOf(() => jsonBody(context({ body: nested(MAX_JSON_DEPTH) }), provisionBody))).toBe(
       `the request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
@@ -149,7 +170,7 @@ describe('jsonBody', () => {
   });
 
   it('takes the last of duplicate keys, as JSON.parse does', async () => {
-    expect(await jsonBody(context({ body: '{"service_id":"a","service_id":"s","plan_id":"p"}' }), provisionBody)).toMatchObject({ service_id: 's' });
+    expect(await jsonBody(context({ body: '{"service_id":"a","service_id":"s","plan_id":"p"}' }), updateBody)).toMatchObject({ service_id: 's' });
   });
 
   it('says every field that is wrong, with its path', async () => {
@@ -161,12 +182,33 @@ describe('jsonBody', () => {
         'plan_id: plan_id must not be empty',
         'context: context must be a JSON object',
         'maintenance_info.version: maintenance_info.version must be a string',
+        'organization_guid: organization_guid is required',
+        'space_guid: space_guid is required',
       ].sort(),
     );
   });
 });
 
 describe('body schemas', () => {
+  it('provision needs service_id, plan_id, organization_guid and space_guid (OSB 2.17), each non-empty', () => {
+    const ids = { service_id: 's', plan_id: 'p', organization_guid: 'o', space_guid: 'sp' };
+    expect(provisionBody.safeParse(ids).success).toBe(true);
+    for (const field of Object.keys(ids)) {
+      expect(provisionBody.safeParse({ ...ids, [field]: undefined }).success).toBe(false);
+      expect(provisionBody.safeParse({ ...ids, [field]: '' }).success).toBe(false);
+    }
+  });
+
+  it('maintenance_info without a version is absent; with one, kept; with a malformed one, refused', () => {
+    const ids = { service_id: 's', plan_id: 'p', organization_guid: 'o', space_guid: 'sp' };
+    for (const body of [provisionBody, updateBody]) {
+      for (const absent of [{}, { version: null }, { description: 'd' }])
+        expect(body.parse({ ...ids, maintenance_info: absent }).maintenance_info).toBeUndefined();
+      expect(body.parse({ ...ids, maintenance_info: { version: '1.0.0', description: 'd' } }).maintenance_info).toEqual({ version: '1.0.0' });
+      for (const wrong of [{ version: '' }, { version: 1 }, '1.0.0', []]) expect(body.safeParse({ ...ids, maintenance_info: wrong }).success).toBe(false);
+    }
+  });
+
   it('update needs service_id only', () => {
     expect(updateBody.safeParse({ service_id: 's' }).success).toBe(true);
     expect(updateBody.safeParse({ plan_id: 'p' }).success).toBe(false);

@@ -1,5 +1,6 @@
 // Reading OSB requests: ids, query flags and JSON bodies, each failure a 400 that says what
-// to fix. Unknown fields are ignored, as the spec requires.
+// to fix. Unknown fields are ignored, as the spec requires, and so is what real clients send for
+// a field they leave unset (null, an empty maintenance_info): docs/osb.md lists what is accepted.
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { badRequest, fieldTooLarge } from '../broker/errors.js';
@@ -15,7 +16,8 @@ export function pathId(c: Context, name: 'instance_id' | 'binding_id'): string {
   return id;
 }
 
-export const acceptsIncomplete = (c: Context) => c.req.query('accepts_incomplete') === 'true';
+/** The spec's boolean, in any case: clients that print booleans as .NET and Python do send `True`. */
+export const acceptsIncomplete = (c: Context) => c.req.query('accepts_incomplete')?.toLowerCase() === 'true';
 
 /** A required query parameter (service_id and plan_id of DELETEs). */
 export function requiredQuery(c: Context, name: string): string {
@@ -62,6 +64,8 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
     throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest('the request body must be a JSON object');
+  // Clients that serialize every field of their request type send null for the ones left unset.
+  for (const [field, value] of Object.entries(raw)) if (value === null) delete (raw as Record<string, unknown>)[field];
   if (jsonDepth(raw) > MAX_JSON_DEPTH) throw badRequest(`the request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`);
   for (const field of RECORDED_FIELDS) {
     const value = (raw as Record<string, unknown>)[field];
@@ -75,16 +79,24 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   return result.data;
 }
 
-const nonEmpty = (field: string) => z.string({ error: `${field} must be a string` }).min(1, `${field} must not be empty`);
+const nonEmpty = (field: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) }).min(1, `${field} must not be empty`);
 const object = (field: string) => z.record(z.string(), z.unknown(), { error: `${field} must be a JSON object` });
-const maintenanceInfo = z.object({ version: nonEmpty('maintenance_info.version') }, { error: 'maintenance_info must be an object with a version' });
+/**
+ * A maintenance_info without a version (or with a null one) asks for none, as if absent: clients that model it as a
+ * struct they cannot omit (Go) send `{}`. One that names a version is checked against the plan.
+ */
+const maintenanceInfo = z
+  .object({ version: nonEmpty('maintenance_info.version').nullish() }, { error: 'maintenance_info must be an object with a version' })
+  .transform(({ version }) => (version == null ? undefined : { version }));
 
 export const provisionBody = z.object({
   service_id: nonEmpty('service_id'),
   plan_id: nonEmpty('plan_id'),
   context: object('context').optional(),
-  organization_guid: nonEmpty('organization_guid').optional(),
-  space_guid: nonEmpty('space_guid').optional(),
+  // Deprecated in favour of context, yet REQUIRED and non-empty in OSB 2.17.
+  organization_guid: nonEmpty('organization_guid'),
+  space_guid: nonEmpty('space_guid'),
   parameters: object('parameters').optional(),
   maintenance_info: maintenanceInfo.optional(),
 });

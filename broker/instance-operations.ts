@@ -1,6 +1,7 @@
 // The OSB instance endpoints. Provision, update and deprovision decide from the instance's record
 // and its workflow what a request means (new, identical retry, conflict, concurrent), then start
 // the operation or signal the running one; getInstance and lastOperation only read.
+import { isDeepStrictEqual } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type {
   Broker,
@@ -89,6 +90,8 @@ export class InstanceOperations implements InstanceEndpoints {
       plan_id: record.planId,
       parameters: record.parameters,
       ...(record.maintenanceInfo ? { maintenance_info: record.maintenanceInfo } : {}),
+      // Not an OSB 2.17 field of the answer (the spec lets a sender add fields): what the last provision or update said.
+      context: record.context,
       metadata: { labels: {}, attributes: { namespace: record.namespace, cluster: record.cluster ?? this.core.settings.clusters.defaultCluster } },
     };
   }
@@ -98,10 +101,12 @@ export class InstanceOperations implements InstanceEndpoints {
     const { record } = await core.existingInstance(req.instanceId);
     const { target, parameters } = checkUpdate(record, core.planOf(record)?.plan, req);
     const maintenanceChanged = req.maintenanceInfo !== undefined && req.maintenanceInfo.version !== record.maintenanceInfo?.version;
+    // A new context (a platform renaming the instance, say) is a change too: the update records it.
+    const contextChanged = !isDeepStrictEqual({ ...record.context, ...req.context }, record.context);
     const requestDigest = instanceDigest({ serviceId: record.serviceId, planId: target.id, parameters });
     // The running update, if this request is the one it carries; else conflict or concurrency.
     const joinRunning = () => core.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.update, requestDigest, `instance ${req.instanceId}`);
-    if (requestDigest === instanceDigest(record) && !maintenanceChanged) {
+    if (requestDigest === instanceDigest(record) && !maintenanceChanged && !contextChanged) {
       if (record.state === 'updating') return joinRunning();
       if (record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
       return { status: 'unchanged' };

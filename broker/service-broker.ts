@@ -58,6 +58,8 @@ export interface InstanceDetails {
   plan_id: string;
   parameters: Record<string, unknown>;
   maintenance_info?: { version: string };
+  /** The context of the last provision or update (an extension: OSB's fetch answer has no such field). */
+  context: Record<string, unknown>;
   metadata: { labels: Record<string, string>; attributes: Record<string, string> };
 }
 

@@ -24,10 +24,11 @@ export async function dev(): Promise<void> {
   const stack = readStackEnv();
   const env = {
     AUTH_USER: 'broker',
-    AUTH_PASS: devSecret('dev-password', () => randomBytes(12).toString('base64url')),
+    // One the environment gives wins (below) and is not made: nothing is written for it.
+    AUTH_PASS: process.env['AUTH_PASS'] ?? devSecret('dev-password', () => randomBytes(12).toString('base64url')),
     ADMIN_USER: 'admin',
-    ADMIN_PASS: devSecret('dev-admin-password', () => randomBytes(12).toString('base64url')),
-    CODEC_KEYS: `dev:${devSecret('dev-codec-key', () => randomBytes(32).toString('base64'))}`,
+    ADMIN_PASS: process.env['ADMIN_PASS'] ?? devSecret('dev-admin-password', () => randomBytes(12).toString('base64url')),
+    CODEC_KEYS: process.env['CODEC_KEYS'] ?? `dev:${devSecret('dev-codec-key', () => randomBytes(32).toString('base64'))}`,
     // The local Temporal UI decodes payloads through the broker (see scripts/stack/up.sh); its
     // calls carry no credentials, so the dev API listens on loopback only.
     HOST: '127.0.0.1',
@@ -61,6 +62,7 @@ export async function dev(): Promise<void> {
   const stop = async () => {
     await server.close();
     await worker.shutdown();
+    console.log('kubernetes-broker dev mode stopped (the local stack keeps running)');
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

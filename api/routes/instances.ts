@@ -15,6 +15,7 @@ const instanceBody = z.object({
   plan_id: z.string(),
   parameters: z.record(z.string(), z.unknown()),
   maintenance_info: z.object({ version: z.string() }).optional(),
+  context: z.record(z.string(), z.unknown()),
   metadata: z.object({ labels: z.record(z.string(), z.string()), attributes: z.record(z.string(), z.string()) }).optional(),
 });
 

@@ -84,7 +84,7 @@ const schema = z.object({
   STORAGE_CLASS: z.string().default(''),
   /** Credentials carry a NodePort/LoadBalancer address instead of the cluster DNS name. */
   EXTERNAL_ADDRESSES: flag(false),
-  /** A NodePort Service's address when EXTERNAL_ADDRESSES is on and no node address is known. */
+  /** The nodes' address, the host of NodePort Services when EXTERNAL_ADDRESSES is on (required then for a NodePort). */
   EXTERNAL_HOST: z.string().optional(),
   /** Deadline of a provision or update when its plan sets no maximum_polling_duration. */
   DEFAULT_OPERATION_TIMEOUT: seconds('DEFAULT_OPERATION_TIMEOUT', 1200),

@@ -177,8 +177,10 @@ describe('OSB status codes', () => {
       ['{"service_id": ', /not valid JSON/],
       [{ plan_id: READY }, /service_id/],
       [{ service_id: SERVICE }, /plan_id/],
-      [{ service_id: 'nope', plan_id: READY }, /service_id nope is not in the catalog/],
-      [{ service_id: SERVICE, plan_id: 'nope' }, /plan_id nope is not a plan/],
+      [{ ...provisionBody(), service_id: 'nope' }, /service_id nope is not in the catalog/],
+      [{ ...provisionBody(), plan_id: 'nope' }, /plan_id nope is not a plan/],
+      [{ ...provisionBody(), organization_guid: undefined }, /organization_guid is required/],
+      [{ ...provisionBody(), space_guid: '' }, /space_guid must not be empty/],
       [provisionBody(READY, { replicas: 9 }), /replicas/],
       [provisionBody(READY, { unknown: 1 }), /unknown/],
     ] as const) {

@@ -17,7 +17,7 @@ import { KubeClusters } from '../../platform/kube/clusters.js';
 import { INSTALLATION_LABEL } from '../../platform/kube/installation.js';
 import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
-import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
+import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
@@ -201,6 +201,61 @@ describe('admin routes and CLI', () => {
     const del = await broker.osb.deprovision(failing, SERVICE, READY);
     expect((await broker.osb.waitForOperation(failing, del.body.operation)).status).toBe(410);
   });
+
+  it('the CLI retries a failed provision, and a failed bind with --binding, once their cause is fixed', async () => {
+    const recordsNs = broker.config.BROKER_NAMESPACE;
+    const failing = `cli-retry-${suffix()}`;
+    const binding = `cli-retry-b-${suffix()}`;
+    let operation: string;
+    // No Secret more in the records namespace: neither the instance's record nor the binding's
+    // can be written, so the provision and the bind fail.
+    const secrets = (await kube.list('v1', 'Secret', recordsNs)).items.length;
+    const quota = {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'cli-no-more-secrets', namespace: recordsNs },
+      spec: { hard: { secrets: String(secrets) } },
+    };
+    await kube.apply(quota, { fieldManager: 'test' });
+    try {
+      await new Promise((r) => setTimeout(r, 1000)); // the quota controller fills in its status
+      operation = (await broker.osb.provision(failing, { service_id: SERVICE, plan_id: READY })).body.operation;
+      expect((await broker.osb.waitForOperation(failing, operation)).body).toMatchObject({ state: 'failed', description: expect.stringMatching(/quota/) });
+      const bind = await broker.osb.bind(id, binding, { service_id: SERVICE, plan_id: READY });
+      expect(bind.status, JSON.stringify(bind.body)).toBe(422);
+      expect(bind.body.description).toMatch(/binding failed.*quota/);
+    } finally {
+      await kube.delete('v1', 'ResourceQuota', recordsNs, 'cli-no-more-secrets');
+    }
+
+    const provision = cli('retry', failing);
+    expect(provision.stderr).toBe('');
+    expect(provision.status).toBe(0);
+    expect(provision.stdout).toMatch(new RegExp(`^retrying provisionInstance of instance:${failing}: new run [0-9a-f-]{36}\n$`));
+    expect((await broker.osb.waitForOperation(failing, operation)).body).toEqual({ state: 'succeeded' });
+
+    const bind = cli('retry', binding, '--binding', '--json');
+    expect(bind.stderr).toBe('');
+    expect(JSON.parse(bind.stdout)).toMatchObject({ type: 'bindInstance', workflowId: `binding:${binding}` });
+    const bindingPath = `/v2/service_instances/${id}/service_bindings/${binding}`;
+    await eventually('the retried bind to finish', async () => {
+      const res = await broker.osb.request('GET', `${bindingPath}/last_operation`);
+      return res.body.state === 'in progress' ? undefined : res.body;
+    }).then((state) => expect(state).toEqual({ state: 'succeeded' }));
+    expect((await broker.osb.request('GET', bindingPath)).body.credentials).toBeTypeOf('object');
+
+    // Nothing to retry: the last operation succeeded, or there is none.
+    const again = cli('retry', binding, '--binding');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/succeeded; nothing to retry/);
+    const unknown = cli('retry', `nope-${suffix()}`);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/no operation is known for instance:nope-/);
+
+    expect((await broker.osb.unbind(id, binding, SERVICE, READY)).status).toBe(200);
+    const del = await broker.osb.deprovision(failing, SERVICE, READY);
+    expect((await broker.osb.waitForOperation(failing, del.body.operation)).status).toBe(410);
+  }, 180_000);
 
   it('every object the instance has carries the installation label, and so does its record', async () => {
     const installation = { [INSTALLATION_LABEL]: broker.config.BROKER_NAMESPACE };

@@ -67,6 +67,9 @@ export interface OsbResponse {
   headers: Headers;
 }
 
+/** What a test's provision carries when it names no organization or space. */
+export const DEFAULT_ORG_AND_SPACE = { organization_guid: 'test-org', space_guid: 'test-space' } as const;
+
 /** An OSB client: every request carries auth, the API version and JSON content type. */
 export class Osb {
   constructor(
@@ -100,8 +103,15 @@ export class Osb {
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
+  /**
+   * A provision, with the organization and space GUIDs OSB 2.17 requires when `body` names none
+   * (tests of org or space name their own; tests of a request without them use `request`).
+   */
   provision(instanceId: string, body: Record<string, unknown>, acceptsIncomplete = true) {
-    return this.request('PUT', `/v2/service_instances/${instanceId}${acceptsIncomplete ? '?accepts_incomplete=true' : ''}`, body);
+    return this.request('PUT', `/v2/service_instances/${instanceId}${acceptsIncomplete ? '?accepts_incomplete=true' : ''}`, {
+      ...DEFAULT_ORG_AND_SPACE,
+      ...body,
+    });
   }
 
   update(instanceId: string, body: Record<string, unknown>) {

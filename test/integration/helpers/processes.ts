@@ -11,7 +11,8 @@ import { eventually, stackEnv, suffix } from './stack.js';
 // The sources, through tsx: a stale dist/ build must not be what the tests exercise.
 const MAIN = path.join(PROJECT_ROOT, 'cli/main.ts');
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 at the moment of asking. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
