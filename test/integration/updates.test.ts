@@ -13,6 +13,7 @@ const CATALOG = fileURLToPath(new URL('./fixtures/updates-catalog', import.meta.
 const SERVICE = 'b7e0c1d2-7a41-4a0e-9c55-0a11ce0d0001';
 const CURRENT = 'b7e0c1d2-7a41-4a0e-9c55-0a11ce0d0101';
 const NEVER_READY = 'b7e0c1d2-7a41-4a0e-9c55-0a11ce0d0102';
+const FIXED = 'b7e0c1d2-7a41-4a0e-9c55-0a11ce0d0103';
 
 const brokerOf = brokerForFile({ CATALOG_DIR: CATALOG });
 const kube = kubeApi();
@@ -65,4 +66,39 @@ describe('a failed update', () => {
     expect((await osb.waitForOperation(id, later.body.operation)).body).toEqual({ state: 'succeeded' });
     expect((await osb.request('GET', `/v2/service_instances/${id}`)).body.parameters).toEqual({ greeting: 'hello', replicas: 2 });
   }, 180_000);
+});
+
+describe('plan_updateable and maintenance_info', () => {
+  it('plan_updateable false: a plan change is a 400 naming it, and starts nothing; a parameter update still works', async () => {
+    const osb = brokerOf().osb;
+    const id = await provisioned(FIXED, 'upd-fixed');
+    const refused = await osb.update(id, { service_id: SERVICE, plan_id: CURRENT });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: 'BadRequest',
+      description: 'plan fixed of service upgradable cannot be changed to another plan (its plan_updateable is false); only its parameters can be updated',
+    });
+    expect((await osb.lastOperation(id)).body).toEqual({ state: 'succeeded' }); // still the provision's
+    const parameters = await osb.update(id, { service_id: SERVICE, parameters: { greeting: 'hi' } });
+    expect(parameters.status, JSON.stringify(parameters.body)).toBe(202);
+    expect((await osb.waitForOperation(id, parameters.body.operation)).body).toEqual({ state: 'succeeded' });
+  });
+
+  it("GET reports the plan's maintenance_info an instance was provisioned with, also when the request named none; another version is a 422 MaintenanceInfoConflict", async () => {
+    const osb = brokerOf().osb;
+    const id = await provisioned(CURRENT, 'upd-maint');
+    expect((await osb.request('GET', `/v2/service_instances/${id}`)).body.maintenance_info).toEqual({ version: '1.0.0' });
+    for (const body of [
+      { service_id: SERVICE, maintenance_info: { version: '0.9.0' } },
+      { service_id: SERVICE, plan_id: NEVER_READY, maintenance_info: { version: '2.0.0' } },
+    ]) {
+      const conflict = await osb.update(id, body);
+      expect(conflict.status).toBe(422);
+      expect(conflict.body).toMatchObject({ error: 'MaintenanceInfoConflict', description: expect.stringContaining('1.0.0') });
+    }
+    // The version the instance has already: nothing to do (OSB: 200 with an empty object).
+    const same = await osb.update(id, { service_id: SERVICE, maintenance_info: { version: '1.0.0' } });
+    expect(same.status).toBe(200);
+    expect(same.body).toEqual({});
+  });
 });
