@@ -21,7 +21,7 @@ import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { KbPlan, KbService } from '../platform/temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
 import type { BrokerCore } from './broker-core.js';
-import { digest } from './digest.js';
+import { instanceDigest } from './digest.js';
 import { instanceNamespace } from './namespaces.js';
 import { WORKFLOW_TYPES } from '../workflows/types.js';
 import { newOperationToken } from './operation-start.js';
@@ -30,10 +30,6 @@ import { checkQuota } from './quota.js';
 import { checkUpdate } from './request-checks.js';
 
 type InstanceEndpoints = Pick<Broker, 'provision' | 'getInstance' | 'update' | 'deprovision' | 'lastOperation'>;
-
-/** What makes two provision requests the same request. */
-const instanceDigest = (r: { serviceId: string; planId: string; parameters: Record<string, unknown> }) =>
-  digest({ serviceId: r.serviceId, planId: r.planId, parameters: r.parameters });
 
 /**
  * The maintenance_info an operation records: its plan's, whether or not the request named it,

@@ -15,6 +15,8 @@ export function adminDepsFor(config: Config, clients: { client: Client; clusters
       // Fixed namespace: only there. Per instance or from the platform's context: anywhere.
       instanceNamespaces: config.NAMESPACE_STRATEGY === 'fixed' ? [config.INSTANCE_NAMESPACE] : [''],
       perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
     },
   };
 }

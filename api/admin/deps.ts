@@ -16,5 +16,9 @@ export interface AdminDeps {
     /** Namespaces that may hold instance objects: the fixed one, or all ('' = cluster-wide). */
     instanceNamespaces: string[];
     perInstanceNamespaces: boolean;
+    /** Where the broker's workflows run: an upgrade is started there. */
+    taskQueue: string;
+    /** An update's deadline when its plan sets no maximum_polling_duration. */
+    defaultTimeoutSeconds: number;
   };
 }
