@@ -5,6 +5,7 @@ import { createBindingActivities } from './bindings.js';
 import { createDeleteActivities } from './delete-objects.js';
 import { createInstanceRecordActivities } from './instance-records.js';
 import { createLifecycleHookActivities } from './lifecycle-hooks.js';
+import { createUpgradeActivities } from './plan-upgrades.js';
 import { createWaitReadyActivities } from './wait-ready.js';
 
 export function createActivities(deps: ActivityDeps) {
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeleteActivities(deps),
     ...createBindingActivities(deps),
     ...createLifecycleHookActivities(deps),
+    ...createUpgradeActivities(deps),
   };
 }
 

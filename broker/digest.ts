@@ -19,3 +19,7 @@ export function digest(value: unknown): string {
     .update(JSON.stringify(canonical(value)))
     .digest('hex');
 }
+
+/** What makes two provision (or update) requests the same request: service, plan, parameters. */
+export const instanceDigest = (r: { serviceId: string; planId: string; parameters: Record<string, unknown> }) =>
+  digest({ serviceId: r.serviceId, planId: r.planId, parameters: r.parameters });

@@ -15,13 +15,14 @@ import type {
   UpdateResult,
 } from './service-broker.js';
 import { asyncRequired, concurrencyError, conflict, gone, notFound } from './errors.js';
+import type { Plan } from '../catalog/types.js';
 import { unknownService } from './catalog-lookup.js';
 import { routeCluster } from '../platform/config/clusters.js';
 import { instanceWorkflowId } from '../platform/temporal/ids.js';
 import { KbPlan, KbService } from '../platform/temporal/search-attributes.js';
 import { deprovisionRequested } from '../workflows/definitions.js';
 import type { BrokerCore } from './broker-core.js';
-import { digest } from './digest.js';
+import { instanceDigest } from './digest.js';
 import { instanceNamespace } from './namespaces.js';
 import { WORKFLOW_TYPES } from '../workflows/types.js';
 import { newOperationToken } from './operation-start.js';
@@ -31,9 +32,14 @@ import { checkUpdate } from './request-checks.js';
 
 type InstanceEndpoints = Pick<Broker, 'provision' | 'getInstance' | 'update' | 'deprovision' | 'lastOperation'>;
 
-/** What makes two provision requests the same request. */
-const instanceDigest = (r: { serviceId: string; planId: string; parameters: Record<string, unknown> }) =>
-  digest({ serviceId: r.serviceId, planId: r.planId, parameters: r.parameters });
+/**
+ * The maintenance_info an operation records: its plan's, whether or not the request named it,
+ * since every provision and update renders the plan's current templates (OSB: GET reports "the
+ * maintenance information that was used when the Service Instance was provisioned or when it was
+ * last updated"). The request's own, when it names one, was checked to be the same.
+ */
+const versionOf = (plan: Plan): { maintenanceInfo?: { version: string } } =>
+  plan.maintenanceInfo ? { maintenanceInfo: { version: plan.maintenanceInfo.version } } : {};
 
 export class InstanceOperations implements InstanceEndpoints {
   constructor(private readonly core: BrokerCore) {}
@@ -69,7 +75,7 @@ export class InstanceOperations implements InstanceEndpoints {
         namespace,
         ownsNamespace,
         cluster,
-        ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+        ...versionOf(req.plan),
         timeoutSeconds: core.timeoutOf(req.plan),
       }));
       return { status: 'accepted', operation };
@@ -122,7 +128,7 @@ export class InstanceOperations implements InstanceEndpoints {
         planId: target.id,
         parameters,
         context: req.context,
-        ...(req.maintenanceInfo ? { maintenanceInfo: req.maintenanceInfo } : {}),
+        ...versionOf(target),
         timeoutSeconds: core.timeoutOf(target),
       }));
       return { status: 'accepted', operation };

@@ -2,10 +2,10 @@
 // token, and writes its memo, the search attributes operators find it by, and the started metric.
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { TypedSearchAttributes, type SearchAttributePair } from '@temporalio/common';
+import { TypedSearchAttributes } from '@temporalio/common';
 import type { ApiMetrics } from '../platform/observability/metrics.js';
 import { bindingWorkflowId, instanceWorkflowId, operationToken, type OperationType } from '../platform/temporal/ids.js';
-import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
+import { operationSearchAttributes } from '../platform/temporal/search-attributes.js';
 // Types only: loading a workflow module outside a worker throws (workflows/observe.ts creates
 // its metrics with the workflow-only metricMeter), so the API names workflows by their export.
 import type * as workflows from '../workflows/index.js';
@@ -63,7 +63,7 @@ export class OperationStarter {
       args: [inputFor(operation)] as Parameters<WorkflowOf<T>>,
       workflowIdConflictPolicy: 'FAIL',
       memo: { operation, requestDigest } satisfies OperationMemo,
-      typedSearchAttributes: searchAttributes(type, subject),
+      typedSearchAttributes: new TypedSearchAttributes(operationSearchAttributes(type, subject)),
     });
     this.counted(type, subject);
     return { operation, handle };
@@ -73,18 +73,4 @@ export class OperationStarter {
   counted(type: OperationType, subject: Pick<OperationSubject, 'service' | 'plan'>): void {
     this.metrics?.operationsStarted.inc({ type, service: subject.service, plan: subject.plan });
   }
-}
-
-function searchAttributes(type: OperationType, subject: OperationSubject & { bindingId?: string }): TypedSearchAttributes {
-  const pairs: SearchAttributePair[] = [
-    { key: KbInstanceId, value: subject.instanceId },
-    { key: KbOperation, value: type },
-    { key: KbService, value: subject.service },
-    { key: KbPlan, value: subject.plan },
-  ];
-  if (subject.bindingId) pairs.push({ key: KbBindingId, value: subject.bindingId });
-  // Left out, not empty, when the platform sent no organization or space.
-  if (subject.org) pairs.push({ key: KbOrg, value: subject.org });
-  if (subject.space) pairs.push({ key: KbSpace, value: subject.space });
-  return new TypedSearchAttributes(pairs);
 }

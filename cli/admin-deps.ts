@@ -18,6 +18,8 @@ export function adminDepsFor(config: Config, clients: { client: Client; clusters
       perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
       installation: installationOf(config),
       orphanMinAgeSeconds: config.ORPHAN_MIN_AGE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      defaultTimeoutSeconds: config.DEFAULT_OPERATION_TIMEOUT,
     },
   };
 }

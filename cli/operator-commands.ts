@@ -1,9 +1,10 @@
-// Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`. They talk to
+// Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`, `upgrade`. They talk to
 // Temporal and Kubernetes directly with the broker's configuration (no running API needed).
 import { allPods, instancePods } from '../api/admin/pods.js';
 import { deleteOrphans, surveyOrphans } from '../api/admin/orphans.js';
 import { instancePages, showInstance, type InstanceSummary } from '../api/admin/instances.js';
 import { retryOperation, RetryError } from '../api/admin/retry.js';
+import { UpgradeError } from '../api/admin/upgrade.js';
 import type { AdminDeps } from '../api/admin/deps.js';
 import { loadCatalog } from '../catalog/load.js';
 import { loadConfig } from '../platform/config/config.js';
@@ -17,13 +18,16 @@ import { OfferingStore } from '../platform/kube/offering-store.js';
 import { createLogger } from '../platform/observability/logger.js';
 import { adminDepsFor } from './admin-deps.js';
 import { table } from './table.js';
+import { upgradeCommand, type UpgradeFlags } from './upgrade-command.js';
 
 interface Out {
   log(s: string): void;
   error(s: string): void;
 }
 
-export async function operatorCommand(args: string[], flags: { json?: boolean; delete?: boolean; org?: string; binding?: boolean }, out: Out): Promise<number> {
+export type OperatorFlags = { json?: boolean; delete?: boolean; org?: string; binding?: boolean } & Partial<UpgradeFlags>;
+
+export async function operatorCommand(args: string[], flags: OperatorFlags, out: Out): Promise<number> {
   const config = loadConfig(process.env, { api: false });
   const temporalProblem = await checkTemporalAccess(config.temporal);
   if (temporalProblem) throw new TemporalAccessError(temporalProblem.message);
@@ -108,6 +112,14 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
         print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans') + keptNote());
       }
       return 0;
+    }
+    if (command === 'upgrade' && flags.plan) {
+      try {
+        return await upgradeCommand(deps, { ...flags, plan: flags.plan }, out);
+      } catch (err) {
+        if (err instanceof UpgradeError) return fail(out, err.message);
+        throw err;
+      }
     }
     return fail(out, `unknown command: ${args.join(' ')}`);
   } finally {

@@ -53,6 +53,7 @@ describe('usage', () => {
       'instances show',
       'pods',
       'retry',
+      'upgrade',
       'orphans',
       'offerings list',
       'offerings add',
@@ -106,10 +107,15 @@ describe('usage errors: one line naming what is wrong, exit 2, no stack trace', 
     expect(r.stderr).toBe(`${path}: ${what}; see '${path} --help'\n`);
   };
 
-  it.each(leaves.map(({ words }) => [words.join(' '), words] as const))('%s --bogus: unknown option', async (_name, words) => {
-    const r = await run(...words, '--bogus');
-    oneLine(r, words, "unknown option '--bogus'");
-  });
+  // With the options a command requires (commander names a missing one first).
+  const requiredOptions = (cmd: Command) => cmd.options.filter((o) => o.mandatory).flatMap((o) => [o.long!, 'x']);
+  it.each(leaves.map(({ words, cmd }) => [words.join(' '), words, requiredOptions(cmd)] as const))(
+    '%s --bogus: unknown option',
+    async (_name, words, required) => {
+      const r = await run(...words, ...required, '--bogus');
+      oneLine(r, words, "unknown option '--bogus'");
+    },
+  );
 
   it.each(
     leaves
@@ -121,6 +127,10 @@ describe('usage errors: one line naming what is wrong, exit 2, no stack trace', 
 
   it('catalog render without a plan names the plan', async () => {
     oneLine(await run('catalog', 'render', 'service-catalog', 'redis'), ['catalog', 'render'], "missing required argument 'plan'");
+  });
+
+  it('upgrade without --plan names it', async () => {
+    oneLine(await run('upgrade', '--dry-run'), ['upgrade'], "required option '--plan <id>' not specified");
   });
 
   it('an option without its value, an argument too many, an unknown command', async () => {
@@ -140,6 +150,8 @@ describe('what a command line runs', () => {
     [['retry', 'i-1'], ['retry', 'i-1'], {}],
     [['retry', '--binding', 'b-1'], ['retry', 'b-1'], { binding: true }],
     [['orphans', '--delete'], ['orphans'], { delete: true }],
+    [['upgrade', '--plan', 'p-1'], ['upgrade'], { plan: 'p-1' }],
+    [['upgrade', '--plan', 'p-1', '--concurrency', '2', '--dry-run', '--json'], ['upgrade'], { plan: 'p-1', concurrency: '2', dryRun: true, json: true }],
   ])('%j runs the operator command %j with %j', async (argv, args, flags) => {
     expect((await run(...argv)).code).toBe(0);
     expect(calls).toEqual([['operator', args, flags]]);

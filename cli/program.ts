@@ -3,6 +3,7 @@
 // `--help` answers at once and `serve` or `worker` load only what they run.
 import { Command, Help } from 'commander';
 import type { CommandOutput } from './catalog-commands.js';
+import type { OperatorFlags } from './operator-commands.js';
 
 /** Where the program writes; plain functions (no `this`), handed on to commander as they are. */
 export interface CliIo {
@@ -101,7 +102,6 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     );
 
   program.commandsGroup("operators (configuration from the environment, as the worker's):");
-  type OperatorFlags = { json?: boolean; delete?: boolean; org?: string; binding?: boolean };
   const operator =
     (...args: string[]) =>
     async (flags: OperatorFlags) =>
@@ -132,6 +132,16 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--binding', "the id is a binding's")
     .option(...JSON_OPTION)
     .action(act(async (id: string, flags: OperatorFlags) => operator('retry', id)(flags)));
+  program
+    .command('upgrade')
+    .description(
+      "roll the plan's maintenance_info out to each of its instances: a workflow that goes on if this command stops (run it again to follow it); exit 1 if any failed",
+    )
+    .requiredOption('--plan <id>', 'the plan, by id')
+    .option('--concurrency <n>', 'how many instances update at once (default 4)')
+    .option('--dry-run', 'say what would be upgraded; start nothing')
+    .option(...JSON_OPTION)
+    .action(act(operator('upgrade')));
   program
     .command('orphans')
     .description("objects labelled with this broker's installation whose instance has no record")

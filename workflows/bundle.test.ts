@@ -25,7 +25,7 @@ describe('workflow bundle', () => {
   it('exports every workflow the broker starts', () => {
     // Read, not imported: workflow modules may only run inside the workflow sandbox.
     const exported = [...readFileSync(workflowsPath(), 'utf8').matchAll(/export \{ (\w+) \}/g)].map((m) => m[1]);
-    expect(exported.sort()).toEqual(['bindInstance', 'deprovisionInstance', 'provisionInstance', 'unbindInstance', 'updateInstance']);
+    expect(exported.sort()).toEqual(['bindInstance', 'deprovisionInstance', 'provisionInstance', 'unbindInstance', 'updateInstance', 'upgradePlan']);
     for (const name of exported) expect(code).toContain(`function ${name}(`);
   });
 

@@ -4,3 +4,4 @@ export { updateInstance } from './update-instance.js';
 export { deprovisionInstance } from './deprovision-instance.js';
 export { bindInstance } from './bind-instance.js';
 export { unbindInstance } from './unbind-instance.js';
+export { upgradePlan } from './upgrade-plan.js';

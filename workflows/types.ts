@@ -86,6 +86,45 @@ export interface UnbindInput {
  */
 export const DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS = 300;
 
+/** An operator's rollout of the plan's current maintenance_info to every instance of the plan. */
+export interface UpgradePlanInput {
+  planId: string;
+  /** The version the operator's catalog has: the worker's must be the same. */
+  maintenanceInfo: { version: string };
+  /** How many instances update at once. */
+  concurrency: number;
+  /** Each update's deadline (the plan's maximum_polling_duration, else the broker's default). */
+  timeoutSeconds: number;
+}
+
+/** One instance's update as the upgrade starts it: what the API would start for the same PATCH. */
+export interface PlannedUpgrade {
+  input: UpdateInput;
+  memo: OperationMemo;
+  /** Service and plan names, org and space: the search attributes of the update. */
+  subject: { instanceId: string; service: string; plan: string; org: string; space: string };
+}
+
+export interface UpgradeOutcome {
+  instanceId: string;
+  outcome: 'upgraded' | 'current' | 'failed';
+  /** Why it failed: the update's own description, or why it could not start. */
+  description?: string;
+}
+
+/** What the upgrade has done so far (query `upgradeProgress`), and its result when done. */
+export interface UpgradeProgress {
+  planId: string;
+  version: string;
+  /** Every instance of the plan when the upgrade began. */
+  total: number;
+  /** In the order they finished. */
+  outcomes: UpgradeOutcome[];
+  /** The instances are listed: `total` counts them. */
+  listed: boolean;
+  done: boolean;
+}
+
 /** What a failed operation tells the platform (OSB last_operation fields). */
 export interface OperationFailure {
   description: string;

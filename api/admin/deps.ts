@@ -20,5 +20,9 @@ export interface AdminDeps {
     installation: string;
     /** Objects younger than this are never orphans (they may be an operation's, being made). */
     orphanMinAgeSeconds: number;
+    /** Where the broker's workflows run: an upgrade is started there. */
+    taskQueue: string;
+    /** An update's deadline when its plan sets no maximum_polling_duration. */
+    defaultTimeoutSeconds: number;
   };
 }

@@ -1,10 +1,11 @@
 // Admin routes for operators (admin credentials, separate from the platform's): instances, their
-// objects and workflows, pod status, retrying failed operations, orphans.
+// objects and workflows, pod status, retrying failed operations, orphans, upgrading a plan's instances.
 import { Hono } from 'hono';
 import { allPods, instancePods } from '../admin/pods.js';
 import { deleteOrphans, surveyOrphans } from '../admin/orphans.js';
 import { INSTANCES_PAGE, listInstances, showInstance, type InstancesPage } from '../admin/instances.js';
 import { retryOperation, RetryError } from '../admin/retry.js';
+import { DEFAULT_UPGRADE_CONCURRENCY, startUpgrade, upgradeDryRun, UpgradeError, upgradeStatus } from '../admin/upgrade.js';
 import type { AdminDeps } from '../admin/deps.js';
 import type { AppEnv } from '../env.js';
 import { BrokerError, badRequest, notFound, unprocessable } from '../../broker/errors.js';
@@ -18,6 +19,14 @@ export function adminRoutes(deps: AdminDeps) {
       return await retryOperation(deps, target);
     } catch (err) {
       if (err instanceof RetryError) throw unprocessable(err.message);
+      throw err;
+    }
+  };
+  const upgrade = async <T>(run: () => Promise<T>) => {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof UpgradeError) throw badRequest(err.message);
       throw err;
     }
   };
@@ -76,6 +85,37 @@ export function adminRoutes(deps: AdminDeps) {
         const result = await retry({ bindingId: pathId(c, 'binding_id') });
         c.get('log').info(result, 'operator retry');
         return c.json(result, 202);
+      },
+    )
+    .post(
+      '/plans/:plan_id/upgrade',
+      adminRoute(
+        "Roll the plan's maintenance_info out to every instance of the plan (the upgradePlan workflow; joins one running). ?concurrency=N (default 4); ?dry_run=true: what it would do, nothing started",
+        {
+          200: { description: 'The dry run' },
+          202: { description: 'The upgrade workflow' },
+          400: failure('Unknown plan, no maintenance_info, bad concurrency'),
+        },
+      ),
+      async (c) => {
+        const planId = c.req.param('plan_id');
+        if (c.req.query('dry_run') === 'true') return c.json(await upgrade(() => upgradeDryRun(deps, planId)));
+        const started = await upgrade(() => startUpgrade(deps, planId, Number(c.req.query('concurrency') ?? DEFAULT_UPGRADE_CONCURRENCY)));
+        c.get('log').info({ planId, ...started }, 'operator upgrade');
+        return c.json(started, 202);
+      },
+    )
+    .get(
+      '/plans/:plan_id/upgrade',
+      adminRoute("The plan's last upgrade: its outcomes so far, and `done` when it has finished", {
+        200: { description: 'Its progress or result' },
+        404: failure('No upgrade of this plan is known'),
+      }),
+      async (c) => {
+        const planId = c.req.param('plan_id');
+        const status = await upgradeStatus(deps, planId);
+        if (!status) throw notFound(`no upgrade of plan ${planId} is known`);
+        return c.json(status);
       },
     )
     .get(

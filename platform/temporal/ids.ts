@@ -8,6 +8,8 @@ export type OperationType = 'provision' | 'update' | 'deprovision' | 'bind' | 'u
 
 export const instanceWorkflowId = (instanceId: string) => `instance:${instanceId}`;
 export const bindingWorkflowId = (bindingId: string) => `binding:${bindingId}`;
+/** An operator's rollout of a plan's maintenance_info: one at a time per plan, which a second start joins. */
+export const upgradeWorkflowId = (planId: string) => `upgrade-plan:${planId}`;
 
 /** `provision-3f9c0a1b`: the operation's type and a random suffix chosen by the API. */
 export function operationToken(type: OperationType, suffix: string): string {
