@@ -4,12 +4,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
+import { podSecurityLabels, type PodSecurityLevel } from '../catalog/pod-security.js';
 import { renderPlan } from '../catalog/render.js';
 import { hookEventsOf } from '../catalog/hooks.js';
 import type { KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import type { InstanceRecord } from '../platform/kube/records.js';
 import { KubeApiError } from '../platform/kube/errors.js';
+import { INSTANCE_NAMESPACE_LABEL, isolationPolicyFor } from '../platform/kube/instance-network-policy.js';
 import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
@@ -54,7 +56,9 @@ export function createApplyActivities(deps: ActivityDeps) {
       if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
       throw err;
     }
-    if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
+    // Before the plan's objects: its pods start isolated, in a namespace that enforces its Pod Security level.
+    if (settings.instanceNetworkPolicies) objects.unshift(isolationPolicyFor(record.instanceId, record.namespace));
+    if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId, found.plan.podSecurity));
     return { objects, plan: found.plan, record, kube: clusterClient(clusters, record.cluster, record.instanceId) };
   }
 
@@ -112,11 +116,15 @@ export function createApplyActivities(deps: ActivityDeps) {
   };
 }
 
-function namespaceFor(name: string, instanceId: string): KubernetesObject {
+/** The namespace the broker makes for an instance: labelled as its own (namespace-ownership.ts), holding an instance, and its Pod Security level. */
+function namespaceFor(name: string, instanceId: string, podSecurity: PodSecurityLevel): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name, labels: { [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY } },
+    metadata: {
+      name,
+      labels: { [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_NAMESPACE_LABEL]: 'true', ...podSecurityLabels(podSecurity) },
+    },
   };
 }
 

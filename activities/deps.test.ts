@@ -25,6 +25,7 @@ const settings = {
   perInstanceNamespaces: false,
   namespaceStrategy: 'fixed' as const,
   instanceNamespace: 'instances',
+  instanceNetworkPolicies: true,
 };
 const randoms = {} as Randoms;
 

@@ -18,6 +18,8 @@ export interface ActivitySettings {
   namespaceStrategy: NamespaceStrategy;
   /** The fixed strategy's namespace (and the context strategy's when the context names none). */
   instanceNamespace: string;
+  /** Apply each instance's isolating NetworkPolicy (platform/kube/instance-network-policy.ts). */
+  instanceNetworkPolicies: boolean;
 }
 
 export interface ActivityDeps {

@@ -94,8 +94,10 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
     if (command === 'orphans') {
       const orphans = await findOrphans(deps);
       if (flags.delete) {
-        const deleted = await deleteOrphans(deps, orphans);
-        print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
+        const { deleted, refused } = await deleteOrphans(deps, orphans);
+        print({ deleted, orphans, ...(refused.length ? { refused } : {}) }, () =>
+          [`deleted ${deleted} of ${orphans.length} orphans`, ...refused.map((r) => `not deleted: ${r}`)].join('\n'),
+        );
       } else {
         print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
       }

@@ -143,6 +143,7 @@ export async function startWorker(config: Config, logger: Logger) {
         perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
         namespaceStrategy: config.NAMESPACE_STRATEGY,
         instanceNamespace: config.INSTANCE_NAMESPACE,
+        instanceNetworkPolicies: config.INSTANCE_NETWORK_POLICIES,
       },
     }),
   });

@@ -2,9 +2,9 @@
 // broker's own cleanup existed, a record deleted by hand...), and binding records whose instance
 // is gone. Listed, and deleted on request.
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
-import { sweptKinds } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
 import type { AdminDeps } from './deps.js';
+import { orphanKinds } from './listed-kinds.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -24,7 +24,7 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   // and deleting "copies" there would delete live instances. A record that does not decode is
   // still a record: its instance's objects are not orphans.
   const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
-  const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
+  const kinds = orphanKinds(deps);
   const found: Orphan[] = [];
   for (const [cluster, kube] of deps.clusters.entries())
     for (const ns of deps.settings.instanceNamespaces) {
@@ -73,13 +73,27 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   return [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
 }
 
-export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {
-  let deleted = 0;
+export interface OrphansDeleted {
+  deleted: number;
+  /** What the broker's identity may not delete (the API's, under the per-instance overlay: namespaces), and how to. */
+  refused: string[];
+}
+
+export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<OrphansDeleted> {
+  const result: OrphansDeleted = { deleted: 0, refused: [] };
   for (const o of orphans) {
-    const ok = o.name.startsWith('binding ')
-      ? await deps.records.deleteBinding(o.name.slice('binding '.length))
-      : await deps.clusters.get(o.cluster).delete(o.apiVersion, o.kind, o.namespace, o.name);
-    if (ok) deleted++;
+    try {
+      const ok = o.name.startsWith('binding ')
+        ? await deps.records.deleteBinding(o.name.slice('binding '.length))
+        : await deps.clusters.get(o.cluster).delete(o.apiVersion, o.kind, o.namespace, o.name);
+      if (ok) result.deleted++;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 403)) throw err;
+      const what = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+      result.refused.push(
+        `${what} on cluster ${o.cluster}: this identity may not delete it; run \`kubernetes-broker orphans --delete\` with a kubeconfig that may, or delete it with kubectl`,
+      );
+    }
   }
-  return deleted;
+  return result;
 }

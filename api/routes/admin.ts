@@ -76,8 +76,8 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .delete('/orphans', adminRoute('Delete the orphans', { 200: { description: 'What was deleted' } }), async (c) => {
       const orphans = await findOrphans(deps);
-      const deleted = await deleteOrphans(deps, orphans);
-      c.get('log').info({ deleted }, 'orphans deleted');
-      return c.json({ deleted, orphans });
+      const { deleted, refused } = await deleteOrphans(deps, orphans);
+      c.get('log').info({ deleted, refused: refused.length }, 'orphans deleted');
+      return c.json({ deleted, orphans, ...(refused.length ? { refused } : {}) });
     });
 }
