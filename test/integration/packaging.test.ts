@@ -13,7 +13,8 @@ import { ensureSearchAttributes } from '../../platform/temporal/register-search-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { sweptKinds } from '../../platform/kube/owned-kinds.js';
-import { instanceSelector } from '../../catalog/labels.js';
+import { INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { INSTANCE_NAMESPACE_LABEL, isolationPolicyName } from '../../platform/kube/instance-network-policy.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import { startServer } from '../../cli/serve.js';
@@ -28,6 +29,7 @@ import { createLogger } from '../../platform/observability/logger.js';
 import { Osb } from './helpers/broker.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
+import { ingressAllowed, type NetworkPolicy, type PodAt } from '../network-policy-model.js';
 
 type Obj = KubernetesObject & Record<string, any>;
 
@@ -38,6 +40,9 @@ const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
 const BROKER_NS = 'kubernetes-broker';
 const INSTANCE_NS = 'kubernetes-broker-instances';
 const FIELD_MANAGER = 'kubernetes-broker-packaging-test';
+const MERGE_PATCH = 'application/merge-patch+json';
+/** Cluster-scoped kinds of the manifests: tests suffix their names, so that runs do not share them. */
+const CLUSTER_SCOPED_RENAMED = ['ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
 
 const env = () => stackEnv();
 const withStackPath = () => ({ ...process.env, PATH: `${env()['KB_STACK_BIN']}:${process.env['PATH']}` });
@@ -79,8 +84,12 @@ function parametrize(objects: Obj[], id: string, names: Record<string, string>):
     const c = structuredClone(o);
     if (c.kind === 'Namespace') c.metadata.name = rename(c.metadata.name);
     if (c.metadata.namespace) c.metadata.namespace = rename(c.metadata.namespace);
-    if (c.kind === 'ClusterRole' || c.kind === 'ClusterRoleBinding') c.metadata.name = cluster(c.metadata.name);
+    if (CLUSTER_SCOPED_RENAMED.includes(c.kind)) c.metadata.name = cluster(c.metadata.name);
     if (c.roleRef?.kind === 'ClusterRole') c.roleRef.name = cluster(c.roleRef.name);
+    if (c.kind === 'ValidatingAdmissionPolicyBinding') c.spec.policyName = cluster(c.spec.policyName);
+    // The worker's identity in an admission policy's expressions names the broker's namespace.
+    for (const m of c.kind === 'ValidatingAdmissionPolicy' ? c.spec.matchConditions : [])
+      for (const [from, to] of Object.entries(names)) m.expression = m.expression.replaceAll(`system:serviceaccount:${from}:`, `system:serviceaccount:${to}:`);
     for (const s of c.subjects ?? []) if (s.namespace) s.namespace = rename(s.namespace);
     for (const r of c.rules ?? []) if (r.resourceNames) r.resourceNames = r.resourceNames.map(rename);
     if (c.kind === 'ConfigMap') for (const k of ['BROKER_NAMESPACE', 'INSTANCE_NAMESPACE']) if (c.data?.[k]) c.data[k] = rename(c.data[k]);
@@ -91,6 +100,7 @@ function parametrize(objects: Obj[], id: string, names: Record<string, string>):
   const namespaceField = (key: string) => key === 'namespace' || key === 'resourceNames' || key.endsWith('NAMESPACE');
   const walk = (v: unknown, where: string, key: string): void => {
     if (typeof v === 'string' && v in names && (namespaceField(key) || v === INSTANCE_NS)) left.push(`${where} = ${v}`);
+    else if (typeof v === 'string' && Object.keys(names).some((n) => v.includes(`serviceaccount:${n}:`))) left.push(`${where} = ${v}`);
     else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${where}[${i}]`, key));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, k);
   };
@@ -205,6 +215,42 @@ describe('kustomize manifests', () => {
     }
     const service = find(objects, 'Service', 'kubernetes-broker');
     expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
+  });
+
+  it('NetworkPolicies: the API only from the namespaces the operator labels, the worker from nowhere, tenant pods never (both overlays)', () => {
+    for (const dir of [BASE, OVERLAY]) {
+      const objects = kustomize(dir);
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];
+      expect(policies.length, dir).toBe(2);
+      const podOf = (name: string): PodAt => ({ namespace: BROKER_NS, labels: find(objects, 'Deployment', name).spec.template.metadata.labels });
+      const api = podOf('kubernetes-broker-api');
+      const worker = podOf('kubernetes-broker-worker');
+      // The policy's named ports are the API container's.
+      const ports = find(objects, 'Deployment', 'kubernetes-broker-api').spec.template.spec.containers[0].ports.map((p: any) => p.name);
+      expect(ports).toEqual(expect.arrayContaining(['http', 'metrics']));
+      const platform: PodAt = {
+        namespace: 'cf-system',
+        namespaceLabels: { 'kubernetes-broker.io/broker-client': 'true' },
+        labels: { app: 'cloud-controller' },
+      };
+      const prometheus: PodAt = { namespace: 'monitoring', namespaceLabels: { 'kubernetes-broker.io/metrics': 'true' }, labels: { app: 'prometheus' } };
+      const tenant: PodAt = {
+        namespace: INSTANCE_NS,
+        namespaceLabels: { [INSTANCE_NAMESPACE_LABEL]: 'true' },
+        labels: { [INSTANCE_ID_LABEL]: 'i', [MANAGED_BY_LABEL]: MANAGED_BY },
+      };
+      const app: PodAt = { namespace: 'apps', labels: { app: 'web' } };
+      const brokerPeer: PodAt = { ...api, labels: { other: 'pod' } };
+      expect(ingressAllowed(policies, platform, api, 'http')).toBe(true);
+      expect(ingressAllowed(policies, platform, api, 'metrics')).toBe(false);
+      expect(ingressAllowed(policies, prometheus, api, 'metrics')).toBe(true);
+      expect(ingressAllowed(policies, prometheus, api, 'http')).toBe(false);
+      for (const from of [tenant, app, brokerPeer]) {
+        expect(ingressAllowed(policies, from, api, 'http')).toBe(false);
+        expect(ingressAllowed(policies, from, worker, 9464)).toBe(false);
+      }
+      expect(ingressAllowed(policies, platform, worker, 'http')).toBe(false);
+    }
   });
 
   it('the worker may apply every kind of the shipped catalog and sweep every kind deprovision sweeps', async () => {
@@ -456,7 +502,16 @@ async function deployRbac(dir: string): Promise<Deployed> {
   const brokerNs = `kb-pkg-${id}`;
   const instanceNs = `kb-pkg-inst-${id}`;
   const objects = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
-  const rbacKinds = ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
+  const rbacKinds = [
+    'Namespace',
+    'ServiceAccount',
+    'Role',
+    'RoleBinding',
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
+  ];
   for (const kind of rbacKinds) {
     for (const o of objects.filter((x) => x.kind === kind)) await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
   }
@@ -487,11 +542,20 @@ async function deployRbac(dir: string): Promise<Deployed> {
       { mode: 0o600 },
     );
   }
+  // An admission policy is in force a moment after it is stored: until it refuses the worker a
+  // namespace the broker did not make (RBAC alone allows the patch under the overlay).
+  if (objects.some((o) => o.kind === 'ValidatingAdmissionPolicy')) {
+    await eventually('the namespace guard in force', async () =>
+      (await statusAs(tokens.worker, 'PATCH', `/api/v1/namespaces/${brokerNs}?dryRun=All`, { metadata: { labels: { probe: 'x' } } }, MERGE_PATCH)) === 403
+        ? true
+        : undefined,
+    );
+  }
   return { id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
 }
 
 async function undeploy(d: Deployed): Promise<void> {
-  for (const o of d.objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding')) {
+  for (const o of d.objects.filter((x) => CLUSTER_SCOPED_RENAMED.includes(x.kind))) {
     await kube.delete(o.apiVersion, o.kind, undefined, o.metadata.name);
   }
   for (const o of d.objects.filter((x) => x.kind === 'Namespace')) await kube.delete('v1', 'Namespace', undefined, o.metadata.name);
@@ -554,6 +618,56 @@ async function statusAs(token: string, method: string, urlPath: string, body?: u
   }
 }
 
+/**
+ * `kubectl auth can-i` as one of the broker's ServiceAccounts (the admin impersonates it): each
+ * [verb, resource, namespace ('' = cluster-scoped or every namespace)] with the answers that differ from `expected`.
+ */
+function canI(d: Deployed, who: 'api' | 'worker', expected: 'yes' | 'no', checks: [string, string, string][]): string[] {
+  const wrong: string[] = [];
+  for (const [verb, resource, ns] of checks) {
+    const args = [
+      'auth',
+      'can-i',
+      verb,
+      resource,
+      `--as=system:serviceaccount:${d.brokerNs}:kubernetes-broker-${who}`,
+      ...(ns ? ['-n', ns] : ['--all-namespaces']),
+    ];
+    const out = spawnSync('kubectl', args, { env: { ...withStackPath(), KUBECONFIG: env()['KUBECONFIG']! }, encoding: 'utf8' });
+    const answer = out.stdout.trim();
+    if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl ${args.join(' ')}: ${out.stderr}`);
+    if (answer !== expected) wrong.push(`${who} can-i ${verb} ${resource} ${ns ? `-n ${ns}` : '(all namespaces)'}: ${answer}`);
+  }
+  return wrong;
+}
+
+/** What neither overlay lets the API or the worker do. */
+function refusedEverywhere(d: Deployed): string[] {
+  return [
+    ...canI(d, 'api', 'no', [
+      ['list', 'secrets', 'kube-system'],
+      ['get', 'secrets', 'kube-system'],
+      ['list', 'secrets', ''],
+      ['list', 'configmaps', 'kube-system'],
+      ['create', 'secrets', d.brokerNs],
+      ['delete', 'namespaces', ''],
+      ['patch', 'namespaces', ''],
+      ['create', 'namespaces', ''],
+      ['delete', 'pods', 'kube-system'],
+      ['delete', 'deployments.apps', 'kube-system'],
+      ['create', 'rolebindings.rbac.authorization.k8s.io', d.brokerNs],
+    ]),
+    ...canI(d, 'api', 'yes', [['list', 'secrets', d.brokerNs]]),
+    ...canI(d, 'worker', 'no', [
+      ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
+      ['create', 'rolebindings.rbac.authorization.k8s.io', 'kube-system'],
+      ['escalate', 'clusterroles.rbac.authorization.k8s.io', ''],
+      ['impersonate', 'serviceaccounts', ''],
+    ]),
+    ...canI(d, 'worker', 'yes', [['list', 'secrets', d.brokerNs]]),
+  ];
+}
+
 function writeTokenKubeconfig(token: string): string {
   const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
   const file = path.join(scratch, `token-${suffix()}.kubeconfig`);
@@ -590,6 +704,15 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   if (perInstance) expect(namespace).not.toBe(d.instanceNs);
   const pods = await kube.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
   expect(pods.items.length).toBeGreaterThan(0);
+  // Isolated from other instances; in a namespace of its own, under the plan's Pod Security level.
+  const policies = await kube.list('networking.k8s.io/v1', 'NetworkPolicy', namespace, { labelSelector: instanceSelector(id) });
+  expect(policies.items.map((p) => p.metadata.name)).toEqual([isolationPolicyName(id)]);
+  if (perInstance) {
+    expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      [INSTANCE_NAMESPACE_LABEL]: 'true',
+    });
+  }
 
   // The API's token suffices for the admin routes (they list every kind deprovision sweeps).
   const shown = await broker.admin('GET', `/admin/instances/${id}`);
@@ -672,7 +795,7 @@ describe('RBAC of deploy/base, for real', () => {
     expect(await statusAs(t, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kb-pkg-no-${d.id}` } })).toBe(403);
     expect(await statusAs(t, 'DELETE', `/api/v1/namespaces/${d.instanceNs}`)).toBe(403);
     // Not even its own namespace's labels (Pod Security).
-    expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${d.instanceNs}`, { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json')).toBe(403);
+    expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${d.instanceNs}`, { metadata: { labels: { a: 'b' } } }, MERGE_PATCH)).toBe(403);
     expect(
       await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -703,6 +826,20 @@ describe('RBAC of deploy/base, for real', () => {
         spec: { containers: [{ name: 'c', image: 'x' }] },
       }),
     ).toBe(403);
+  });
+
+  it('kubectl auth can-i: no Secret outside the broker namespaces, no namespace created, patched or deleted', () => {
+    expect([
+      ...refusedEverywhere(d),
+      ...canI(d, 'worker', 'no', [
+        ['create', 'namespaces', ''],
+        ['patch', 'namespaces', ''],
+        ['delete', 'namespaces', ''],
+        ['list', 'secrets', 'kube-system'],
+        ['list', 'pods', 'default'],
+      ]),
+      ...canI(d, 'api', 'yes', [['list', 'secrets', d.instanceNs]]),
+    ]).toEqual([]);
   });
 
   it('the API token reads records and instance objects, and creates nothing but offerings (ConfigMaps of the broker namespace)', async () => {
@@ -751,6 +888,75 @@ describe('RBAC of the per-instance overlay, for real', () => {
     expect(d.objects.some((o) => o.kind === 'Namespace' && o.metadata.name === d.instanceNs)).toBe(false);
     await lifecycle(broker, d, 'redis', 'small', true);
   }, 240_000);
+
+  it('kubectl auth can-i: the API reads no Secret and deletes nothing outside the broker namespace; the worker may create namespaces', () => {
+    expect([
+      ...refusedEverywhere(d),
+      // The admin views: instance objects of other kinds, and namespaces, in every namespace.
+      ...canI(d, 'api', 'yes', [
+        ['list', 'pods', ''],
+        ['list', 'deployments.apps', ''],
+        ['list', 'namespaces', ''],
+      ]),
+      ...canI(d, 'api', 'no', [
+        ['list', 'secrets', 'default'],
+        ['list', 'configmaps', ''],
+        ['delete', 'pods', ''],
+      ]),
+      // RBAC cannot select namespaces by label: patch and delete are granted, and narrowed by the guard (below).
+      ...canI(d, 'worker', 'yes', [
+        ['create', 'namespaces', ''],
+        ['patch', 'namespaces', ''],
+        ['delete', 'namespaces', ''],
+      ]),
+    ]).toEqual([]);
+  });
+
+  it('the namespace guard: the worker token may not label, delete or make a namespace that is not one the broker makes for an instance', async () => {
+    const t = d.tokens.worker;
+    const label = { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } };
+    for (const ns of ['kube-system', 'default', d.brokerNs]) {
+      expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${ns}?dryRun=All`, label, MERGE_PATCH), `patch ${ns}`).toBe(403);
+      expect(await statusAs(t, 'DELETE', `/api/v1/namespaces/${ns}?dryRun=All`), `delete ${ns}`).toBe(403);
+    }
+    const namespace = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kb-pkg-guard-${d.id}`, labels } });
+    const broker = { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `guard-${d.id}` };
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace({}))).toBe(403);
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace(broker))).toBe(403);
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace({ ...broker, 'pod-security.kubernetes.io/enforce': 'restricted' }))).toBe(200);
+    // A namespace the broker made for an instance: the worker may relabel it, not hand it to another instance, and delete it.
+    const made = await kube.apply(namespace({ ...broker, 'pod-security.kubernetes.io/enforce': 'restricted' }), { fieldManager: FIELD_MANAGER });
+    try {
+      const p = `/api/v1/namespaces/${made.metadata.name}?dryRun=All`;
+      expect(await statusAs(t, 'PATCH', p, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } }, MERGE_PATCH)).toBe(200);
+      expect(await statusAs(t, 'PATCH', p, { metadata: { labels: { [INSTANCE_ID_LABEL]: 'another' } } }, MERGE_PATCH)).toBe(403);
+      expect(await statusAs(t, 'DELETE', p)).toBe(200);
+    } finally {
+      await kube.delete('v1', 'Namespace', undefined, made.metadata.name);
+    }
+    // The API token: no namespace deleted, no Secret read outside the broker's namespace.
+    expect(await statusAs(d.tokens.api, 'DELETE', `/api/v1/namespaces/${made.metadata.name}?dryRun=All`)).toBe(403);
+    expect(await statusAs(d.tokens.api, 'GET', '/api/v1/secrets')).toBe(403);
+  });
+
+  it('DELETE /admin/orphans reports an orphaned instance namespace as refused (the API may not delete namespaces) and leaves it', async () => {
+    const name = `kb-pkg-orphan-${d.id}`;
+    await kube.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `pkg-orphan-${d.id}` } } },
+      { fieldManager: FIELD_MANAGER },
+    );
+    try {
+      const listed = await broker.admin('GET', '/admin/orphans');
+      expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+      expect(listed.body.orphans).toContainEqual(expect.objectContaining({ kind: 'Namespace', name }));
+      const res = await broker.admin('DELETE', '/admin/orphans');
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.refused).toContainEqual(expect.stringContaining(`Namespace ${name} `));
+      expect(await kube.get('v1', 'Namespace', undefined, name)).toBeDefined();
+    } finally {
+      await kube.delete('v1', 'Namespace', undefined, name);
+    }
+  });
 
   it("the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy's documented price", async () => {
     const t = d.tokens.worker;
