@@ -157,6 +157,7 @@ const composeEnv = {
 };
 
 const kube = kubeApi();
+const clients = { a: kube, b: kubeApi('b') };
 
 beforeAll(() => {
   // Cached after the first build (seconds on a cold machine); .ci/run installs it up front.
@@ -170,6 +171,7 @@ beforeAll(() => {
 
 afterAll(() => {
   kube.close();
+  clients.b.close();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -488,6 +490,8 @@ function freePort(): Promise<number> {
 // ---- RBAC for real -------------------------------------------------------------------------
 
 interface Deployed {
+  /** The stack's cluster it is on: `b` is the second API server, a target of CLUSTERS_FILE. */
+  cluster: 'a' | 'b';
   id: string;
   brokerNs: string;
   instanceNs: string;
@@ -497,11 +501,17 @@ interface Deployed {
 }
 
 /** Applies the manifests' namespaces and RBAC (not the workloads) with the test's names, and mints the two tokens. */
-async function deployRbac(dir: string): Promise<Deployed> {
-  const id = suffix();
+/**
+ * `on.cluster` b: another target cluster of the same names (`on.id`), with what docs/clusters.md
+ * says a target cluster needs: the instance rights, not the records' Roles (records stay on the default cluster).
+ */
+async function deployRbac(dir: string, on: { cluster: 'a' | 'b'; id?: string } = { cluster: 'a' }): Promise<Deployed> {
+  const id = on.id ?? suffix();
   const brokerNs = `kb-pkg-${id}`;
   const instanceNs = `kb-pkg-inst-${id}`;
-  const objects = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
+  const kube = clients[on.cluster];
+  const all = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
+  const objects = on.cluster === 'a' ? all : all.filter((o) => !(o.kind === 'Role' || (o.kind === 'RoleBinding' && o.metadata.namespace === brokerNs)));
   const rbacKinds = [
     'Namespace',
     'ServiceAccount',
@@ -515,7 +525,7 @@ async function deployRbac(dir: string): Promise<Deployed> {
   for (const kind of rbacKinds) {
     for (const o of objects.filter((x) => x.kind === kind)) await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
   }
-  const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
+  const cluster = loadKubeConfig({ KUBECONFIG: env()[on.cluster === 'a' ? 'KUBECONFIG' : 'KUBECONFIG_B'] }).getCurrentCluster()!;
   const ca = cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64');
   const tokens = { api: '', worker: '' };
   const kubeconfigs = { api: '', worker: '' };
@@ -528,7 +538,7 @@ async function deployRbac(dir: string): Promise<Deployed> {
     );
     tokens[who] = res.status.token;
     // Only the token and the CA: no client certificate, nothing of the admin's.
-    kubeconfigs[who] = path.join(scratch, `${who}-${id}.kubeconfig`);
+    kubeconfigs[who] = path.join(scratch, `${who}-${id}-${on.cluster}.kubeconfig`);
     fs.writeFileSync(
       kubeconfigs[who],
       stringify({
@@ -551,10 +561,11 @@ async function deployRbac(dir: string): Promise<Deployed> {
         : undefined,
     );
   }
-  return { id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
+  return { cluster: on.cluster, id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
 }
 
 async function undeploy(d: Deployed): Promise<void> {
+  const kube = clients[d.cluster];
   for (const o of d.objects.filter((x) => CLUSTER_SCOPED_RENAMED.includes(x.kind))) {
     await kube.delete(o.apiVersion, o.kind, undefined, o.metadata.name);
   }
@@ -562,7 +573,18 @@ async function undeploy(d: Deployed): Promise<void> {
 }
 
 /** The worker and the API as the Deployments run them: the ConfigMap's settings, each process with its own token. */
-async function startBrokerAs(d: Deployed) {
+/** The organization whose instances go to the second cluster (`other` of startBrokerAs). */
+const ORG_ON_B = 'org-on-b';
+
+/** A clusters file: the cluster `b` with one identity's kubeconfig there, and ORG_ON_B routed to it. */
+function clustersFileFor(other: Deployed, who: 'api' | 'worker'): string {
+  const file = path.join(scratch, `clusters-${other.id}-${who}.yaml`);
+  const clusters = { clusters: [{ name: 'b', kubeconfig: other.kubeconfigs[who] }], routing: [{ organization: ORG_ON_B, cluster: 'b' }] };
+  fs.writeFileSync(file, stringify(clusters));
+  return file;
+}
+
+async function startBrokerAs(d: Deployed, other?: Deployed) {
   const data = find(d.objects, 'ConfigMap', 'kubernetes-broker-config').data as Record<string, string>;
   const common = {
     ...data,
@@ -580,10 +602,11 @@ async function startBrokerAs(d: Deployed) {
     POLL_INTERVAL: '1',
     BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
   };
-  const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker });
+  const clustersOf = (who: 'api' | 'worker') => (other ? { CLUSTERS_FILE: clustersFileFor(other, who) } : {});
+  const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker, ...clustersOf('worker') });
   const logger = createLogger(workerConfig.BROKER_LOG_LEVEL);
   const worker = await startWorker(workerConfig, logger);
-  const server = await startServer(loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.api }), logger).catch(async (err) => {
+  const server = await startServer(loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.api, ...clustersOf('api') }), logger).catch(async (err) => {
     await worker.shutdown();
     throw err;
   });
@@ -633,10 +656,11 @@ function canI(d: Deployed, who: 'api' | 'worker', expected: 'yes' | 'no', checks
       `--as=system:serviceaccount:${d.brokerNs}:kubernetes-broker-${who}`,
       ...(ns ? ['-n', ns] : ['--all-namespaces']),
     ];
-    const out = spawnSync('kubectl', args, { env: { ...withStackPath(), KUBECONFIG: env()['KUBECONFIG']! }, encoding: 'utf8' });
+    const kubeconfig = env()[d.cluster === 'a' ? 'KUBECONFIG' : 'KUBECONFIG_B']!;
+    const out = spawnSync('kubectl', args, { env: { ...withStackPath(), KUBECONFIG: kubeconfig }, encoding: 'utf8' });
     const answer = out.stdout.trim();
     if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl ${args.join(' ')}: ${out.stderr}`);
-    if (answer !== expected) wrong.push(`${who} can-i ${verb} ${resource} ${ns ? `-n ${ns}` : '(all namespaces)'}: ${answer}`);
+    if (answer !== expected) wrong.push(`${who} can-i ${verb} ${resource} ${ns ? `-n ${ns}` : '(all namespaces)'} on cluster ${d.cluster}: ${answer}`);
   }
   return wrong;
 }
@@ -689,26 +713,35 @@ function writeTokenKubeconfig(token: string): string {
 }
 
 /** provision -> succeeded, bind -> 201 with credentials, unbind, deprovision -> 410; nothing left. */
-async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: Deployed, serviceName: string, planName: string, perInstance: boolean) {
+/** `on`: the instance goes to the second cluster (its organization is routed there), its records stay on the first. */
+async function lifecycle(
+  broker: Awaited<ReturnType<typeof startBrokerAs>>,
+  d: Deployed,
+  serviceName: string,
+  planName: string,
+  perInstance: boolean,
+  on: 'a' | 'b' = 'a',
+) {
+  const target = clients[on];
   const catalog = (await broker.osb.request('GET', '/v2/catalog')).body as { services: { id: string; name: string; plans: { id: string; name: string }[] }[] };
   const service = catalog.services.find((s) => s.name === serviceName)!;
   const plan = service.plans.find((p) => p.name === planName)!;
   const id = `pkg-${serviceName}-${suffix()}`;
   const osb = broker.osb;
 
-  const provision = await osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'o', space_guid: 's' });
+  const provision = await osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: on === 'b' ? ORG_ON_B : 'o', space_guid: 's' });
   expect(provision.status, JSON.stringify(provision.body)).toBe(202);
   expect((await osb.waitForOperation(id, provision.body.operation, 180_000)).body).toEqual({ state: 'succeeded' });
   const namespace = perInstance ? (await broker.admin('GET', `/admin/instances/${id}`)).body?.namespace : d.instanceNs;
   expect(namespace, 'the instance namespace').toBeTruthy();
   if (perInstance) expect(namespace).not.toBe(d.instanceNs);
-  const pods = await kube.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
+  const pods = await target.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
   expect(pods.items.length).toBeGreaterThan(0);
   // Isolated from other instances; in a namespace of its own, under the plan's Pod Security level.
-  const policies = await kube.list('networking.k8s.io/v1', 'NetworkPolicy', namespace, { labelSelector: instanceSelector(id) });
+  const policies = await target.list('networking.k8s.io/v1', 'NetworkPolicy', namespace, { labelSelector: instanceSelector(id) });
   expect(policies.items.map((p) => p.metadata.name)).toEqual([isolationPolicyName(id)]);
   if (perInstance) {
-    expect((await kube.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
+    expect((await target.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',
       [INSTANCE_NAMESPACE_LABEL]: 'true',
     });
@@ -717,6 +750,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   // The API's token suffices for the admin routes (they list every kind deprovision sweeps).
   const shown = await broker.admin('GET', `/admin/instances/${id}`);
   expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+  expect(shown.body.cluster).toBe(on === 'b' ? 'b' : 'default');
   expect(shown.body.objects.length).toBeGreaterThan(0);
   expect((await broker.admin('GET', `/admin/instances/${id}/pods`)).status).toBe(200);
   const orphans = await broker.admin('GET', '/admin/orphans');
@@ -738,7 +772,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
 
   const left: string[] = [];
   for (const [v, k] of MANAGED_KINDS) {
-    const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then(
+    const items = await target.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then(
       (l) => l.items,
       () => [],
     );
@@ -747,7 +781,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   const records = await kube.list('v1', 'Secret', d.brokerNs, { labelSelector: `${RECORD_INSTANCE_LABEL}=${id}` });
   left.push(...records.items.map((r) => `record/${r.metadata.name}`));
   if (perInstance) {
-    const ns = await kube.get('v1', 'Namespace', undefined, namespace);
+    const ns = await target.get('v1', 'Namespace', undefined, namespace);
     if (ns) left.push(`Namespace/${namespace}`);
   }
   expect(left).toEqual([]);
@@ -960,5 +994,36 @@ describe('RBAC of the per-instance overlay, for real', () => {
     ).toBe(403);
     // The documented price of the strategy: instance rights in every namespace.
     expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(200);
+  });
+});
+
+describe('RBAC of deploy/base on a second cluster (CLUSTERS_FILE), for real', () => {
+  let d: Deployed;
+  let onB: Deployed;
+  let broker: Awaited<ReturnType<typeof startBrokerAs>>;
+
+  beforeAll(async () => {
+    d = await deployRbac(BASE);
+    onB = await deployRbac(BASE, { cluster: 'b', id: d.id });
+    broker = await startBrokerAs(d, onB);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (onB) await undeploy(onB);
+    if (d) await undeploy(d);
+  });
+
+  it('redis/small on cluster b: provision, bind, unbind, deprovision with tokens of ServiceAccounts of each cluster, records on the first', async () => {
+    await lifecycle(broker, d, 'redis', 'small', false, 'b');
+  }, 240_000);
+
+  it('kubectl auth can-i on cluster b: the instance rights only, no records, no Secret elsewhere', () => {
+    const elsewhere: [string, string, string][] = [['list', 'secrets', onB.brokerNs], ['list', 'secrets', 'kube-system'], ...NAMESPACE_WRITES];
+    expect([
+      ...canI(onB, 'worker', 'yes', [['create', 'deployments.apps', onB.instanceNs]]),
+      ...canI(onB, 'api', 'yes', [['list', 'pods', onB.instanceNs]]),
+      ...canI(onB, 'worker', 'no', elsewhere),
+      ...canI(onB, 'api', 'no', elsewhere),
+    ]).toEqual([]);
   });
 });
