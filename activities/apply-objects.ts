@@ -3,18 +3,16 @@
 // person owns an object of the same name, the apply fails instead of taking it over.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
-import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
-import { podSecurityLabels, type PodSecurityLevel } from '../catalog/pod-security.js';
 import { renderPlan } from '../catalog/render.js';
 import { hookEventsOf } from '../catalog/hooks.js';
 import type { KubernetesObject, Plan } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
 import type { InstanceRecord } from '../platform/kube/records.js';
 import { KubeApiError } from '../platform/kube/errors.js';
-import { INSTANCE_NAMESPACE_LABEL, isolationPolicyFor } from '../platform/kube/instance-network-policy.js';
 import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { instanceExtras } from './instance-extras.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned-kinds.js';
@@ -56,9 +54,7 @@ export function createApplyActivities(deps: ActivityDeps) {
       if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
       throw err;
     }
-    // Before the plan's objects: its pods start isolated, in a namespace that enforces its Pod Security level.
-    if (settings.instanceNetworkPolicies) objects.unshift(isolationPolicyFor(record.instanceId, record.namespace));
-    if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId, found.plan.podSecurity));
+    objects.unshift(...instanceExtras(settings, record, found.plan));
     return { objects, plan: found.plan, record, kube: clusterClient(clusters, record.cluster, record.instanceId) };
   }
 
@@ -112,18 +108,6 @@ export function createApplyActivities(deps: ActivityDeps) {
     async applyInstance(input: ApplyInput): Promise<AppliedInstance> {
       const { refs, plan } = await apply(input);
       return { objects: refs, hooks: hookEventsOf(plan) };
-    },
-  };
-}
-
-/** The namespace the broker makes for an instance: labelled as its own (namespace-ownership.ts), holding an instance, and its Pod Security level. */
-function namespaceFor(name: string, instanceId: string, podSecurity: PodSecurityLevel): KubernetesObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: {
-      name,
-      labels: { [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_NAMESPACE_LABEL]: 'true', ...podSecurityLabels(podSecurity) },
     },
   };
 }
