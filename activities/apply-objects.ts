@@ -3,7 +3,6 @@
 // person owns an object of the same name, the apply fails instead of taking it over.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RenderError } from '../catalog/errors.js';
-import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../catalog/labels.js';
 import { renderPlan } from '../catalog/render.js';
 import { hookEventsOf } from '../catalog/hooks.js';
 import type { KubernetesObject, Plan } from '../catalog/types.js';
@@ -13,6 +12,7 @@ import { KubeApiError } from '../platform/kube/errors.js';
 import type { AppliedInstance, ObjectRef } from '../workflows/types.js';
 import { instanceValues, type ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step, toActivityFailure } from './failures.js';
+import { instanceExtras } from './instance-extras.js';
 import { justCreated } from './just-created.js';
 import { describeRef, refOf } from './refs.js';
 import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned-kinds.js';
@@ -55,7 +55,7 @@ export function createApplyActivities(deps: ActivityDeps) {
       if (err instanceof RenderError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.invalidInput);
       throw err;
     }
-    if (record.ownsNamespace) objects.unshift(namespaceFor(record.namespace, record.instanceId));
+    objects.unshift(...instanceExtras(settings, record, found.plan));
     // Objects applied before installations were labelled get the label here, on the instance's next apply.
     objects = objects.map((o) => withInstallation(o, settings.installation));
     return { objects, plan: found.plan, record, kube: clusterClient(clusters, record.cluster, record.instanceId) };
@@ -112,14 +112,6 @@ export function createApplyActivities(deps: ActivityDeps) {
       const { refs, plan } = await apply(input);
       return { objects: refs, hooks: hookEventsOf(plan) };
     },
-  };
-}
-
-function namespaceFor(name: string, instanceId: string): KubernetesObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name, labels: { [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY } },
   };
 }
 

@@ -21,6 +21,7 @@ import {
   type FoundKind,
   type KindRef,
 } from '../platform/kube/owned-kinds.js';
+import { ownsNamespace } from '../platform/kube/namespace-ownership.js';
 import { refKey, refOf } from './refs.js';
 import { createVerifier } from './verify.js';
 
@@ -118,7 +119,7 @@ export function createDeleteActivities(deps: ActivityDeps) {
       }
       // Something new, not yet being deleted (a controller made it): delete its kind again.
       const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-      await step('delete leftovers', () => Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, instanceSelector(input.instanceId)))));
+      await step('delete leftovers', () => Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, input.instanceId))));
       await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
         timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
         cancelled: ctx.cancellationSignal,
@@ -139,7 +140,7 @@ export function createDeleteActivities(deps: ActivityDeps) {
       const found: FoundKind[] = [];
       for (const round of sweepRounds(kindsToSweep(currentKinds(), input.kinds))) {
         const results = await step(`delete the objects of instance ${input.instanceId}`, () =>
-          Promise.all(round.map((k) => deleteKind(kube, k, input.namespace, instanceSelector(input.instanceId)))),
+          Promise.all(round.map((k) => deleteKind(kube, k, input.namespace, input.instanceId))),
         );
         round.forEach((k, i) => {
           if (results[i] !== 'none') found.push(results[i] === 'gone' ? { ...k, gone: true } : k);
@@ -183,21 +184,24 @@ export function createDeleteActivities(deps: ActivityDeps) {
  * removed at once; `left`: some may still be there (finalizers, a Pod's graceful deletion, or
  * the answer does not say).
  */
-async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, selector: string): Promise<'none' | 'gone' | 'left'> {
+async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, instanceId: string): Promise<'none' | 'gone' | 'left'> {
   try {
     // Cluster-scoped kinds (Namespace) ignore the namespace.
-    const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, selector, makesObjects(k) ? 'Foreground' : 'Background');
+    const deleted = await kube.deleteCollection(k.apiVersion, k.kind, namespace, instanceSelector(instanceId), makesObjects(k) ? 'Foreground' : 'Background');
     if (deleted === undefined) return 'left';
     if (deleted.length === 0) return 'none';
     return deleted.every((o) => removedAtOnce(k.kind, o)) ? 'gone' : 'left';
   } catch (err) {
     // A kind the cluster does not serve (a CRD never installed) has nothing to delete.
     if (err instanceof KubeApiError && err.status === 404) return 'none';
-    // Some kinds (Namespaces) have no deletecollection: list them and delete one by one.
+    // Some kinds (Namespaces) have no deletecollection: list them and delete one by one, each
+    // the object listed (its uid). A namespace only when the broker made it for this instance:
+    // the selector says so, and the ownership check does again, as it does before any apply.
     if (err instanceof KubeApiError && err.status === 405) {
-      const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: selector });
-      await Promise.all(list.items.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name, o.metadata.uid as string | undefined)));
-      return list.items.length > 0 ? 'left' : 'none';
+      const list = await kube.list(k.apiVersion, k.kind, namespace, { labelSelector: instanceSelector(instanceId) });
+      const ours = list.items.filter((o) => k.kind !== 'Namespace' || ownsNamespace(o, instanceId));
+      await Promise.all(ours.map((o) => kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name, o.metadata.uid as string | undefined)));
+      return ours.length > 0 ? 'left' : 'none';
     }
     throw err;
   }

@@ -26,6 +26,7 @@ const settings = {
   namespaceStrategy: 'fixed' as const,
   instanceNamespace: 'instances',
   installation: 'test',
+  instanceNetworkPolicies: true,
 };
 const randoms = {} as Randoms;
 

@@ -20,6 +20,8 @@ export interface ActivitySettings {
   instanceNamespace: string;
   /** This broker's identity, labelled on every object it makes (platform/kube/installation.ts). */
   installation: string;
+  /** Apply each instance's isolating NetworkPolicy (platform/kube/instance-network-policy.ts). */
+  instanceNetworkPolicies: boolean;
 }
 
 export interface ActivityDeps {

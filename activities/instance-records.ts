@@ -9,13 +9,14 @@ import type { InstanceRecord, InstanceState } from '../platform/kube/records.js'
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
+import { instanceExtras } from './instance-extras.js';
 import { justCreated } from './just-created.js';
 import { kindsOfInstance } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
 import { createVerifier } from './verify.js';
 
 export function createInstanceRecordActivities(deps: ActivityDeps) {
-  const { records, clusters, catalog } = deps;
+  const { records, clusters, catalog, settings } = deps;
   const verify = createVerifier(deps);
   // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
   // missing is asked only when that fails, instead of with a read of its own before every update.
@@ -45,8 +46,7 @@ export function createInstanceRecordActivities(deps: ActivityDeps) {
   async function plannedKinds(input: ProvisionInput) {
     const found = await findPlanNow(catalog, input.serviceId, input.planId);
     if (!found) return undefined;
-    const namespace = input.ownsNamespace ? [{ apiVersion: 'v1', kind: 'Namespace' }] : [];
-    return kindsOfInstance(found.plan, [...namespace, ...found.plan.templates.map((t) => t.body)]);
+    return kindsOfInstance(found.plan, [...instanceExtras(settings, input, found.plan), ...found.plan.templates.map((t) => t.body)]);
   }
 
   return {

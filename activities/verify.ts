@@ -15,7 +15,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { instanceNamespace, NamespaceRefused } from '../platform/kube/namespaces.js';
 import { WORKFLOW_TYPES } from '../workflows/types.js';
 import { isBindingHookEvent } from '../catalog/hooks.js';
-import { INSTANCE_ID_LABEL } from '../catalog/labels.js';
+import { namespaceOwner, ownsNamespace } from '../platform/kube/namespace-ownership.js';
 import { validateParameters, type ParameterAction } from '../catalog/parameters.js';
 import type { Plan } from '../catalog/types.js';
 import type { KubeApi } from '../platform/kube/api.js';
@@ -233,10 +233,10 @@ export function createVerifier({ records, catalog, clusters, settings }: Activit
     async ownedNamespace(kube: KubeApi, record: InstanceRecord): Promise<void> {
       if (!record.ownsNamespace) return;
       const existing = await step(`read namespace ${record.namespace}`, () => kube.get('v1', 'Namespace', undefined, record.namespace));
-      const owner = existing?.metadata.labels?.[INSTANCE_ID_LABEL];
-      if (existing && owner !== record.instanceId) {
+      const owner = existing && namespaceOwner(existing);
+      if (existing && !ownsNamespace(existing, record.instanceId)) {
         refuseIf([
-          `namespace ${record.namespace} exists and is ${owner ? `instance ${owner}'s` : "not labelled as any instance's"}, not one the broker made for instance ${record.instanceId}`,
+          `namespace ${record.namespace} exists and is ${owner ? `instance ${owner}'s` : 'not labelled as one the broker made'}, not one the broker made for instance ${record.instanceId}`,
         ]);
       }
     },

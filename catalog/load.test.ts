@@ -366,6 +366,21 @@ describe('loadCatalog', () => {
       expect(found).toHaveLength(11);
     });
 
+    it("takes a plan's Pod Security level from pod_security, restricted when absent, and refuses another value", async () => {
+      const plan = async (extra: Record<string, unknown>) => {
+        const files = baseCatalog();
+        files['db/small/plan.json'] = { ...(files['db/small/plan.json'] as Record<string, unknown>), ...extra };
+        return (await load(files)).catalog.services[0]!.plans[0]!;
+      };
+      expect((await plan({})).podSecurity).toBe('restricted');
+      expect((await plan({ pod_security: 'baseline' })).podSecurity).toBe('baseline');
+      const files = baseCatalog();
+      files['db/small/plan.json'] = { ...(files['db/small/plan.json'] as Record<string, unknown>), pod_security: 'lax' };
+      expect(await problems(files)).toEqual([
+        { file: 'db/small/plan.json', field: 'pod_security', message: 'must be one of restricted, baseline, privileged, got "lax"' },
+      ]);
+    });
+
     it('reports duplicate ids and names', async () => {
       const files = {
         ...baseCatalog(),

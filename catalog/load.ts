@@ -11,6 +11,7 @@ import { creationRank, DEFAULT_API_VERSIONS, isWorkloadKind, kindFromFileName, W
 import { upgradeLegacy } from './legacy.js';
 import { checkPlanJson, checkServiceJson, isObject, SCHEMA_PATHS, schemaAt } from './osb.js';
 import { declaredParameters } from './parameters.js';
+import { planPodSecurity } from './pod-security.js';
 import { jsonPlaceholders, lexJsonTemplate, lineOf, placeholdersOf, tokenize, type Scope } from './placeholders.js';
 import { directorySource, isTemplateFile, parseDocuments, parseJson, type CatalogSource, type FileText } from './read.js';
 import { compileSchema } from './schemas.js';
@@ -223,7 +224,8 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
   const errorsBefore = problems.found;
   const file = raw.planJson.file;
   const body = jsonObject(raw.planJson, problems);
-  const fieldProblems = body ? checkPlanJson(body) : [];
+  const podSecurity = body ? planPodSecurity(body) : undefined;
+  const fieldProblems = body ? [...checkPlanJson(body), ...(podSecurity?.problem ? [podSecurity.problem] : [])] : [];
   for (const p of fieldProblems) problems.error({ file, ...p });
 
   const schemas = body && isObject(body.schemas) ? (body.schemas as PlanSchemas) : undefined;
@@ -267,6 +269,7 @@ function loadPlan(raw: RawPlan, sharedSecrets: ParsedObject[], problems: Problem
     bindable: false,
     planUpdateable: false,
     bindingRotatable: (body.binding_rotatable as boolean | undefined) ?? false,
+    podSecurity: podSecurity!.level,
     ...(body.maximum_polling_duration !== undefined ? { maximumPollingDuration: body.maximum_polling_duration as number } : {}),
     ...(isObject(body.maintenance_info) ? { maintenanceInfo: body.maintenance_info as { version: string; description?: string } } : {}),
     ...(schemas ? { schemas } : {}),

@@ -1,5 +1,6 @@
 // The catalog's data model: what the loader produces and the renderer consumes.
 // Pure types; no I/O. The format itself is described in docs/catalog-format.md.
+import type { PodSecurityLevel } from './pod-security.js';
 
 /** A Kubernetes object as templates describe it: any kind, any apiVersion. */
 export interface KubernetesObject {
@@ -73,6 +74,8 @@ export interface Plan {
   /** Effective: the plan's own `plan_updateable`, else the service's (default false). */
   planUpdateable: boolean;
   bindingRotatable: boolean;
+  /** Pod Security level of a namespace made for an instance (`pod_security`, default restricted). */
+  podSecurity: PodSecurityLevel;
   /** Seconds, from `maximum_polling_duration`, when the plan sets it. */
   maximumPollingDuration?: number;
   maintenanceInfo?: { version: string; description?: string };

@@ -106,8 +106,10 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
       const { orphans, kept } = await surveyOrphans(deps);
       const keptNote = () => (kept.length ? `\n\nkept, not deleted:\n${table(kept, ['cluster', 'kind', 'namespace', 'name', 'instanceId', 'reason'])}` : '');
       if (flags.delete) {
-        const deleted = await deleteOrphans(deps, orphans);
-        print({ deleted, orphans, kept }, () => `deleted ${deleted} of ${orphans.length} orphans${keptNote()}`);
+        const { deleted, refused } = await deleteOrphans(deps, orphans);
+        print({ deleted, orphans, kept, ...(refused.length ? { refused } : {}) }, () =>
+          [`deleted ${deleted} of ${orphans.length} orphans${keptNote()}`, ...refused.map((r) => `not deleted: ${r}`)].join('\n'),
+        );
       } else {
         print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans') + keptNote());
       }

@@ -151,6 +151,7 @@ export async function startWorker(config: Config, logger: Logger) {
         namespaceStrategy: config.NAMESPACE_STRATEGY,
         instanceNamespace: config.INSTANCE_NAMESPACE,
         installation: installationOf(config),
+        instanceNetworkPolicies: config.INSTANCE_NETWORK_POLICIES,
       },
     }),
   });

@@ -3,10 +3,10 @@
 import { instanceSelector } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import { readiness } from '../../platform/kube/readiness.js';
-import { sweptKinds } from '../../platform/kube/owned-kinds.js';
 import type { InstanceRecord } from '../../platform/kube/records.js';
 import { memoOf } from '../../broker/operation-state.js';
 import type { AdminDeps } from './deps.js';
+import { instanceKinds } from './listed-kinds.js';
 
 export interface InstanceSummary {
   instanceId: string;
@@ -101,7 +101,7 @@ export async function showInstance(deps: AdminDeps, instanceId: string): Promise
   const stored = await deps.records.getInstance(instanceId);
   if (!stored) return undefined;
   const r = stored.record;
-  const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces).filter((k) => k.kind !== 'Namespace');
+  const kinds = instanceKinds(deps);
   const kube = deps.clusters.get(r.cluster);
   const lists = await Promise.all(
     kinds.map(async (k) => {

@@ -8,9 +8,10 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/l
 import type { KubernetesObject } from '../../catalog/types.js';
 import type { KubeApi } from '../../platform/kube/api.js';
 import { INSTALLATION_LABEL, installationSelector } from '../../platform/kube/installation.js';
-import { sweptKinds, type KindRef } from '../../platform/kube/owned-kinds.js';
+import type { KindRef } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
 import type { AdminDeps } from './deps.js';
+import { orphanKinds } from './listed-kinds.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -45,7 +46,7 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   // and deleting "copies" there would delete live instances. A record that does not decode is
   // still a record: its instance's objects are not orphans.
   const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
-  const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
+  const kinds = orphanKinds(deps);
   const { installation } = deps.settings;
   const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},${installationSelector(installation)}`;
   const unlabelled = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},!${INSTALLATION_LABEL}`;
@@ -98,18 +99,32 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   return { orphans: once(survey.orphans), kept: once(survey.kept) };
 }
 
+export interface OrphansDeleted {
+  deleted: number;
+  /** What the broker's identity may not delete (the API's, under the per-instance overlay: namespaces), and how to. */
+  refused: string[];
+}
+
 /**
  * Deletes the orphans found, each only if its instance still has no record: one recorded since
  * the listing (a provision just accepted) is live.
  */
-export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {
-  let deleted = 0;
+export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<OrphansDeleted> {
+  const result: OrphansDeleted = { deleted: 0, refused: [] };
   for (const o of orphans) {
     if (await deps.records.hasInstanceRecord(o.instanceId)) continue;
-    const ok = o.name.startsWith('binding ') ? await deps.records.deleteBinding(o.name.slice('binding '.length)) : await deleteIfStillOrphan(deps, o);
-    if (ok) deleted++;
+    try {
+      const ok = o.name.startsWith('binding ') ? await deps.records.deleteBinding(o.name.slice('binding '.length)) : await deleteIfStillOrphan(deps, o);
+      if (ok) result.deleted++;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 403)) throw err;
+      const what = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+      result.refused.push(
+        `${what} on cluster ${o.cluster}: this identity may not delete it; run \`kubernetes-broker orphans --delete\` with a kubeconfig that may, or delete it with kubectl`,
+      );
+    }
   }
-  return deleted;
+  return result;
 }
 
 /**

@@ -127,9 +127,9 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .delete('/orphans', adminRoute('Delete the orphans (never what is kept)', { 200: { description: 'What was deleted' } }), async (c) => {
       const { orphans, kept } = await surveyOrphans(deps);
-      const deleted = await deleteOrphans(deps, orphans);
-      c.get('log').info({ deleted }, 'orphans deleted');
-      return c.json({ deleted, orphans, kept });
+      const { deleted, refused } = await deleteOrphans(deps, orphans);
+      c.get('log').info({ deleted, refused: refused.length }, 'orphans deleted');
+      return c.json({ deleted, orphans, kept, ...(refused.length ? { refused } : {}) });
     });
 }
 

@@ -81,6 +81,11 @@ const schema = z.object({
     .default('fixed'),
   /** Namespace of instances' objects with the fixed strategy (and the fallback of `context`). */
   INSTANCE_NAMESPACE: dnsLabel.default('kubernetes-broker-instances'),
+  /**
+   * Each instance gets a NetworkPolicy that lets no other instance's pods reach its own
+   * (docs/security.md); off for clusters where another tool owns network policy.
+   */
+  INSTANCE_NETWORK_POLICIES: flag(true),
   STORAGE_CLASS: z.string().default(''),
   /** Credentials carry a NodePort/LoadBalancer address instead of the cluster DNS name. */
   EXTERNAL_ADDRESSES: flag(false),

@@ -34,6 +34,8 @@ const ALWAYS_SWEPT: KindRef[] = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'ServiceAccount' },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  // The isolating policy the worker applies with every instance (instance-network-policy.ts).
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 ];
 const byKind = new Map(ALWAYS_SWEPT.map((k) => [k.kind, k]));
 
@@ -66,7 +68,7 @@ const CHILD_KINDS: Record<string, string[]> = {
   CronJob: ['Job', 'Pod'],
 };
 /** Kinds that make nothing labelled with the instance. Any other kind (a CRD's) may make anything. */
-const LEAF_KINDS = new Set(['Pod', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'PersistentVolumeClaim', 'PodDisruptionBudget']);
+const LEAF_KINDS = new Set(['Pod', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'NetworkPolicy']);
 
 const knownToMake = (k: KindRef) => LEAF_KINDS.has(k.kind) || k.kind in CHILD_KINDS;
 

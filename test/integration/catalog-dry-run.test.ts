@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRandoms, loadCatalog, renderPlan, validateParameters, type KubernetesObject, type Plan, type ServiceOffering } from '../../catalog/index.js';
+import { podSecurityLabels, POD_SECURITY_LEVELS } from '../../catalog/pod-security.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { OLD_FORMAT_CATALOG_DIR, SEED_CATALOG_DIR, SEED_CATALOG_PRESENT, SEED_SKIP_NOTE } from '../seed-catalog.js';
@@ -151,4 +152,80 @@ describe('catalogs in a server-side dry run against the real kube-apiserver', ()
       },
     );
   }
+});
+
+/** The pod each workload of the rendered objects would create, as the Pod Security admission sees it. */
+function podsOf(objects: KubernetesObject[]): KubernetesObject[] {
+  return objects.flatMap((o) => {
+    const spec = o['spec'] as
+      | {
+          template?: { spec?: { volumes?: unknown[] } };
+          jobTemplate?: { spec?: { template?: { spec?: unknown } } };
+          volumeClaimTemplates?: { metadata: { name: string } }[];
+        }
+      | undefined;
+    const template = spec?.template ?? spec?.jobTemplate?.spec?.template;
+    if (!template?.spec) return [];
+    // A StatefulSet's pods get a volume per claim template.
+    const claims = (spec?.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-0` } }));
+    const podSpec = { ...(template.spec as { volumes?: unknown[] }) };
+    if (claims.length) podSpec.volumes = [...(podSpec.volumes ?? []), ...claims];
+    return [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-pod`.slice(0, 63), namespace: o.metadata.namespace }, spec: podSpec }];
+  });
+}
+
+/** A create that the API server admits or refuses in full (Pod Security included), storing nothing. */
+async function dryRunCreate(obj: KubernetesObject): Promise<void> {
+  await kube.request('POST', await kube.path(obj.apiVersion, obj.kind, obj.metadata.namespace), { body: obj, query: { dryRun: 'All' } });
+}
+
+describe("the shipped catalog's pods under their plan's Pod Security level", () => {
+  const namespaces = POD_SECURITY_LEVELS.map((level) => ({ level, name: `kb-pod-security-${level}-${suffix()}` }));
+  beforeAll(async () => {
+    for (const { level, name } of namespaces) {
+      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: podSecurityLabels(level) } }, { fieldManager: FIELD_MANAGER });
+    }
+  });
+  afterAll(async () => {
+    for (const { name } of namespaces) await kube.delete('v1', 'Namespace', undefined, name).catch(() => undefined);
+  });
+
+  it("every pod of every plan's workloads is admitted in a namespace that enforces the level its plan declares", async () => {
+    const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
+    const refused: string[] = [];
+    let pods = 0;
+    for (const service of catalog.services) {
+      for (const plan of service.plans) {
+        const ns = namespaces.find((n) => n.level === plan.podSecurity)!.name;
+        const parameters = validateParameters(plan, 'provision', {});
+        if (!parameters.ok) throw new Error(`${plan.dir}: ${parameters.errors.join('; ')}`);
+        const values = {
+          instanceId: randomUUID(),
+          org: 'o',
+          space: 's',
+          namespace: ns,
+          storageClass: 'standard',
+          parameters: parameters.value,
+          randoms: generateRandoms(),
+        };
+        for (const pod of podsOf(renderPlan(service, plan, values))) {
+          pods++;
+          await dryRunCreate(pod).catch((err: Error) => refused.push(`${plan.dir} (${plan.podSecurity}): ${err.message}`));
+        }
+      }
+    }
+    expect(pods).toBeGreaterThanOrEqual(catalog.services.flatMap((s) => s.plans).length);
+    expect(refused).toEqual([]);
+  });
+
+  it('a pod that runs as root with a hostPath volume is refused under restricted: the check checks', async () => {
+    const ns = namespaces.find((n) => n.level === 'restricted')!.name;
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'root', namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }], volumes: [{ name: 'h', hostPath: { path: '/' } }] },
+    };
+    await expect(dryRunCreate(pod)).rejects.toThrow(/violates PodSecurity "restricted/);
+  });
 });

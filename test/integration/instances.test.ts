@@ -102,12 +102,13 @@ describe('instance lifecycle', () => {
   it('records the kinds it applies before applying them, also on an update to a plan with more, and its deprovision deletes them all', async () => {
     const id = newId();
     await provisioned(id, READY);
-    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'v1/Secret', 'v1/Service']);
+    // The plan's kinds, and the isolating NetworkPolicy the worker applies with every instance.
+    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'networking.k8s.io/v1/NetworkPolicy', 'v1/Secret', 'v1/Service']);
 
     const update = await broker.osb.update(id, { service_id: SERVICE, plan_id: EXTRA_KINDS });
     expect(update.status).toBe(202);
     expect((await broker.osb.waitForOperation(id, update.body.operation)).body).toEqual({ state: 'succeeded' });
-    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'v1/ConfigMap', 'v1/Secret', 'v1/Service']);
+    expect(await recordedKinds(id)).toEqual(['apps/v1/Deployment', 'networking.k8s.io/v1/NetworkPolicy', 'v1/ConfigMap', 'v1/Secret', 'v1/Service']);
     expect((await objectsOf(id)).filter((o) => o.startsWith('ConfigMap/'))).toHaveLength(1);
 
     await deprovisioned(id, EXTRA_KINDS);

@@ -13,7 +13,8 @@ import { ensureSearchAttributes } from '../../platform/temporal/register-search-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { sweptKinds } from '../../platform/kube/owned-kinds.js';
-import { instanceSelector } from '../../catalog/labels.js';
+import { INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
+import { INSTANCE_NAMESPACE_LABEL, isolationPolicyName } from '../../platform/kube/instance-network-policy.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import { startServer } from '../../cli/serve.js';
@@ -28,6 +29,7 @@ import { createLogger } from '../../platform/observability/logger.js';
 import { Osb } from './helpers/broker.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
+import { ingressAllowed, type NetworkPolicy, type PodAt } from '../network-policy-model.js';
 
 type Obj = KubernetesObject & Record<string, any>;
 
@@ -38,6 +40,9 @@ const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
 const BROKER_NS = 'kubernetes-broker';
 const INSTANCE_NS = 'kubernetes-broker-instances';
 const FIELD_MANAGER = 'kubernetes-broker-packaging-test';
+const MERGE_PATCH = 'application/merge-patch+json';
+/** Cluster-scoped kinds of the manifests: tests suffix their names, so that runs do not share them. */
+const CLUSTER_SCOPED_RENAMED = ['ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
 
 const env = () => stackEnv();
 const withStackPath = () => ({ ...process.env, PATH: `${env()['KB_STACK_BIN']}:${process.env['PATH']}` });
@@ -79,8 +84,12 @@ function parametrize(objects: Obj[], id: string, names: Record<string, string>):
     const c = structuredClone(o);
     if (c.kind === 'Namespace') c.metadata.name = rename(c.metadata.name);
     if (c.metadata.namespace) c.metadata.namespace = rename(c.metadata.namespace);
-    if (c.kind === 'ClusterRole' || c.kind === 'ClusterRoleBinding') c.metadata.name = cluster(c.metadata.name);
+    if (CLUSTER_SCOPED_RENAMED.includes(c.kind)) c.metadata.name = cluster(c.metadata.name);
     if (c.roleRef?.kind === 'ClusterRole') c.roleRef.name = cluster(c.roleRef.name);
+    if (c.kind === 'ValidatingAdmissionPolicyBinding') c.spec.policyName = cluster(c.spec.policyName);
+    // The worker's identity in an admission policy's expressions names the broker's namespace.
+    for (const m of c.kind === 'ValidatingAdmissionPolicy' ? c.spec.matchConditions : [])
+      for (const [from, to] of Object.entries(names)) m.expression = m.expression.replaceAll(`system:serviceaccount:${from}:`, `system:serviceaccount:${to}:`);
     for (const s of c.subjects ?? []) if (s.namespace) s.namespace = rename(s.namespace);
     for (const r of c.rules ?? []) if (r.resourceNames) r.resourceNames = r.resourceNames.map(rename);
     if (c.kind === 'ConfigMap') for (const k of ['BROKER_NAMESPACE', 'INSTANCE_NAMESPACE']) if (c.data?.[k]) c.data[k] = rename(c.data[k]);
@@ -91,6 +100,7 @@ function parametrize(objects: Obj[], id: string, names: Record<string, string>):
   const namespaceField = (key: string) => key === 'namespace' || key === 'resourceNames' || key.endsWith('NAMESPACE');
   const walk = (v: unknown, where: string, key: string): void => {
     if (typeof v === 'string' && v in names && (namespaceField(key) || v === INSTANCE_NS)) left.push(`${where} = ${v}`);
+    else if (typeof v === 'string' && Object.keys(names).some((n) => v.includes(`serviceaccount:${n}:`))) left.push(`${where} = ${v}`);
     else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${where}[${i}]`, key));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, k);
   };
@@ -147,6 +157,7 @@ const composeEnv = {
 };
 
 const kube = kubeApi();
+const clients = { a: kube, b: kubeApi('b') };
 
 beforeAll(() => {
   // Cached after the first build (seconds on a cold machine); .ci/run installs it up front.
@@ -160,6 +171,7 @@ beforeAll(() => {
 
 afterAll(() => {
   kube.close();
+  clients.b.close();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -205,6 +217,42 @@ describe('kustomize manifests', () => {
     }
     const service = find(objects, 'Service', 'kubernetes-broker');
     expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
+  });
+
+  it('NetworkPolicies: the API only from the namespaces the operator labels, the worker from nowhere, tenant pods never (both overlays)', () => {
+    for (const dir of [BASE, OVERLAY]) {
+      const objects = kustomize(dir);
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];
+      expect(policies.length, dir).toBe(2);
+      const podOf = (name: string): PodAt => ({ namespace: BROKER_NS, labels: find(objects, 'Deployment', name).spec.template.metadata.labels });
+      const api = podOf('kubernetes-broker-api');
+      const worker = podOf('kubernetes-broker-worker');
+      // The policy's named ports are the API container's.
+      const ports = find(objects, 'Deployment', 'kubernetes-broker-api').spec.template.spec.containers[0].ports.map((p: any) => p.name);
+      expect(ports).toEqual(expect.arrayContaining(['http', 'metrics']));
+      const platform: PodAt = {
+        namespace: 'cf-system',
+        namespaceLabels: { 'kubernetes-broker.io/broker-client': 'true' },
+        labels: { app: 'cloud-controller' },
+      };
+      const prometheus: PodAt = { namespace: 'monitoring', namespaceLabels: { 'kubernetes-broker.io/metrics': 'true' }, labels: { app: 'prometheus' } };
+      const tenant: PodAt = {
+        namespace: INSTANCE_NS,
+        namespaceLabels: { [INSTANCE_NAMESPACE_LABEL]: 'true' },
+        labels: { [INSTANCE_ID_LABEL]: 'i', [MANAGED_BY_LABEL]: MANAGED_BY },
+      };
+      const app: PodAt = { namespace: 'apps', labels: { app: 'web' } };
+      const brokerPeer: PodAt = { ...api, labels: { other: 'pod' } };
+      expect(ingressAllowed(policies, platform, api, 'http')).toBe(true);
+      expect(ingressAllowed(policies, platform, api, 'metrics')).toBe(false);
+      expect(ingressAllowed(policies, prometheus, api, 'metrics')).toBe(true);
+      expect(ingressAllowed(policies, prometheus, api, 'http')).toBe(false);
+      for (const from of [tenant, app, brokerPeer]) {
+        expect(ingressAllowed(policies, from, api, 'http')).toBe(false);
+        expect(ingressAllowed(policies, from, worker, 9464)).toBe(false);
+      }
+      expect(ingressAllowed(policies, platform, worker, 'http')).toBe(false);
+    }
   });
 
   it('the worker may apply every kind of the shipped catalog and sweep every kind deprovision sweeps', async () => {
@@ -442,6 +490,8 @@ function freePort(): Promise<number> {
 // ---- RBAC for real -------------------------------------------------------------------------
 
 interface Deployed {
+  /** The stack's cluster it is on: `b` is the second API server, a target of CLUSTERS_FILE. */
+  cluster: 'a' | 'b';
   id: string;
   brokerNs: string;
   instanceNs: string;
@@ -451,16 +501,31 @@ interface Deployed {
 }
 
 /** Applies the manifests' namespaces and RBAC (not the workloads) with the test's names, and mints the two tokens. */
-async function deployRbac(dir: string): Promise<Deployed> {
-  const id = suffix();
+/**
+ * `on.cluster` b: another target cluster of the same names (`on.id`), with what docs/clusters.md
+ * says a target cluster needs: the instance rights, not the records' Roles (records stay on the default cluster).
+ */
+async function deployRbac(dir: string, on: { cluster: 'a' | 'b'; id?: string } = { cluster: 'a' }): Promise<Deployed> {
+  const id = on.id ?? suffix();
   const brokerNs = `kb-pkg-${id}`;
   const instanceNs = `kb-pkg-inst-${id}`;
-  const objects = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
-  const rbacKinds = ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
+  const kube = clients[on.cluster];
+  const all = parametrize(kustomize(dir), id, { [BROKER_NS]: brokerNs, [INSTANCE_NS]: instanceNs });
+  const objects = on.cluster === 'a' ? all : all.filter((o) => !(o.kind === 'Role' || (o.kind === 'RoleBinding' && o.metadata.namespace === brokerNs)));
+  const rbacKinds = [
+    'Namespace',
+    'ServiceAccount',
+    'Role',
+    'RoleBinding',
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
+  ];
   for (const kind of rbacKinds) {
     for (const o of objects.filter((x) => x.kind === kind)) await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
   }
-  const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
+  const cluster = loadKubeConfig({ KUBECONFIG: env()[on.cluster === 'a' ? 'KUBECONFIG' : 'KUBECONFIG_B'] }).getCurrentCluster()!;
   const ca = cluster.caData ?? fs.readFileSync(cluster.caFile!).toString('base64');
   const tokens = { api: '', worker: '' };
   const kubeconfigs = { api: '', worker: '' };
@@ -473,7 +538,7 @@ async function deployRbac(dir: string): Promise<Deployed> {
     );
     tokens[who] = res.status.token;
     // Only the token and the CA: no client certificate, nothing of the admin's.
-    kubeconfigs[who] = path.join(scratch, `${who}-${id}.kubeconfig`);
+    kubeconfigs[who] = path.join(scratch, `${who}-${id}-${on.cluster}.kubeconfig`);
     fs.writeFileSync(
       kubeconfigs[who],
       stringify({
@@ -487,18 +552,39 @@ async function deployRbac(dir: string): Promise<Deployed> {
       { mode: 0o600 },
     );
   }
-  return { id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
+  // An admission policy is in force a moment after it is stored: until it refuses the worker a
+  // namespace the broker did not make (RBAC alone allows the patch under the overlay).
+  if (objects.some((o) => o.kind === 'ValidatingAdmissionPolicy')) {
+    await eventually('the namespace guard in force', async () =>
+      (await statusAs(tokens.worker, 'PATCH', `/api/v1/namespaces/${brokerNs}?dryRun=All`, { metadata: { labels: { probe: 'x' } } }, MERGE_PATCH)) === 403
+        ? true
+        : undefined,
+    );
+  }
+  return { cluster: on.cluster, id, brokerNs, instanceNs, objects, tokens, kubeconfigs };
 }
 
 async function undeploy(d: Deployed): Promise<void> {
-  for (const o of d.objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding')) {
+  const kube = clients[d.cluster];
+  for (const o of d.objects.filter((x) => CLUSTER_SCOPED_RENAMED.includes(x.kind))) {
     await kube.delete(o.apiVersion, o.kind, undefined, o.metadata.name);
   }
   for (const o of d.objects.filter((x) => x.kind === 'Namespace')) await kube.delete('v1', 'Namespace', undefined, o.metadata.name);
 }
 
 /** The worker and the API as the Deployments run them: the ConfigMap's settings, each process with its own token. */
-async function startBrokerAs(d: Deployed) {
+/** The organization whose instances go to the second cluster (`other` of startBrokerAs). */
+const ORG_ON_B = 'org-on-b';
+
+/** A clusters file: the cluster `b` with one identity's kubeconfig there, and ORG_ON_B routed to it. */
+function clustersFileFor(other: Deployed, who: 'api' | 'worker'): string {
+  const file = path.join(scratch, `clusters-${other.id}-${who}.yaml`);
+  const clusters = { clusters: [{ name: 'b', kubeconfig: other.kubeconfigs[who] }], routing: [{ organization: ORG_ON_B, cluster: 'b' }] };
+  fs.writeFileSync(file, stringify(clusters));
+  return file;
+}
+
+async function startBrokerAs(d: Deployed, other?: Deployed) {
   const data = find(d.objects, 'ConfigMap', 'kubernetes-broker-config').data as Record<string, string>;
   const common = {
     ...data,
@@ -516,10 +602,11 @@ async function startBrokerAs(d: Deployed) {
     POLL_INTERVAL: '1',
     BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
   };
-  const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker });
+  const clustersOf = (who: 'api' | 'worker') => (other ? { CLUSTERS_FILE: clustersFileFor(other, who) } : {});
+  const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker, ...clustersOf('worker') });
   const logger = createLogger(workerConfig.BROKER_LOG_LEVEL);
   const worker = await startWorker(workerConfig, logger);
-  const server = await startServer(loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.api }), logger).catch(async (err) => {
+  const server = await startServer(loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.api, ...clustersOf('api') }), logger).catch(async (err) => {
     await worker.shutdown();
     throw err;
   });
@@ -554,6 +641,57 @@ async function statusAs(token: string, method: string, urlPath: string, body?: u
   }
 }
 
+/**
+ * `kubectl auth can-i` as one of the broker's ServiceAccounts (the admin impersonates it): each
+ * [verb, resource, namespace ('' = cluster-scoped or every namespace)] with the answers that differ from `expected`.
+ */
+function canI(d: Deployed, who: 'api' | 'worker', expected: 'yes' | 'no', checks: [string, string, string][]): string[] {
+  const wrong: string[] = [];
+  for (const [verb, resource, ns] of checks) {
+    const args = [
+      'auth',
+      'can-i',
+      verb,
+      resource,
+      `--as=system:serviceaccount:${d.brokerNs}:kubernetes-broker-${who}`,
+      ...(ns ? ['-n', ns] : ['--all-namespaces']),
+    ];
+    const kubeconfig = env()[d.cluster === 'a' ? 'KUBECONFIG' : 'KUBECONFIG_B']!;
+    const out = spawnSync('kubectl', args, { env: { ...withStackPath(), KUBECONFIG: kubeconfig }, encoding: 'utf8' });
+    const answer = out.stdout.trim();
+    if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl ${args.join(' ')}: ${out.stderr}`);
+    if (answer !== expected) wrong.push(`${who} can-i ${verb} ${resource} ${ns ? `-n ${ns}` : '(all namespaces)'} on cluster ${d.cluster}: ${answer}`);
+  }
+  return wrong;
+}
+
+const NAMESPACE_WRITES: [string, string, string][] = ['create', 'patch', 'delete'].map((verb) => [verb, 'namespaces', '']);
+
+/** What neither overlay lets the API or the worker do. */
+function refusedEverywhere(d: Deployed): string[] {
+  return [
+    ...canI(d, 'api', 'no', [
+      ['list', 'secrets', 'kube-system'],
+      ['get', 'secrets', 'kube-system'],
+      ['list', 'secrets', ''],
+      ['list', 'configmaps', 'kube-system'],
+      ['create', 'secrets', d.brokerNs],
+      ...NAMESPACE_WRITES,
+      ['delete', 'pods', 'kube-system'],
+      ['delete', 'deployments.apps', 'kube-system'],
+      ['create', 'rolebindings.rbac.authorization.k8s.io', d.brokerNs],
+    ]),
+    ...canI(d, 'api', 'yes', [['list', 'secrets', d.brokerNs]]),
+    ...canI(d, 'worker', 'no', [
+      ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
+      ['create', 'rolebindings.rbac.authorization.k8s.io', 'kube-system'],
+      ['escalate', 'clusterroles.rbac.authorization.k8s.io', ''],
+      ['impersonate', 'serviceaccounts', ''],
+    ]),
+    ...canI(d, 'worker', 'yes', [['list', 'secrets', d.brokerNs]]),
+  ];
+}
+
 function writeTokenKubeconfig(token: string): string {
   const cluster = loadKubeConfig({ KUBECONFIG: env()['KUBECONFIG'] }).getCurrentCluster()!;
   const file = path.join(scratch, `token-${suffix()}.kubeconfig`);
@@ -575,25 +713,44 @@ function writeTokenKubeconfig(token: string): string {
 }
 
 /** provision -> succeeded, bind -> 201 with credentials, unbind, deprovision -> 410; nothing left. */
-async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: Deployed, serviceName: string, planName: string, perInstance: boolean) {
+/** `on`: the instance goes to the second cluster (its organization is routed there), its records stay on the first. */
+async function lifecycle(
+  broker: Awaited<ReturnType<typeof startBrokerAs>>,
+  d: Deployed,
+  serviceName: string,
+  planName: string,
+  perInstance: boolean,
+  on: 'a' | 'b' = 'a',
+) {
+  const target = clients[on];
   const catalog = (await broker.osb.request('GET', '/v2/catalog')).body as { services: { id: string; name: string; plans: { id: string; name: string }[] }[] };
   const service = catalog.services.find((s) => s.name === serviceName)!;
   const plan = service.plans.find((p) => p.name === planName)!;
   const id = `pkg-${serviceName}-${suffix()}`;
   const osb = broker.osb;
 
-  const provision = await osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: 'o', space_guid: 's' });
+  const provision = await osb.provision(id, { service_id: service.id, plan_id: plan.id, organization_guid: on === 'b' ? ORG_ON_B : 'o', space_guid: 's' });
   expect(provision.status, JSON.stringify(provision.body)).toBe(202);
   expect((await osb.waitForOperation(id, provision.body.operation, 180_000)).body).toEqual({ state: 'succeeded' });
   const namespace = perInstance ? (await broker.admin('GET', `/admin/instances/${id}`)).body?.namespace : d.instanceNs;
   expect(namespace, 'the instance namespace').toBeTruthy();
   if (perInstance) expect(namespace).not.toBe(d.instanceNs);
-  const pods = await kube.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
+  const pods = await target.list<any>('v1', 'Pod', namespace, { labelSelector: instanceSelector(id) });
   expect(pods.items.length).toBeGreaterThan(0);
+  // Isolated from other instances; in a namespace of its own, under the plan's Pod Security level.
+  const policies = await target.list('networking.k8s.io/v1', 'NetworkPolicy', namespace, { labelSelector: instanceSelector(id) });
+  expect(policies.items.map((p) => p.metadata.name)).toEqual([isolationPolicyName(id)]);
+  if (perInstance) {
+    expect((await target.get('v1', 'Namespace', undefined, namespace))?.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      [INSTANCE_NAMESPACE_LABEL]: 'true',
+    });
+  }
 
   // The API's token suffices for the admin routes (they list every kind deprovision sweeps).
   const shown = await broker.admin('GET', `/admin/instances/${id}`);
   expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+  expect(shown.body.cluster).toBe(on === 'b' ? 'b' : 'default');
   expect(shown.body.objects.length).toBeGreaterThan(0);
   expect((await broker.admin('GET', `/admin/instances/${id}/pods`)).status).toBe(200);
   const orphans = await broker.admin('GET', '/admin/orphans');
@@ -615,7 +772,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
 
   const left: string[] = [];
   for (const [v, k] of MANAGED_KINDS) {
-    const items = await kube.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then(
+    const items = await target.list(v, k, namespace, { labelSelector: instanceSelector(id) }).then(
       (l) => l.items,
       () => [],
     );
@@ -624,7 +781,7 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   const records = await kube.list('v1', 'Secret', d.brokerNs, { labelSelector: `${RECORD_INSTANCE_LABEL}=${id}` });
   left.push(...records.items.map((r) => `record/${r.metadata.name}`));
   if (perInstance) {
-    const ns = await kube.get('v1', 'Namespace', undefined, namespace);
+    const ns = await target.get('v1', 'Namespace', undefined, namespace);
     if (ns) left.push(`Namespace/${namespace}`);
   }
   expect(left).toEqual([]);
@@ -672,7 +829,7 @@ describe('RBAC of deploy/base, for real', () => {
     expect(await statusAs(t, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kb-pkg-no-${d.id}` } })).toBe(403);
     expect(await statusAs(t, 'DELETE', `/api/v1/namespaces/${d.instanceNs}`)).toBe(403);
     // Not even its own namespace's labels (Pod Security).
-    expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${d.instanceNs}`, { metadata: { labels: { a: 'b' } } }, 'application/merge-patch+json')).toBe(403);
+    expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${d.instanceNs}`, { metadata: { labels: { a: 'b' } } }, MERGE_PATCH)).toBe(403);
     expect(
       await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -703,6 +860,14 @@ describe('RBAC of deploy/base, for real', () => {
         spec: { containers: [{ name: 'c', image: 'x' }] },
       }),
     ).toBe(403);
+  });
+
+  it('kubectl auth can-i: no Secret outside the broker namespaces, no namespace created, patched or deleted', () => {
+    expect([
+      ...refusedEverywhere(d),
+      ...canI(d, 'worker', 'no', [...NAMESPACE_WRITES, ['list', 'secrets', 'kube-system'], ['list', 'pods', 'default']]),
+      ...canI(d, 'api', 'yes', [['list', 'secrets', d.instanceNs]]),
+    ]).toEqual([]);
   });
 
   it('the API token reads records and instance objects, and creates nothing but offerings (ConfigMaps of the broker namespace)', async () => {
@@ -752,6 +917,71 @@ describe('RBAC of the per-instance overlay, for real', () => {
     await lifecycle(broker, d, 'redis', 'small', true);
   }, 240_000);
 
+  it('kubectl auth can-i: the API reads no Secret and deletes nothing outside the broker namespace; the worker may create namespaces', () => {
+    expect([
+      ...refusedEverywhere(d),
+      // The admin views: instance objects of other kinds, and namespaces, in every namespace.
+      ...canI(d, 'api', 'yes', [
+        ['list', 'pods', ''],
+        ['list', 'deployments.apps', ''],
+        ['list', 'namespaces', ''],
+      ]),
+      ...canI(d, 'api', 'no', [
+        ['list', 'secrets', 'default'],
+        ['list', 'configmaps', ''],
+        ['delete', 'pods', ''],
+      ]),
+      // RBAC cannot select namespaces by label: patch and delete are granted, and narrowed by the guard (below).
+      ...canI(d, 'worker', 'yes', NAMESPACE_WRITES),
+    ]).toEqual([]);
+  });
+
+  it('the namespace guard: the worker token may not label, delete or make a namespace that is not one the broker makes for an instance', async () => {
+    const t = d.tokens.worker;
+    const label = { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } };
+    for (const ns of ['kube-system', 'default', d.brokerNs]) {
+      expect(await statusAs(t, 'PATCH', `/api/v1/namespaces/${ns}?dryRun=All`, label, MERGE_PATCH), `patch ${ns}`).toBe(403);
+      expect(await statusAs(t, 'DELETE', `/api/v1/namespaces/${ns}?dryRun=All`), `delete ${ns}`).toBe(403);
+    }
+    const namespace = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `kb-pkg-guard-${d.id}`, labels } });
+    const broker = { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `guard-${d.id}` };
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace({}))).toBe(403);
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace(broker))).toBe(403);
+    expect(await statusAs(t, 'POST', '/api/v1/namespaces?dryRun=All', namespace({ ...broker, 'pod-security.kubernetes.io/enforce': 'restricted' }))).toBe(200);
+    // A namespace the broker made for an instance: the worker may relabel it, not hand it to another instance, and delete it.
+    const made = await kube.apply(namespace({ ...broker, 'pod-security.kubernetes.io/enforce': 'restricted' }), { fieldManager: FIELD_MANAGER });
+    try {
+      const p = `/api/v1/namespaces/${made.metadata.name}?dryRun=All`;
+      expect(await statusAs(t, 'PATCH', p, { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } }, MERGE_PATCH)).toBe(200);
+      expect(await statusAs(t, 'PATCH', p, { metadata: { labels: { [INSTANCE_ID_LABEL]: 'another' } } }, MERGE_PATCH)).toBe(403);
+      expect(await statusAs(t, 'DELETE', p)).toBe(200);
+    } finally {
+      await kube.delete('v1', 'Namespace', undefined, made.metadata.name);
+    }
+    // The API token: no namespace deleted, no Secret read outside the broker's namespace.
+    expect(await statusAs(d.tokens.api, 'DELETE', `/api/v1/namespaces/${made.metadata.name}?dryRun=All`)).toBe(403);
+    expect(await statusAs(d.tokens.api, 'GET', '/api/v1/secrets')).toBe(403);
+  });
+
+  it('DELETE /admin/orphans reports an orphaned instance namespace as refused (the API may not delete namespaces) and leaves it', async () => {
+    const name = `kb-pkg-orphan-${d.id}`;
+    await kube.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `pkg-orphan-${d.id}` } } },
+      { fieldManager: FIELD_MANAGER },
+    );
+    try {
+      const listed = await broker.admin('GET', '/admin/orphans');
+      expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+      expect(listed.body.orphans).toContainEqual(expect.objectContaining({ kind: 'Namespace', name }));
+      const res = await broker.admin('DELETE', '/admin/orphans');
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.refused).toContainEqual(expect.stringContaining(`Namespace ${name} `));
+      expect(await kube.get('v1', 'Namespace', undefined, name)).toBeDefined();
+    } finally {
+      await kube.delete('v1', 'Namespace', undefined, name);
+    }
+  });
+
   it("the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy's documented price", async () => {
     const t = d.tokens.worker;
     expect(
@@ -764,5 +994,36 @@ describe('RBAC of the per-instance overlay, for real', () => {
     ).toBe(403);
     // The documented price of the strategy: instance rights in every namespace.
     expect(await statusAs(t, 'GET', '/api/v1/namespaces/kube-system/secrets')).toBe(200);
+  });
+});
+
+describe('RBAC of deploy/base on a second cluster (CLUSTERS_FILE), for real', () => {
+  let d: Deployed;
+  let onB: Deployed;
+  let broker: Awaited<ReturnType<typeof startBrokerAs>>;
+
+  beforeAll(async () => {
+    d = await deployRbac(BASE);
+    onB = await deployRbac(BASE, { cluster: 'b', id: d.id });
+    broker = await startBrokerAs(d, onB);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (onB) await undeploy(onB);
+    if (d) await undeploy(d);
+  });
+
+  it('redis/small on cluster b: provision, bind, unbind, deprovision with tokens of ServiceAccounts of each cluster, records on the first', async () => {
+    await lifecycle(broker, d, 'redis', 'small', false, 'b');
+  }, 240_000);
+
+  it('kubectl auth can-i on cluster b: the instance rights only, no records, no Secret elsewhere', () => {
+    const elsewhere: [string, string, string][] = [['list', 'secrets', onB.brokerNs], ['list', 'secrets', 'kube-system'], ...NAMESPACE_WRITES];
+    expect([
+      ...canI(onB, 'worker', 'yes', [['create', 'deployments.apps', onB.instanceNs]]),
+      ...canI(onB, 'api', 'yes', [['list', 'pods', onB.instanceNs]]),
+      ...canI(onB, 'worker', 'no', elsewhere),
+      ...canI(onB, 'api', 'no', elsewhere),
+    ]).toEqual([]);
   });
 });
