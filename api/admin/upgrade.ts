@@ -91,9 +91,14 @@ export async function upgradeStatus(deps: AdminDeps, planId: string): Promise<Up
   }
   const head = { workflowId: described.workflowId, runId: described.runId, status: described.status.name };
   const empty: UpgradeProgress = { planId, version: '', total: 0, outcomes: [], listed: false, done: false };
-  if (described.status.name === 'RUNNING') return { ...head, ...(await handle.query(upgradeProgress)) };
+  if (described.status.name === 'RUNNING') {
+    const progress = await handle.query(upgradeProgress);
+    if (!progress.done) return { ...head, ...progress };
+    // Done, but the run had not closed when it was described: answer as closed, never `done` and RUNNING.
+  }
   try {
-    return { ...head, ...((await handle.result()) as UpgradeProgress) };
+    const result = (await handle.result()) as UpgradeProgress;
+    return { ...head, status: (await handle.describe()).status.name, ...result };
   } catch (err) {
     const cause = err instanceof WorkflowFailedError && err.cause ? err.cause.message : String(err);
     return { ...head, ...empty, done: true, error: cause };
