@@ -1,15 +1,19 @@
 // Every plan of the shipped catalog, end to end through the real broker on the local stack:
-// provision, fetch, see Ready pods, update, bind (credentials hold the instance's real host,
-// port and password), fetch the binding, unbind, bind again, deprovision with the binding
-// live, and nothing is left.
+// provision, fetch, see Ready pods, update, bind (credentials hold the instance's real host and
+// port, and the password of the instance or, for plans with a bind hook, the binding's own),
+// fetch the binding, unbind, bind again, deprovision with the binding live, and nothing is left.
+// KWOK runs no container: for plans with a bind hook the test writes the Secret the bind Job
+// would write; binding-users.test.ts runs those Jobs' scripts against real servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instanceSelector } from '../../catalog/labels.js';
+import { randomBytes } from 'node:crypto';
+import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { RECORD_INSTANCE_LABEL, RECORD_LABEL } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
+import { keepWatching, writeBindingSecret } from './helpers/watch.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
 
 const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
@@ -53,8 +57,44 @@ async function secretValues(instanceId: string): Promise<string[]> {
   return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
 }
 
+/** The instance's own Secrets' values (not those a bind hook wrote for a binding). */
+const instanceSecretValues = async (instanceId: string) => {
+  const secrets = await kube.list<KubernetesObject & { data?: Record<string, string> }>('v1', 'Secret', broker.config.INSTANCE_NAMESPACE, {
+    labelSelector: `${instanceSelector(instanceId)},!${BINDING_ID_LABEL}`,
+  });
+  return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
+};
+
+/**
+ * Does what the pod of a bind hook Job would: writes the binding's Secret, with every key the
+ * plan's mapping reads as `$hook_<KEY>`, once the Job exists. Returns the passwords written, by binding.
+ */
+function playBindJobs(plan: Plan, instanceId: string) {
+  const ns = broker.config.INSTANCE_NAMESPACE;
+  const keys = [...new Set([...(plan.credentials?.mapping ?? '').matchAll(/\$hook_([A-Za-z0-9_]+)/g)].map((m) => m[1]!))];
+  const passwords = new Map<string, string>();
+  const selector = `${instanceSelector(instanceId)},${HOOK_LABEL}=onBindInstance`;
+  const { stop } = keepWatching(kube, 'batch/v1', 'Job', ns, selector, (type, job) => {
+    const bindingId = job.metadata.labels?.[BINDING_ID_LABEL];
+    if (type !== 'ADDED' || !bindingId || passwords.has(bindingId)) return;
+    const password = randomBytes(12).toString('hex');
+    passwords.set(bindingId, password);
+    writeBindingSecret(kube, ns, instanceId, bindingId, Object.fromEntries(keys.map((k) => [k, k === 'password' ? password : `${k}-${bindingId}`])));
+  });
+  return { passwords, stop };
+}
+
 async function lifecycle(service: ServiceOffering, plan: Plan) {
   const id = `shipped-${suffix()}`;
+  const bindJobs = plan.hooks?.onBindInstance ? playBindJobs(plan, id) : undefined;
+  try {
+    await lifecycleOf(id, service, plan, bindJobs?.passwords);
+  } finally {
+    await bindJobs?.stop();
+  }
+}
+
+async function lifecycleOf(id: string, service: ServiceOffering, plan: Plan, hookPasswords: Map<string, string> | undefined) {
   const ns = broker.config.INSTANCE_NAMESPACE;
   const osb = broker.osb;
 
@@ -75,7 +115,8 @@ async function lifecycle(service: ServiceOffering, plan: Plan) {
   expect((await osb.waitForOperation(id, update.body.operation)).body).toEqual({ state: 'succeeded' });
   expect((await osb.request('GET', `/v2/service_instances/${id}`)).body.parameters.memory).toBe(memory);
 
-  // Bind: the credentials are the running instance's.
+  // Bind: the credentials are the running instance's, with the instance's password or, where
+  // the plan has a bind hook, the binding's own and none of the instance's.
   const bindBody = { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app-1' } };
   const bind = await osb.bind(id, 'b1-' + id, bindBody);
   expect(bind.status, JSON.stringify(bind.body)).toBe(201);
@@ -84,7 +125,12 @@ async function lifecycle(service: ServiceOffering, plan: Plan) {
     (s) => `${s.metadata.name}.${ns}.svc.cluster.local`,
   );
   expect(services).toContain(credentials.hostname);
-  expect(await secretValues(id)).toContain(credentials.password);
+  if (hookPasswords) {
+    expect(credentials.password).toBe(hookPasswords.get('b1-' + id));
+    expect(await instanceSecretValues(id)).not.toContain(credentials.password);
+  } else {
+    expect(await secretValues(id)).toContain(credentials.password);
+  }
   const uri = new URL(credentials.uri);
   expect(uri.hostname).toBe(credentials.hostname);
   expect(uri.port).toBe(String(credentials.port));
