@@ -5,15 +5,14 @@
 // KWOK runs no container: for plans with a bind hook the test writes the Secret the bind Job
 // would write; binding-users.test.ts runs those Jobs' scripts against real servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
-import { BINDING_ID_LABEL, HOOK_LABEL, instanceSelector } from '../../catalog/labels.js';
+import { BINDING_ID_LABEL, instanceSelector } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { RECORD_INSTANCE_LABEL, RECORD_LABEL } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
-import { keepWatching, writeBindingSecret } from './helpers/watch.js';
+import { playBindJobs } from './helpers/watch.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
 
 const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
@@ -65,28 +64,9 @@ const instanceSecretValues = async (instanceId: string) => {
   return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
 };
 
-/**
- * Does what the pod of a bind hook Job would: writes the binding's Secret, with every key the
- * plan's mapping reads as `$hook_<KEY>`, once the Job exists. Returns the passwords written, by binding.
- */
-function playBindJobs(plan: Plan, instanceId: string) {
-  const ns = broker.config.INSTANCE_NAMESPACE;
-  const keys = [...new Set([...(plan.credentials?.mapping ?? '').matchAll(/\$hook_([A-Za-z0-9_]+)/g)].map((m) => m[1]!))];
-  const passwords = new Map<string, string>();
-  const selector = `${instanceSelector(instanceId)},${HOOK_LABEL}=onBindInstance`;
-  const { stop } = keepWatching(kube, 'batch/v1', 'Job', ns, selector, (type, job) => {
-    const bindingId = job.metadata.labels?.[BINDING_ID_LABEL];
-    if (type !== 'ADDED' || !bindingId || passwords.has(bindingId)) return;
-    const password = randomBytes(12).toString('hex');
-    passwords.set(bindingId, password);
-    writeBindingSecret(kube, ns, instanceId, bindingId, Object.fromEntries(keys.map((k) => [k, k === 'password' ? password : `${k}-${bindingId}`])));
-  });
-  return { passwords, stop };
-}
-
 async function lifecycle(service: ServiceOffering, plan: Plan) {
   const id = `shipped-${suffix()}`;
-  const bindJobs = plan.hooks?.onBindInstance ? playBindJobs(plan, id) : undefined;
+  const bindJobs = plan.hooks?.onBindInstance ? playBindJobs(kube, plan, broker.config.INSTANCE_NAMESPACE, id) : undefined;
   try {
     await lifecycleOf(id, service, plan, bindJobs?.passwords);
   } finally {

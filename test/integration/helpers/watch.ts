@@ -1,7 +1,8 @@
 // Watching the broker's objects from a test, and playing what a hook Job's pod would do on a
 // real cluster (KWOK runs no container).
-import { BINDING_ID_LABEL, INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../../catalog/labels.js';
-import type { KubernetesObject } from '../../../catalog/types.js';
+import { randomBytes } from 'node:crypto';
+import { BINDING_ID_LABEL, HOOK_LABEL, INSTANCE_ID_LABEL, instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../../catalog/labels.js';
+import type { KubernetesObject, Plan } from '../../../catalog/types.js';
 import type { KubeApi } from '../../../platform/kube/api.js';
 
 /** Every event (but bookmarks) of one kind matching the selector, from now until stopped; a watch that ends is opened again. */
@@ -55,4 +56,23 @@ export function writeBindingSecret(kube: KubeApi, namespace: string, instanceId:
       { fieldManager: 'test-bind-job' },
     )
     .catch(() => undefined); // it exists
+}
+
+/**
+ * Does what the pod of a plan's bind hook Job would: writes the binding's Secret, with every key
+ * the plan's mapping reads as `$hook_<KEY>` (password: random), once the Job exists. The
+ * passwords written, by binding id.
+ */
+export function playBindJobs(kube: KubeApi, plan: Plan, namespace: string, instanceId: string): { passwords: Map<string, string>; stop: () => Promise<void> } {
+  const keys = [...new Set([...(plan.credentials?.mapping ?? '').matchAll(/\$hook_([A-Za-z0-9_]+)/g)].map((m) => m[1]!))];
+  const passwords = new Map<string, string>();
+  const selector = `${instanceSelector(instanceId)},${HOOK_LABEL}=onBindInstance`;
+  const { stop } = keepWatching(kube, 'batch/v1', 'Job', namespace, selector, (type, job) => {
+    const bindingId = job.metadata.labels?.[BINDING_ID_LABEL];
+    if (type !== 'ADDED' || !bindingId || passwords.has(bindingId)) return;
+    const password = randomBytes(12).toString('hex');
+    passwords.set(bindingId, password);
+    writeBindingSecret(kube, namespace, instanceId, bindingId, Object.fromEntries(keys.map((k) => [k, k === 'password' ? password : `${k}-${bindingId}`])));
+  });
+  return { passwords, stop };
 }
