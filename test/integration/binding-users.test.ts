@@ -8,7 +8,7 @@
 // database, refusals in another binding's and the admin's, refusal after unbind; a new binding
 // gets other credentials. KWOK runs no container: hooks.test.ts and shipped-catalog.test.ts prove
 // when the broker runs the hooks, this file what the scripts do.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { generateRandoms } from '../../catalog/randoms.js';
 import { renderPlan } from '../../catalog/render.js';
 import type { InstanceValues, KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
-import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
+import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 import { hookContainers, localVolume, runContainer, secretsOf } from './real-servers/hook-script.js';
 import { mariadbClient, startMariadb } from './real-servers/mariadb.js';
 import { psql, startPostgres } from './real-servers/postgresql.js';
@@ -52,6 +52,10 @@ interface Dialect {
   readAdmin(server: DatabaseServer, c: Credentials, where: string): string[];
   /** Opens a connection and runs a trivial command; returns the client's error or ''. */
   connect(server: DatabaseServer, c: Credentials): string;
+  /** A client of the credentials that waits on the server for 60 s: [program, args, env]. */
+  waiting(server: DatabaseServer, c: Credentials): [string, string[], Record<string, string>];
+  /** How many sessions of the user the server has, as the admin sees it. */
+  sessions(server: DatabaseServer, user: string): number;
   /** The error a refused login gives. */
   refusedLogin: RegExp;
   /** The answer to each try of readOther and readAdmin. */
@@ -90,6 +94,15 @@ const redisDialect: Dialect = {
     const r = redis(s, c['username']!, c['password']!, 'PING');
     return r.stdout.trim() === 'PONG' ? '' : `${r.stderr}${r.stdout}`.trim();
   },
+  waiting: (s, c) => [
+    redisCli(),
+    ['--no-raw', '-h', s.host, '-p', String(s.port), '--user', c['username']!, 'BLPOP', `${c['key_prefix']}queue`, '60'],
+    { REDISCLI_AUTH: c['password']! },
+  ],
+  sessions: (s, user) =>
+    ok(redis(s, 'default', s.adminPassword, 'CLIENT', 'LIST'), 'CLIENT LIST')
+      .split('\n')
+      .filter((l) => l.includes(` user=${user} `)).length,
   refusedLogin: /WRONGPASS|AUTH failed/,
   denied: /^\(error\) NOPERM /,
 };
@@ -121,6 +134,13 @@ const postgresDialect: Dialect = {
     fail(pg(s, c['username']!, c['password']!, 'postgres', 'SELECT 1;')),
   ],
   connect: (s, c) => fail(pg(s, c['username']!, c['password']!, c['database']!, 'SELECT 1;')),
+  waiting: (s, c) => [
+    psql(),
+    ['-X', '-q', '-h', s.host, '-p', String(s.port), '-U', c['username']!, '-d', c['database']!, '-c', 'SELECT pg_sleep(60)'],
+    { PGPASSWORD: c['password']! },
+  ],
+  sessions: (s, user) =>
+    Number(ok(pg(s, s.adminUser, s.adminPassword, 'postgres', `SELECT count(*) FROM pg_stat_activity WHERE usename = '${user}';`), 'pg_stat_activity')),
   refusedLogin: /password authentication failed|role .* does not exist|not permitted to log in/,
   denied: /FATAL: {2}permission denied for database /,
 };
@@ -164,6 +184,13 @@ const mariadbDialect: Dialect = {
   readAdmin: (s, c, db) =>
     [my(s, c['username']!, c['password']!, `SELECT v FROM \`${db}\`.secret;`), my(s, c['username']!, c['password']!, 'SELECT user FROM mysql.user;')].map(fail),
   connect: (s, c) => fail(my(s, c['username']!, c['password']!, 'SELECT 1;')),
+  waiting: (s, c) => [
+    mariadbClient(),
+    ['--no-defaults', '--protocol=TCP', '-h', s.host, '-P', String(s.port), '-u', c['username']!, '-e', 'SELECT SLEEP(60)'],
+    { MYSQL_PWD: c['password']! },
+  ],
+  sessions: (s, user) =>
+    Number(ok(my(s, 'root', s.adminPassword, `SELECT count(*) FROM information_schema.processlist WHERE user = '${user}';`), 'processlist')),
   refusedLogin: /Access denied for user/,
   denied: /ERROR 1142 \(42000\) at line 1: (SELECT|INSERT) command denied to user 'b-/,
 };
@@ -202,6 +229,16 @@ function serviceAccountKubeconfig(account: string, dir: string): string {
   );
   return file;
 }
+/** Starts a client in the background; resolves when it exits. */
+function startClient(command: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(command, args, { env: { PATH: DEBIAN_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, output, ms: Date.now() - started })));
+}
+
 const stackPath = () => `${stackEnv()['KB_STACK_BIN']}:${DEBIAN_PATH}`;
 
 class Instance {
@@ -325,8 +362,15 @@ describe.each(cases)('$service.name/$plan.name: a user per binding, on a real se
     const refusals = [...d.readOther(s, c1, c2), ...d.readOther(s, c2, c1), ...d.readAdmin(s, c1, adminWhere)];
     for (const answer of refusals) expect(answer).toMatch(d.denied);
 
-    // Unbind: refused from then on; the other binding is untouched; a second run is harmless.
+    // Unbind: its open session ends (not after the 60 s it waits), it is refused from then on;
+    // the other binding is untouched; a second run is harmless.
+    const session = startClient(...d.waiting(s, c1));
+    await eventually("the binding's session is open", () => (d.sessions(s, c1['username']!) > 0 ? true : undefined), 20_000);
     instance.unbind(b1);
+    const ended = await session;
+    expect(ended.ms).toBeLessThan(30_000);
+    expect(ended.status, ended.output).not.toBe(0);
+    expect(d.sessions(s, c1['username']!)).toBe(0);
     expect(d.connect(s, c1)).toMatch(d.refusedLogin);
     expect(d.connect(s, c2)).toBe('');
     instance.unbind(b1);
