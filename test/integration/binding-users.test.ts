@@ -245,7 +245,8 @@ class Instance {
   readonly values: InstanceValues;
   readonly objects: KubernetesObject[];
   readonly secrets: Record<string, Record<string, string>>;
-  readonly work = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-binding-users-'));
+  /** Made at start: the hook account's kubeconfigs. */
+  work = '';
   server!: DatabaseServer;
 
   constructor(
@@ -265,6 +266,7 @@ class Instance {
   }
 
   async start(): Promise<void> {
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-binding-users-'));
     this.server = await this.dialect.start(this.admin);
     // The hook ServiceAccount, its Role and RoleBinding, as the plan's k8s/ creates them.
     for (const o of this.objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind))) {
@@ -280,21 +282,24 @@ class Instance {
   async bind(bindingId: string, retriedPod = false): Promise<{ credentials: Credentials; firstAttemptPassword?: string }> {
     const volume = localVolume();
     let firstAttemptPassword: string | undefined;
-    for (const job of hookContainers(this.service, this.plan, 'onBindInstance', this.values, bindingId, this.secrets)) {
-      const [createUser, writeSecret, ...more] = job.containers;
-      expect(more).toEqual([]);
-      expect(createUser!.image.split(':')[0]).toBe(this.imageName());
-      const run = () => runContainer(createUser!, { override: this.dialect.endpoint(this.server), volumes: { '/hook': volume }, path: DEBIAN_PATH });
-      run();
-      if (retriedPod) {
-        firstAttemptPassword = (JSON.parse(fs.readFileSync(path.join(volume, 'secret.json'), 'utf8')) as { stringData: Credentials }).stringData['password'];
+    try {
+      for (const job of hookContainers(this.service, this.plan, 'onBindInstance', this.values, bindingId, this.secrets)) {
+        const [createUser, writeSecret, ...more] = job.containers;
+        expect(more).toEqual([]);
+        expect(createUser!.image.split(':')[0]).toBe(this.imageName());
+        const run = () => runContainer(createUser!, { override: this.dialect.endpoint(this.server), volumes: { '/hook': volume }, path: DEBIAN_PATH });
         run();
+        if (retriedPod) {
+          firstAttemptPassword = (JSON.parse(fs.readFileSync(path.join(volume, 'secret.json'), 'utf8')) as { stringData: Credentials }).stringData['password'];
+          run();
+        }
+        // kubectl of the stack stands in for the kubectl image; the token is the Job's ServiceAccount's.
+        const kubeconfig = serviceAccountKubeconfig(job.serviceAccountName!, this.work);
+        runContainer(writeSecret!, { volumes: { '/hook': volume }, path: stackPath(), extra: { KUBECONFIG: kubeconfig } });
       }
-      // kubectl of the stack stands in for the kubectl image; the token is the Job's ServiceAccount's.
-      const kubeconfig = serviceAccountKubeconfig(job.serviceAccountName!, this.work);
-      runContainer(writeSecret!, { volumes: { '/hook': volume }, path: stackPath(), extra: { KUBECONFIG: kubeconfig } });
+    } finally {
+      fs.rmSync(volume, { recursive: true, force: true });
     }
-    fs.rmSync(volume, { recursive: true, force: true });
     const hookSecret = await readBindingHookSecret(kube, namespace, this.values.instanceId, bindingId);
     expect(hookSecret, 'the Secret the bind hook wrote').toBeDefined();
     const services = this.objects
@@ -328,7 +333,7 @@ class Instance {
 
   async stop(): Promise<void> {
     await this.server?.stop();
-    fs.rmSync(this.work, { recursive: true, force: true });
+    if (this.work) fs.rmSync(this.work, { recursive: true, force: true });
   }
 }
 
