@@ -8,32 +8,20 @@
 // the broker's code from the Secret the hook wrote, and used with a real AMQP client (amqp-tools).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleValues } from '../../catalog/check.js';
-import { renderCredentials } from '../../catalog/credentials.js';
-import { loadCatalog } from '../../catalog/load.js';
-import { CURRENT_NAME_SCHEME } from '../../catalog/naming.js';
-import { generateRandoms } from '../../catalog/randoms.js';
-import { renderPlan } from '../../catalog/render.js';
-import type { InstanceValues, KubernetesObject, Plan, ServiceFacts } from '../../catalog/types.js';
+import type { KubernetesObject, Plan } from '../../catalog/types.js';
 import { readBindingHookSecret } from '../../activities/lifecycle-hooks.js';
-import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
-import { containerEnv, renderHook, runContainer, serviceAccountDir, type HookRun } from './real-servers/hook-job.js';
+import { hookHarness, localUri, ports, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
 import { managementApi, startRabbitmq, type RabbitmqServer } from './real-servers/rabbitmq.js';
 import { debianBinary } from './real-servers/server-process.js';
 
-const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
-const service = catalog.services.find((s) => s.name === 'rabbitmq')!;
 const kube = kubeApi();
 const namespace = `kb-bindusers-rabbitmq-${suffix()}`;
 const FIELD_MANAGER = 'kb-test-bindusers';
-// One set of instance randoms: every plan's instance has the node's admin user.
-const randoms = generateRandoms();
+const { service, values, instanceSecret } = await shippedInstances('rabbitmq', namespace);
 let node: RabbitmqServer;
-const tempDirs: string[] = [];
 
 const amqpGet = () => debianBinary('amqp-tools', '/usr/bin/amqp-get');
 const amqp = (tool: string, args: string[]) => spawnSync(`/usr/bin/${tool}`, args, { encoding: 'utf8', timeout: 30_000 });
@@ -41,97 +29,40 @@ const amqp = (tool: string, args: string[]) => spawnSync(`/usr/bin/${tool}`, arg
 beforeAll(async () => {
   amqpGet();
   await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: FIELD_MANAGER });
-  const plan = service.plans[0]!;
-  const secret = renderPlan(service, plan, { ...values('probe'), parameters: sampleValues(plan).parameters }).find(
-    (o) => o.kind === 'Secret',
-  ) as KubernetesObject & {
-    data: Record<string, string>;
-  };
-  const decode = (k: string) => Buffer.from(secret.data[k]!, 'base64').toString('utf8');
-  node = await startRabbitmq(decode('username'), decode('password'));
+  node = await startRabbitmq(instanceSecret['username']!, instanceSecret['password']!);
 }, 120_000);
 afterAll(async () => {
   await node?.stop();
   await kube.delete('v1', 'Namespace', undefined, namespace).catch(() => undefined);
   kube.close();
-  tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
 });
-
-function values(instanceId: string): InstanceValues {
-  return { instanceId, org: 'org-1', space: 'space-1', namespace, storageClass: '', parameters: {}, randoms, nameScheme: CURRENT_NAME_SCHEME };
-}
 
 describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq/%s: a user per binding, on a real RabbitMQ node', (_name, plan: Plan) => {
   const instanceId = `rmq-${plan.name}-${suffix()}`;
   // Parameters: their defaults.
-  const instance: InstanceValues = { ...values(instanceId), parameters: sampleValues(plan).parameters };
+  const instance = values(instanceId, plan);
+  let harness: HookHarness & { cleanup(): void };
   let objects: KubernetesObject[];
-  let saDir: string;
 
   beforeAll(async () => {
-    objects = renderPlan(service, plan, instance);
-    // The hooks' identity, as the plan creates it: ServiceAccount, Role, RoleBinding.
-    for (const o of objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind)))
-      await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
-    const { pod } = renderHook(service, plan, 'onBindInstance', instance, 'probe');
-    const env = stackEnv();
-    saDir = serviceAccountDir(
-      path.join(env['KB_STACK_BIN']!.split(':')[0]!, 'kubectl'),
-      env['KUBECONFIG']!,
-      env['KB_TEMPORAL_TLS_CA']!,
-      namespace,
-      pod.serviceAccountName!,
-    );
-    tempDirs.push(saDir);
+    harness = await hookHarness({ service, plan, instance }, kube, {
+      image: 'rabbitmq:4.3-management',
+      // The instance's management Service, as the Job reaches it; here the node on 127.0.0.1.
+      adapt: (env, rendered) => {
+        const svc = rendered.find((o) => o.kind === 'Service' && ports(o).some((p) => p.port === 15672))!;
+        expect(env['RABBITMQ_HOST']).toBe(`${svc.metadata.name}.${namespace}.svc`);
+        expect(env['RABBITMQ_MANAGEMENT_PORT']).toBe('15672');
+        return { ...env, RABBITMQ_HOST: '127.0.0.1', RABBITMQ_MANAGEMENT_PORT: String(node.managementPort) };
+      },
+    });
+    objects = harness.objects;
   });
+  afterAll(() => harness?.cleanup());
 
-  /** Runs the hook's script for a binding; returns the run. */
-  function hook(event: 'onBindInstance' | 'onUnbindInstance', bindingId: string): HookRun {
-    const { pod } = renderHook(service, plan, event, instance, bindingId);
-    const container = pod.containers[0]!;
-    expect(container.image).toBe('rabbitmq:4.3-management');
-    const env = containerEnv(container, objects);
-    // The instance's management Service, as the Job reaches it; here the node on 127.0.0.1.
-    const svc = objects.find((o) => o.kind === 'Service' && ports(o).some((p) => p.port === 15672))!;
-    expect(env['RABBITMQ_HOST']).toBe(`${svc.metadata.name}.${namespace}.svc`);
-    expect(env['RABBITMQ_MANAGEMENT_PORT']).toBe('15672');
-    env['RABBITMQ_HOST'] = '127.0.0.1';
-    env['RABBITMQ_MANAGEMENT_PORT'] = String(node.managementPort);
-    if (event === 'onBindInstance') {
-      expect(env['SERVICE_ACCOUNT_DIR']).toBe('/var/run/secrets/kubernetes.io/serviceaccount');
-      env['SERVICE_ACCOUNT_DIR'] = saDir;
-      const api = new URL(stackEnv()['KUBERNETES_API_URL']!);
-      Object.assign(env, { KUBERNETES_SERVICE_HOST: api.hostname, KUBERNETES_SERVICE_PORT: api.port });
-    }
-    // The image's own ENV (HOME=/var/lib/rabbitmq): erl wants a home.
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-hook-home-'));
-    tempDirs.push(home);
-    return runContainer(container, { ...env, HOME: home });
-  }
-
-  /** Binds: runs the bind hook, then renders the credentials from the Secret it wrote, as the broker does. */
-  async function bind(bindingId: string) {
-    const run = hook('onBindInstance', bindingId);
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const hookSecret = await readBindingHookSecret(kube, namespace, instanceId, bindingId);
-    expect(hookSecret).toBeDefined();
-    const creds = renderCredentials(service, plan, { ...instance, bindingId }, { env: {}, services: serviceFacts(objects), hookSecret }) as Record<
-      string,
-      string
-    >;
-    return { creds, hookSecret: hookSecret! };
-  }
-
-  /** The credentials' AMQP URI, pointed at the node instead of the instance's Service. */
-  const local = (uri: string) => {
-    const u = new URL(uri);
-    expect(u.hostname).toMatch(new RegExp(`^[a-z0-9-]+-rabbitmq\\.${namespace}\\.svc\\.cluster\\.local$`));
-    expect(u.port).toBe('5672');
-    u.hostname = '127.0.0.1';
-    u.port = String(node.amqpPort);
-    return u.toString();
-  };
+  const hook = (event: 'onBindInstance' | 'onUnbindInstance', bindingId: string) => harness.run(event, bindingId);
+  const bind = (bindingId: string) => harness.bind(bindingId);
+  const local = (uri: string) => localUri(uri, namespace, node.amqpPort, 5672);
+  const saDir = () => harness.serviceAccountDir;
   const inVhost = (uri: string, vhost: string) => {
     const u = new URL(uri);
     u.pathname = `/${encodeURIComponent(vhost)}`;
@@ -187,9 +118,9 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
         '--server',
         env['KUBERNETES_API_URL']!,
         '--certificate-authority',
-        path.join(saDir, 'ca.crt'),
+        path.join(saDir(), 'ca.crt'),
         '--token',
-        fs.readFileSync(path.join(saDir, 'token'), 'utf8'),
+        fs.readFileSync(path.join(saDir(), 'token'), 'utf8'),
         '-n',
         namespace,
         'get',
@@ -246,22 +177,6 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     return list.filter((c) => c.user === user).length;
   }
 });
-
-function ports(o: KubernetesObject): { port: number; targetPort?: number }[] {
-  return (o as { spec?: { ports?: { port: number; targetPort?: number }[] } }).spec?.ports ?? [];
-}
-
-/** The rendered Services as the broker reads them from a running instance (ClusterIP, cluster DNS names). */
-function serviceFacts(objects: KubernetesObject[]): ServiceFacts[] {
-  return objects
-    .filter((o) => o.kind === 'Service')
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-    .map((s) => ({
-      name: s.metadata.name,
-      hostname: `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local`,
-      ports: ports(s).map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port })),
-    }));
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function expectEventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
