@@ -125,7 +125,7 @@ describe.concurrent('kubernetes-broker CLI', () => {
         expect(d.errors).toEqual([]);
         return d.toJS();
       });
-      expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Secret', 'Service']);
+      expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
       const deployment = objects.find((o) => o.kind === 'Deployment');
       const redis = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'redis');
       expect(redis.resources.limits.memory).toBe('1Gi');

@@ -13,6 +13,7 @@ import { CURRENT_NAME_SCHEME, shortServiceId } from '../../catalog/naming.js';
 import { recordName, RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { eventually, kubeApi, suffix } from './helpers/stack.js';
+import { keepWatching, writeBindingSecret } from './helpers/watch.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
@@ -51,34 +52,11 @@ interface Seen {
 /** Records every event of one kind labelled with the instance, from now on. */
 function watch(apiVersion: string, kind: string, instanceId: string, onEvent?: (type: string, obj: Obj) => void) {
   const events: Seen[] = [];
-  const abort = new AbortController();
-  const done = (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        await kube.watch(
-          apiVersion,
-          kind,
-          ns(),
-          { labelSelector: instanceSelector(instanceId), timeoutSeconds: 600 },
-          (type, obj) => {
-            if (type === 'BOOKMARK') return;
-            events.push({ type, obj: obj, rv: Number(obj.metadata.resourceVersion) });
-            onEvent?.(type, obj);
-          },
-          abort.signal,
-        );
-      } catch {
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  })();
-  return {
-    events,
-    stop: async () => {
-      abort.abort();
-      await done;
-    },
-  };
+  const { stop } = keepWatching(kube, apiVersion, kind, ns(), instanceSelector(instanceId), (type, obj) => {
+    events.push({ type, obj: obj, rv: Number(obj.metadata.resourceVersion) });
+    onEvent?.(type, obj);
+  });
+  return { events, stop };
 }
 
 const hookOf = (o: Obj) => o.metadata.labels?.[HOOK_LABEL];
@@ -92,21 +70,7 @@ function playBindJob(instanceId: string, forgetful: ReadonlySet<string> = new Se
   return (type: string, job: Obj) => {
     const bindingId = bindingOf(job);
     if (type !== 'ADDED' || hookOf(job) !== 'onBindInstance' || !bindingId || forgetful.has(bindingId)) return;
-    void kube
-      .create(
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: `creds-${bindingId}`,
-            namespace: ns(),
-            labels: { [BINDING_ID_LABEL]: bindingId, [INSTANCE_ID_LABEL]: instanceId, [MANAGED_BY_LABEL]: MANAGED_BY },
-          },
-          stringData: { password: `pw-${bindingId}` },
-        },
-        { fieldManager: 'test-bind-job' },
-      )
-      .catch(() => undefined); // a second ADDED (a restarted watch): it exists
+    writeBindingSecret(kube, ns(), instanceId, bindingId, { password: `pw-${bindingId}` });
   };
 }
 

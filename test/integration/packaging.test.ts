@@ -28,6 +28,7 @@ import { createLogger } from '../../platform/observability/logger.js';
 import { Osb } from './helpers/broker.js';
 import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
+import { playBindJobs } from './helpers/watch.js';
 
 type Obj = KubernetesObject & Record<string, any>;
 
@@ -600,12 +601,20 @@ async function lifecycle(broker: Awaited<ReturnType<typeof startBrokerAs>>, d: D
   expect(orphans.status, JSON.stringify(orphans.body)).toBe(200);
 
   const bindingId = `b-${id}`;
-  const bind = await osb.bind(id, bindingId, { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app' } });
-  expect(bind.status, JSON.stringify(bind.body)).toBe(201);
-  expect(bind.body.credentials.hostname).toContain(`.${namespace}.svc`);
-  expect(bind.body.credentials.password).toBeTruthy();
-  expect((await osb.request('GET', `/v2/service_instances/${id}/service_bindings/${bindingId}`)).status).toBe(200);
-  expect((await osb.unbind(id, bindingId, service.id, plan.id)).status).toBe(200);
+  // KWOK runs no container: the test writes the Secret a bind hook's pod would (with the hook
+  // ServiceAccount the worker made).
+  const shipped = (await loadCatalog(SHIPPED_CATALOG_DIR)).catalog.services.flatMap((s) => s.plans).find((p) => p.id === plan.id)!;
+  const bindJobs = shipped.hooks?.onBindInstance ? playBindJobs(kube, shipped, namespace, id) : undefined;
+  try {
+    const bind = await osb.bind(id, bindingId, { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app' } });
+    expect(bind.status, JSON.stringify(bind.body)).toBe(201);
+    expect(bind.body.credentials.hostname).toContain(`.${namespace}.svc`);
+    expect(bind.body.credentials.password).toBeTruthy();
+    expect((await osb.request('GET', `/v2/service_instances/${id}/service_bindings/${bindingId}`)).status).toBe(200);
+    expect((await osb.unbind(id, bindingId, service.id, plan.id)).status).toBe(200);
+  } finally {
+    await bindJobs?.stop();
+  }
 
   const deprovision = await osb.deprovision(id, service.id, plan.id);
   expect(deprovision.status).toBe(202);
@@ -681,12 +690,22 @@ describe('RBAC of deploy/base, for real', () => {
         rules: [],
       }),
     ).toBe(403);
+    // Roles (for the plans' hook accounts) only with rights it holds itself: not exec into pods.
     expect(
-      await statusAs(t, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${d.instanceNs}/roles`, {
+      await statusAs(t, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${d.instanceNs}/roles?dryRun=All`, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: 'no' },
-        rules: [],
+        rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }],
+      }),
+    ).toBe(403);
+    expect(
+      await statusAs(t, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${d.instanceNs}/rolebindings?dryRun=All`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'no' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: d.instanceNs }],
       }),
     ).toBe(403);
     // Offerings: read, never written.
@@ -752,7 +771,7 @@ describe('RBAC of the per-instance overlay, for real', () => {
     await lifecycle(broker, d, 'redis', 'small', true);
   }, 240_000);
 
-  it("the worker still cannot create RBAC, but reads Secrets in every namespace: the strategy's documented price", async () => {
+  it("the worker still cannot create cluster-wide RBAC, but reads Secrets in every namespace: the strategy's documented price", async () => {
     const t = d.tokens.worker;
     expect(
       await statusAs(t, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {

@@ -1,15 +1,18 @@
 // Every plan of the shipped catalog, end to end through the real broker on the local stack:
-// provision, fetch, see Ready pods, update, bind (credentials hold the instance's real host,
-// port and password), fetch the binding, unbind, bind again, deprovision with the binding
-// live, and nothing is left.
+// provision, fetch, see Ready pods, update, bind (credentials hold the instance's real host and
+// port, and the password of the instance or, for plans with a bind hook, the binding's own),
+// fetch the binding, unbind, bind again, deprovision with the binding live, and nothing is left.
+// KWOK runs no container: for plans with a bind hook the test writes the Secret the bind Job
+// would write; binding-users.test.ts runs those Jobs' scripts against real servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instanceSelector } from '../../catalog/labels.js';
+import { BINDING_ID_LABEL, instanceSelector } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { RECORD_INSTANCE_LABEL, RECORD_LABEL } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
+import { playBindJobs } from './helpers/watch.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
 
 const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
@@ -53,8 +56,25 @@ async function secretValues(instanceId: string): Promise<string[]> {
   return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
 }
 
+/** The instance's own Secrets' values (not those a bind hook wrote for a binding). */
+const instanceSecretValues = async (instanceId: string) => {
+  const secrets = await kube.list<KubernetesObject & { data?: Record<string, string> }>('v1', 'Secret', broker.config.INSTANCE_NAMESPACE, {
+    labelSelector: `${instanceSelector(instanceId)},!${BINDING_ID_LABEL}`,
+  });
+  return secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
+};
+
 async function lifecycle(service: ServiceOffering, plan: Plan) {
   const id = `shipped-${suffix()}`;
+  const bindJobs = plan.hooks?.onBindInstance ? playBindJobs(kube, plan, broker.config.INSTANCE_NAMESPACE, id) : undefined;
+  try {
+    await lifecycleOf(id, service, plan, bindJobs?.passwords);
+  } finally {
+    await bindJobs?.stop();
+  }
+}
+
+async function lifecycleOf(id: string, service: ServiceOffering, plan: Plan, hookPasswords: Map<string, string> | undefined) {
   const ns = broker.config.INSTANCE_NAMESPACE;
   const osb = broker.osb;
 
@@ -75,7 +95,8 @@ async function lifecycle(service: ServiceOffering, plan: Plan) {
   expect((await osb.waitForOperation(id, update.body.operation)).body).toEqual({ state: 'succeeded' });
   expect((await osb.request('GET', `/v2/service_instances/${id}`)).body.parameters.memory).toBe(memory);
 
-  // Bind: the credentials are the running instance's.
+  // Bind: the credentials are the running instance's, with the instance's password or, where
+  // the plan has a bind hook, the binding's own and none of the instance's.
   const bindBody = { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app-1' } };
   const bind = await osb.bind(id, 'b1-' + id, bindBody);
   expect(bind.status, JSON.stringify(bind.body)).toBe(201);
@@ -84,7 +105,12 @@ async function lifecycle(service: ServiceOffering, plan: Plan) {
     (s) => `${s.metadata.name}.${ns}.svc.cluster.local`,
   );
   expect(services).toContain(credentials.hostname);
-  expect(await secretValues(id)).toContain(credentials.password);
+  if (hookPasswords) {
+    expect(credentials.password).toBe(hookPasswords.get('b1-' + id));
+    expect(await instanceSecretValues(id)).not.toContain(credentials.password);
+  } else {
+    expect(await secretValues(id)).toContain(credentials.password);
+  }
   const uri = new URL(credentials.uri);
   expect(uri.hostname).toBe(credentials.hostname);
   expect(uri.port).toBe(String(credentials.port));

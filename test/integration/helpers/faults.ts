@@ -51,6 +51,8 @@ export const MANAGED_KINDS: [string, string][] = [
   ['v1', 'ServiceAccount'],
   ['v1', 'PersistentVolumeClaim'],
   ['policy/v1', 'PodDisruptionBudget'],
+  ['rbac.authorization.k8s.io/v1', 'Role'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
 ];
 /** Objects labelled as managed by the broker whose instance has no record: must be none. */
 export async function orphans(kube: KubeApi, instanceNamespace: string, brokerNamespace: string): Promise<string[]> {

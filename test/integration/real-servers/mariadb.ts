@@ -32,8 +32,9 @@ export async function startMariadb(adminPassword: string): Promise<DatabaseServe
     ],
     ready: (dir) => runClient(mariadbClient(), ['--no-defaults', `--socket=${socket(dir)}`, '-uroot', '-e', 'SELECT 1']).status === 0,
   });
-  // What the image's entrypoint does with MARIADB_ROOT_PASSWORD: root from anywhere, with it.
-  const sql = `CREATE USER 'root'@'%' IDENTIFIED BY '${adminPassword}'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION; ALTER USER 'root'@'localhost' IDENTIFIED BY '${adminPassword}';`;
+  // What the image's entrypoint does with MARIADB_ROOT_PASSWORD and MARIADB_ROOT_HOST=%: root
+  // from localhost and from anywhere, with it; mariadb-install-db's other root accounts go.
+  const sql = `DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost'; FLUSH PRIVILEGES; CREATE USER 'root'@'%' IDENTIFIED BY '${adminPassword}'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION; ALTER USER 'root'@'localhost' IDENTIFIED BY '${adminPassword}';`;
   const r = runClient(mariadbClient(), ['--no-defaults', `--socket=${socket(server.dir)}`, '-uroot', '-e', sql]);
   if (r.status !== 0) {
     await server.stop();
