@@ -12,6 +12,8 @@ PACKAGES=(
   redis-server
   postgresql
   mariadb-server
+  rabbitmq-server
+  amqp-tools        # amqp-publish, amqp-get: a real AMQP client for the RabbitMQ hook tests
 )
 
 log() { printf '[db-servers] %s\n' "$*"; }

@@ -137,6 +137,8 @@ step "installing the local stack into $CACHE_ROOT"
 install_nginx
 # The real-server tests' database servers (test/integration/real-servers/), from the same packages.
 bash "$STACK_SCRIPTS/install-db-servers.sh"
+# MongoDB is in no registry the stack uses: FerretDB (a MongoDB wire-protocol server) and mongosh stand in.
+bash "$STACK_SCRIPTS/install-mongodb-stand-ins.sh"
 install "temporal $TEMPORAL_CLI_VERSION" "$TEMPORAL_DIR" build_temporal
 install "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
 install "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok

@@ -45,7 +45,7 @@ const CATALOGS = [
     rejections: EXPECTED_SEED_REJECTIONS.map(({ why: _why, ...r }) => r),
   },
   { name: 'old-format fixture', dir: OLD_FORMAT_CATALOG_DIR, present: true, note: '', services: 3, plans: 6, objects: 34, rejections: [] as Rejection[] },
-  { name: 'shipped', dir: SHIPPED_CATALOG_DIR, present: true, note: '', services: 5, plans: 11, objects: 60, rejections: [] as Rejection[] },
+  { name: 'shipped', dir: SHIPPED_CATALOG_DIR, present: true, note: '', services: 5, plans: 11, objects: 75, rejections: [] as Rejection[] },
 ];
 
 const kube = kubeApi();
