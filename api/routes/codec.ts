@@ -44,7 +44,15 @@ export const CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** `auth`: who may call (codec-auth.ts); `undefined`: anyone (CODEC_AUTH=none). */
 export function codecRoutes(codec: PayloadCodec, auth: CodecAuth | undefined, origins: string[]) {
   const app = new Hono<AppEnv>();
-  app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
+  // With passAccessToken the UI also sends its user's ID token (Authorization-Extras); /codec ignores it.
+  app.use(
+    cors({
+      origin: origins,
+      credentials: true,
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization', 'Authorization-Extras'],
+    }),
+  );
   app.use(limitBody(CODEC_MAX_BODY_BYTES));
   if (auth) app.use(codecAuth(auth));
   for (const action of ['encode', 'decode'] as const) {

@@ -34,7 +34,7 @@ export class TokenRefused extends Error {
 // Only asymmetric signatures: a token signed with a shared secret or not at all proves nothing here.
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 // Clocks of the issuer and the broker may differ a little; a token expired for longer is refused.
-const CLOCK_TOLERANCE_SECONDS = 30;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Parses `name=value[,value...]`; throws a message a person can act on. */
 export function parseRequiredClaim(text: string): RequiredClaim {
