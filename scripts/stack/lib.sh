@@ -12,6 +12,7 @@ TEMPORAL_DIR=$CACHE_ROOT/temporal-$TEMPORAL_CLI_VERSION
 KUBERNETES_DIR=$CACHE_ROOT/kubernetes-$KUBERNETES_VERSION
 ETCD_DIR=$CACHE_ROOT/etcd-$ETCD_VERSION
 KWOK_DIR=$CACHE_ROOT/kwok-$KWOK_VERSION
+TEMPORAL_UI_SERVER_DIR=$CACHE_ROOT/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION
 
 # Runtime state of a running stack (data, logs, pids, env file): inside the checkout, ignored by git.
 STACK_DIR=${KB_STACK_DIR:-$REPO_ROOT/.stack}
@@ -43,6 +44,13 @@ TEMPORAL_APIKEY_PORT=${KB_TEMPORAL_APIKEY_PORT:-17235}
 TEMPORAL_TLS_NAME=temporal.kb.local
 # Not started by the stack: the broker's API in dev mode, whose /codec the Temporal UI calls.
 BROKER_PORT=${KB_BROKER_PORT:-8080}
+# The Temporal UI as production runs it (oidc.sh): an OpenID provider, a Temporal UI server logged
+# in through it, and (not started by the stack) the broker with CODEC_AUTH=oidc whose /codec it calls.
+OIDC_PORT=${KB_OIDC_PORT:-15556}
+TEMPORAL_UI_OIDC_PORT=${KB_TEMPORAL_UI_OIDC_PORT:-18233}
+BROKER_OIDC_PORT=${KB_BROKER_OIDC_PORT:-18080}
+# TLS in front of that /codec: the UI passes access tokens to https:// codec endpoints only.
+CODEC_TLS_PORT=${KB_CODEC_TLS_PORT:-18443}
 
 START_TIME=$(date +%s)
 step() { printf '[stack %4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*"; }

@@ -2,7 +2,8 @@
 # Starts the local stack on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, KWOK (fake kubelet for the nodes) and the Temporal dev server with its UI; and a
 # second cluster (the same four, suffix -b) on the same etcd, for the broker's several clusters;
-# last, nginx as a TLS proxy in front of Temporal (temporal-proxy.sh: mTLS and API key).
+# then nginx as a TLS proxy in front of Temporal (temporal-proxy.sh: mTLS and API key); last, an
+# OpenID provider and a Temporal UI server logged in through it (oidc.sh).
 # Idempotent: components already running are left alone, stopped ones are (re)started.
 # Writes $STACK_DIR/env (KUBECONFIG, TEMPORAL_ADDRESS, TEMPORAL_UI_URL, ...) and prints it.
 source "$(dirname "$0")/lib.sh"
@@ -123,5 +124,7 @@ KB_STACK_PIDS=$PID_DIR
 ENV
 bash "$STACK_SCRIPTS/temporal-proxy.sh" up
 cat "$STACK_DIR/temporal-proxy/env" >>"$ENV_FILE"
+bash "$STACK_SCRIPTS/oidc.sh" up
+cat "$STACK_DIR/oidc/env" >>"$ENV_FILE"
 step "local stack is up; environment in $ENV_FILE:"
-grep -v -e '^#' -e '_API_KEY=' "$ENV_FILE"
+grep -v -e '^#' -e '_API_KEY=' -e '_PASSWORD=' -e '_CLIENT_' "$ENV_FILE"

@@ -5,17 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../platform/config/paths.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
+import { launchChromium } from './helpers/chromium.js';
 import { stackEnv, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 let broker: RunningBroker;
 let browser: Browser;
@@ -31,19 +31,7 @@ beforeAll(async () => {
     CODEC_CORS_ORIGINS: ui,
     TEMPORAL_UI_URL: ui,
   });
-  // The flags this machine needs (no network beyond loopback, running as root).
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
