@@ -31,6 +31,7 @@ import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
 import { ingressAllowed, type NetworkPolicy, type PodAt } from '../network-policy-model.js';
 import { playBindJobs } from './helpers/watch.js';
+import { INSTALLATION_LABEL } from '../../platform/kube/installation.js';
 
 type Obj = KubernetesObject & Record<string, any>;
 
@@ -602,6 +603,8 @@ async function startBrokerAs(d: Deployed, other?: Deployed) {
     HOST: '127.0.0.1',
     POLL_INTERVAL: '1',
     BROKER_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'WARNING',
+    // Orphans of this test are made by it a moment before it deletes them.
+    ORPHAN_MIN_AGE: '1',
   };
   const clustersOf = (who: 'api' | 'worker') => (other ? { CLUSTERS_FILE: clustersFileFor(other, who) } : {});
   const workerConfig = loadConfig({ ...common, KUBECONFIG: d.kubeconfigs.worker, ...clustersOf('worker') });
@@ -985,9 +988,15 @@ describe('RBAC of the per-instance overlay, for real', () => {
   it('DELETE /admin/orphans reports an orphaned instance namespace as refused (the API may not delete namespaces) and leaves it', async () => {
     const name = `kb-pkg-orphan-${d.id}`;
     await kube.apply(
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `pkg-orphan-${d.id}` } } },
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `pkg-orphan-${d.id}`, [INSTALLATION_LABEL]: d.brokerNs } },
+      },
       { fieldManager: FIELD_MANAGER },
     );
+    // Older than ORPHAN_MIN_AGE (1 s; creation times are whole seconds).
+    await new Promise((r) => setTimeout(r, 2100));
     try {
       const listed = await broker.admin('GET', '/admin/orphans');
       expect(listed.status, JSON.stringify(listed.body)).toBe(200);
