@@ -288,7 +288,7 @@ describe('orphans', () => {
   const ours = (name: string) => configMap(name, broker.config.BROKER_NAMESPACE);
   const exists = async (name: string, namespace = ns()) => (await kube.get('v1', 'ConfigMap', namespace, name)) !== undefined;
   /** Creates the objects (each its own instance's, named like it), and waits until they are older than `minAge` seconds. */
-  async function createAged(minAge: number, ...objects: ReturnType<typeof configMap>[]): Promise<void> {
+  async function createAged(minAge: number, ...objects: KubernetesObject[]): Promise<void> {
     const created = await Promise.all(
       objects.map(async (o) => Date.parse((await kube.apply<KubernetesObject>(o, { fieldManager: 'test' })).metadata['creationTimestamp'] as string)),
     );
@@ -372,8 +372,6 @@ describe('orphans', () => {
 
   describe('of a broker that looks cluster-wide (per-instance namespaces)', () => {
     let wide: RunningBroker;
-    /** A namespace the test owns, holding objects of two installations: the file's broker's and this one's. */
-    const shared = `kb-shared-${suffix()}`;
     beforeAll(async () => {
       wide = await startBroker({
         CATALOG_DIR: CATALOG,
@@ -382,25 +380,35 @@ describe('orphans', () => {
         NAMESPACE_STRATEGY: 'per-instance',
         ORPHAN_MIN_AGE: '1',
       });
-      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: shared } }, { fieldManager: 'test' });
     }, 60_000);
     afterAll(async () => {
       await wide?.stop();
-      await kube.delete('v1', 'Namespace', undefined, shared);
     });
 
-    it("deletes its own orphans in any namespace, and never lists or deletes another installation's there", async () => {
-      const mine = `mine-${suffix()}`;
-      const theirs = `theirs-${suffix()}`;
-      await createAged(1, configMap(mine, wide.config.BROKER_NAMESPACE, shared), configMap(theirs, broker.config.BROKER_NAMESPACE, shared));
-      const found = await adminOf(wide, 'GET', '/orphans');
-      expect(named(found.body.orphans, theirs)).toEqual([]);
-      expect(named(found.body.kept, theirs)).toEqual([]);
-      expect(named(found.body.orphans, mine)).toEqual([listed(mine, shared)]);
-      await adminOf(wide, 'DELETE', '/orphans');
-      expect(await exists(theirs, shared)).toBe(true);
-      expect(await exists(mine, shared)).toBe(false);
-    }, 60_000);
+    // Under this strategy an instance's objects all live in its own namespace: an orphan is an
+    // instance namespace without a record (what is in it goes with it).
+    it("deletes its own orphaned instance namespaces, and never lists or deletes another installation's", async () => {
+      const mine = `kb-mine-${suffix()}`;
+      const theirs = `kb-theirs-${suffix()}`;
+      const namespace = (name: string, installation: string) => ({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { service_id: name, [MANAGED_BY_LABEL]: MANAGED_BY, [INSTALLATION_LABEL]: installation } },
+      });
+      await createAged(1, namespace(mine, wide.config.BROKER_NAMESPACE), namespace(theirs, broker.config.BROKER_NAMESPACE));
+      try {
+        const found = await adminOf(wide, 'GET', '/orphans');
+        expect(named(found.body.orphans, theirs)).toEqual([]);
+        expect(named(found.body.kept, theirs)).toEqual([]);
+        expect(named(found.body.orphans, mine)).toEqual([{ cluster: 'default', apiVersion: 'v1', kind: 'Namespace', name: mine, instanceId: mine }]);
+        await adminOf(wide, 'DELETE', '/orphans');
+        expect(await kube.get('v1', 'Namespace', undefined, theirs)).toBeDefined();
+        await eventually('the orphaned namespace to go', async () => ((await kube.get('v1', 'Namespace', undefined, mine)) ? undefined : true));
+      } finally {
+        await kube.delete('v1', 'Namespace', undefined, theirs);
+        await kube.delete('v1', 'Namespace', undefined, mine);
+      }
+    }, 90_000);
 
     it('labels the namespace it makes for an instance with its installation', async () => {
       const id = `wide-${suffix()}`;

@@ -672,7 +672,8 @@ function canI(d: Deployed, who: 'api' | 'worker', expected: 'yes' | 'no', checks
 const NAMESPACE_WRITES: [string, string, string][] = ['create', 'patch', 'delete'].map((verb) => [verb, 'namespaces', '']);
 
 /** What neither overlay lets the API or the worker do. */
-function refusedEverywhere(d: Deployed): string[] {
+/** `perInstance`: RoleBindings outside instance namespaces are refused by admission (namespace-guard.yaml), not by RBAC: tried for real below. */
+function refusedEverywhere(d: Deployed, perInstance = false): string[] {
   return [
     ...canI(d, 'api', 'no', [
       ['list', 'secrets', 'kube-system'],
@@ -688,7 +689,7 @@ function refusedEverywhere(d: Deployed): string[] {
     ...canI(d, 'api', 'yes', [['list', 'secrets', d.brokerNs]]),
     ...canI(d, 'worker', 'no', [
       ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
-      ['create', 'rolebindings.rbac.authorization.k8s.io', 'kube-system'],
+      ...(perInstance ? [] : ([['create', 'rolebindings.rbac.authorization.k8s.io', 'kube-system']] as [string, string, string][])),
       ['escalate', 'clusterroles.rbac.authorization.k8s.io', ''],
       ['impersonate', 'serviceaccounts', ''],
     ]),
@@ -764,7 +765,7 @@ async function lifecycle(
   // KWOK runs no container: the test writes the Secret a bind hook's pod would (with the hook
   // ServiceAccount the worker made).
   const shipped = (await loadCatalog(SHIPPED_CATALOG_DIR)).catalog.services.flatMap((s) => s.plans).find((p) => p.id === plan.id)!;
-  const bindJobs = shipped.hooks?.onBindInstance ? playBindJobs(kube, shipped, namespace, id) : undefined;
+  const bindJobs = shipped.hooks?.onBindInstance ? playBindJobs(target, shipped, namespace, id) : undefined;
   try {
     const bind = await osb.bind(id, bindingId, { service_id: service.id, plan_id: plan.id, bind_resource: { app_guid: 'app' } });
     expect(bind.status, JSON.stringify(bind.body)).toBe(201);
@@ -941,7 +942,7 @@ describe('RBAC of the per-instance overlay, for real', () => {
 
   it('kubectl auth can-i: the API reads no Secret and deletes nothing outside the broker namespace; the worker may create namespaces', () => {
     expect([
-      ...refusedEverywhere(d),
+      ...refusedEverywhere(d, true),
       // The admin views: instance objects of other kinds, and namespaces, in every namespace.
       ...canI(d, 'api', 'yes', [
         ['list', 'pods', ''],
@@ -956,6 +957,44 @@ describe('RBAC of the per-instance overlay, for real', () => {
       // RBAC cannot select namespaces by label: patch and delete are granted, and narrowed by the guard (below).
       ...canI(d, 'worker', 'yes', NAMESPACE_WRITES),
     ]).toEqual([]);
+  });
+
+  it('the RBAC guard: the worker token makes Roles and RoleBindings only in instance namespaces, binding a Role to their own ServiceAccounts', async () => {
+    const t = d.tokens.worker;
+    const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces';
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'hook' }, rules: [] };
+    const binding = (ns: string, roleRef: { kind: string; name: string }, saNamespace = ns) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'hook' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', ...roleRef },
+      subjects: [{ kind: 'ServiceAccount', name: 'hook', namespace: saNamespace }],
+    });
+    // A ClusterRole whose rights the worker holds everywhere: RBAC lets it bind that anywhere.
+    const workerRole = { kind: 'ClusterRole', name: find(d.objects, 'ClusterRole', `kubernetes-broker-worker-instances-${d.id}`).metadata.name };
+    for (const ns of ['kube-system', 'default']) {
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/roles?dryRun=All`, role), `role in ${ns}`).toBe(403);
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, workerRole)), `binding in ${ns}`).toBe(403);
+    }
+    const made = await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `kb-pkg-rbac-${d.id}`, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [INSTANCE_ID_LABEL]: `rbac-${d.id}` } },
+      },
+      { fieldManager: FIELD_MANAGER },
+    );
+    const ns = made.metadata.name;
+    try {
+      await kube.apply({ ...role, metadata: { name: 'hook', namespace: ns } }, { fieldManager: FIELD_MANAGER });
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/roles?dryRun=All`, role)).toBe(200);
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, { kind: 'Role', name: 'hook' }))).toBe(200);
+      // Its own rights handed to a ServiceAccount elsewhere, or a ClusterRole bound: refused.
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, { kind: 'Role', name: 'hook' }, 'kube-system'))).toBe(403);
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, workerRole))).toBe(403);
+    } finally {
+      await kube.delete('v1', 'Namespace', undefined, ns);
+    }
   });
 
   it('the namespace guard: the worker token may not label, delete or make a namespace that is not one the broker makes for an instance', async () => {
