@@ -5,6 +5,7 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/l
 import { sweptKinds } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
 import type { AdminDeps } from './deps.js';
+import { listedNamespaces } from './namespaces.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -27,7 +28,7 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
   const found: Orphan[] = [];
   for (const [cluster, kube] of deps.clusters.entries())
-    for (const ns of deps.settings.instanceNamespaces) {
+    for (const ns of listedNamespaces(deps, cluster, records)) {
       const lists = await Promise.all(
         kinds.map(async (k) => {
           try {

@@ -4,6 +4,7 @@ import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } fro
 import type { KubernetesObject } from '../../catalog/types.js';
 import type { AdminDeps } from './deps.js';
 import { clusterOf } from './instances.js';
+import { listedNamespaces } from './namespaces.js';
 
 export interface PodStatus {
   instanceId: string;
@@ -63,7 +64,7 @@ export async function allPods(deps: AdminDeps, org?: string): Promise<PodStatus[
   const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
   const lists = await Promise.all(
     deps.clusters.entries().flatMap(([cluster, kube]) =>
-      deps.settings.instanceNamespaces.map(async (ns) => ({
+      listedNamespaces(deps, cluster, records).map(async (ns) => ({
         cluster,
         list: await kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
       })),

@@ -15,9 +15,10 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(overrides: Record<string, string> = {}): Promise<RunningBroker> {
+/** `apiOverrides`: settings of the API only (its own identity, for example), over `overrides`. */
+export async function startBroker(overrides: Record<string, string> = {}, apiOverrides: Record<string, string> = {}): Promise<RunningBroker> {
   const id = suffix();
-  const config = loadConfig({
+  const settings = {
     ...stackEnv(),
     // The broker's own identity: its requests are the ones in the API server's audit log.
     KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
@@ -34,10 +35,11 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
     // Payloads encrypted as in production.
     CODEC_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...overrides,
-  });
+  };
+  const config = loadConfig(settings);
   const logger = createLogger(config.BROKER_LOG_LEVEL);
   const worker = await startWorker(config, logger);
-  const server = await startServer(config, logger);
+  const server = await startServer(Object.keys(apiOverrides).length ? loadConfig({ ...settings, ...apiOverrides }) : config, logger);
   return {
     url: server.url,
     config,
