@@ -5,6 +5,7 @@ import { deleteOrphans, findOrphans } from '../api/admin/orphans.js';
 import { listInstances, showInstance } from '../api/admin/instances.js';
 import { retryOperation, RetryError } from '../api/admin/retry.js';
 import type { AdminDeps } from '../api/admin/deps.js';
+import type { ClusterNotRead } from '../api/admin/cluster-reads.js';
 import { loadCatalog } from '../catalog/load.js';
 import { loadConfig } from '../platform/config/config.js';
 import { loadClusters } from '../platform/config/clusters.js';
@@ -64,11 +65,13 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
           table(detail.workflows, ['type', 'status', 'operation', 'startTime', 'url']),
         ].join('\n'),
       );
+      warnNotRead(out, detail.clustersNotRead, 'its objects are not listed');
       return 0;
     }
     if (command === 'pods') {
-      const pods = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
-      if (!pods) return fail(out, `instance ${sub} has no record`);
+      const view = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
+      if (!view) return fail(out, `instance ${sub} has no record`);
+      const { pods } = view;
       print(pods, () =>
         table(
           pods.map((p) => ({
@@ -79,6 +82,7 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
           ['instanceId', 'pod', 'phase', 'ready', 'node', 'podIP', 'containers'],
         ),
       );
+      warnNotRead(out, view.clustersNotRead, 'its pods are not listed');
       return 0;
     }
     if (command === 'retry' && sub) {
@@ -92,13 +96,14 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
       }
     }
     if (command === 'orphans') {
-      const orphans = await findOrphans(deps);
+      const { orphans, clustersNotRead } = await findOrphans(deps);
       if (flags.delete) {
         const deleted = await deleteOrphans(deps, orphans);
         print({ deleted, orphans }, () => `deleted ${deleted} of ${orphans.length} orphans`);
       } else {
         print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans'));
       }
+      warnNotRead(out, clustersNotRead, flags.delete ? 'its orphans are neither listed nor deleted' : 'its orphans are not listed');
       return 0;
     }
     return fail(out, `unknown command: ${args.join(' ')}`);
@@ -106,6 +111,11 @@ export async function operatorCommand(args: string[], flags: { json?: boolean; d
     await connection.close();
     clusters.close();
   }
+}
+
+/** On stderr, so that `--json` output stays what it was: the view holds what the other clusters hold. */
+function warnNotRead(out: Out, clustersNotRead: ClusterNotRead[], consequence: string): void {
+  for (const { cluster, problem } of clustersNotRead) out.error(`kubernetes-broker: cluster ${cluster} could not be read, ${consequence}: ${problem}`);
 }
 
 function fail(out: Out, message: string): number {

@@ -4,6 +4,7 @@
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import { sweptKinds } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
+import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import type { AdminDeps } from './deps.js';
 import { listedNamespaces } from './namespaces.js';
 
@@ -18,7 +19,13 @@ export interface Orphan {
   instanceId: string;
 }
 
-export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
+/** Orphans, and the clusters that could not be read (their orphans are missing). */
+export interface OrphansView {
+  orphans: Orphan[];
+  clustersNotRead: ClusterNotRead[];
+}
+
+export async function findOrphans(deps: AdminDeps): Promise<OrphansView> {
   const { records, unreadable } = await deps.records.scanInstances();
   // An object whose instance has a record is never an orphan, whatever cluster it is seen on: two
   // configured clusters may be one API server (in-cluster and a kubeconfig of the same cluster),
@@ -26,8 +33,8 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   // still a record: its instance's objects are not orphans.
   const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
   const kinds = sweptKinds(deps.catalog, deps.settings.perInstanceNamespaces);
-  const found: Orphan[] = [];
-  for (const [cluster, kube] of deps.clusters.entries())
+  const { items: found, clustersNotRead } = await readClusters(deps, deps.clusters.names, async (kube, cluster) => {
+    const inCluster: Orphan[] = [];
     for (const ns of listedNamespaces(deps, cluster, records)) {
       const lists = await Promise.all(
         kinds.map(async (k) => {
@@ -48,7 +55,7 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
           const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
           // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
           if (live.has(instanceId) || (o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
-          found.push({
+          inCluster.push({
             cluster,
             apiVersion: k.apiVersion,
             kind: k.kind,
@@ -59,6 +66,8 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
         }
       }
     }
+    return inCluster;
+  });
   for (const b of await deps.records.listBindings()) {
     if (!live.has(b.instanceId))
       found.push({
@@ -71,7 +80,7 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
       });
   }
   // The same object is found once per namespace pass when listing cluster-wide kinds.
-  return [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
+  return { orphans: [...new Map(found.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()], clustersNotRead };
 }
 
 export async function deleteOrphans(deps: AdminDeps, orphans: Orphan[]): Promise<number> {

@@ -39,16 +39,23 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .get(
       '/instances/:instance_id/pods',
-      adminRoute('Pod status of one instance', { 200: { description: 'Its pods' }, 404: failure('No record') }),
+      adminRoute('Pod status of one instance', {
+        200: { description: 'Its pods; clustersNotRead names its cluster when it could not be read' },
+        404: failure('No record'),
+      }),
       async (c) => {
         const id = pathId(c, 'instance_id');
-        const pods = await instancePods(deps, id);
-        if (!pods) throw notFound(`instance ${id} has no record`);
-        return c.json({ pods });
+        const view = await instancePods(deps, id);
+        if (!view) throw notFound(`instance ${id} has no record`);
+        return c.json(view);
       },
     )
-    .get('/pods', adminRoute('Pod status of every instance, or of those of ?org=<GUID>', { 200: { description: 'The pods' } }), async (c) =>
-      c.json({ pods: await allPods(deps, c.req.query('org') || undefined) }),
+    .get(
+      '/pods',
+      adminRoute('Pod status of every instance, or of those of ?org=<GUID>', {
+        200: { description: 'The pods; clustersNotRead names each cluster that could not be read, and why' },
+      }),
+      async (c) => c.json(await allPods(deps, c.req.query('org') || undefined)),
     )
     .post(
       '/instances/:instance_id/retry',
@@ -71,13 +78,23 @@ export function adminRoutes(deps: AdminDeps) {
         return c.json(result, 202);
       },
     )
-    .get('/orphans', adminRoute("Objects labelled as the broker's without an instance record", { 200: { description: 'The orphans' } }), async (c) =>
-      c.json({ orphans: await findOrphans(deps) }),
+    .get(
+      '/orphans',
+      adminRoute("Objects labelled as the broker's without an instance record", {
+        200: { description: 'The orphans; clustersNotRead names each cluster that could not be read, and why' },
+      }),
+      async (c) => c.json(await findOrphans(deps)),
     )
-    .delete('/orphans', adminRoute('Delete the orphans', { 200: { description: 'What was deleted' } }), async (c) => {
-      const orphans = await findOrphans(deps);
-      const deleted = await deleteOrphans(deps, orphans);
-      c.get('log').info({ deleted }, 'orphans deleted');
-      return c.json({ deleted, orphans });
-    });
+    .delete(
+      '/orphans',
+      adminRoute('Delete the orphans', {
+        200: { description: 'What was deleted; clustersNotRead names each cluster that could not be read (nothing deleted there)' },
+      }),
+      async (c) => {
+        const { orphans, clustersNotRead } = await findOrphans(deps);
+        const deleted = await deleteOrphans(deps, orphans);
+        c.get('log').info({ deleted, clustersNotRead: clustersNotRead.map((n) => n.cluster) }, 'orphans deleted');
+        return c.json({ deleted, orphans, clustersNotRead });
+      },
+    );
 }

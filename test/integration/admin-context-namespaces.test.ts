@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
@@ -16,13 +15,10 @@ import { KubeApi } from '../../platform/kube/api.js';
 import { loadKubeConfig } from '../../platform/kube/connect.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
+import { ADMIN_AUTH, ADMIN_SETTINGS, FIXTURE_CATALOG, READY_PLAN, TESTAPP_SERVICE } from './helpers/fixture-catalog.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 import { serviceAccountKubeconfig } from './helpers/tokens.js';
 
-const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
-const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
-const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
-const ADMIN = `Basic ${Buffer.from('admin:admin-password').toString('base64')}`;
 const FIELD_MANAGER = 'kubernetes-broker-context-test';
 
 type Obj = KubernetesObject & Record<string, any>;
@@ -63,7 +59,7 @@ describe('admin views under the context strategy, with per-namespace rights only
   let broker: RunningBroker;
   let apiKubeconfig: string;
   const admin = async (p: string) => {
-    const res = await fetch(`${broker.url}/admin${p}`, { headers: { Authorization: ADMIN } });
+    const res = await fetch(`${broker.url}/admin${p}`, { headers: { Authorization: ADMIN_AUTH } });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -73,19 +69,18 @@ describe('admin views under the context strategy, with per-namespace rights only
     for (const o of [...apiRbac(), ...[fixedNs, ...platformNs].map(apiRoleBinding)]) await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
     apiKubeconfig = await serviceAccountKubeconfig(kube, brokerNs, 'kubernetes-broker-api', dir);
     const common = {
-      CATALOG_DIR: CATALOG,
+      CATALOG_DIR: FIXTURE_CATALOG,
       NAMESPACE_STRATEGY: 'context',
       BROKER_NAMESPACE: brokerNs,
       INSTANCE_NAMESPACE: fixedNs,
-      ADMIN_USER: 'admin',
-      ADMIN_PASS: 'admin-password',
+      ...ADMIN_SETTINGS,
     };
     broker = await startBroker(common, { KUBECONFIG: apiKubeconfig });
     await Promise.all(
       instances.map(async (instanceId, i) => {
         const res = await broker.osb.provision(instanceId, {
-          service_id: SERVICE,
-          plan_id: READY,
+          service_id: TESTAPP_SERVICE,
+          plan_id: READY_PLAN,
           organization_guid: 'org',
           space_guid: 'space',
           context: { platform: 'kubernetes', namespace: platformNs[i] },
@@ -108,7 +103,7 @@ describe('admin views under the context strategy, with per-namespace rights only
   afterAll(async () => {
     await Promise.all(
       instances.map(async (instanceId) => {
-        const res = await broker?.osb.deprovision(instanceId, SERVICE, READY);
+        const res = await broker?.osb.deprovision(instanceId, TESTAPP_SERVICE, READY_PLAN);
         if (res?.status === 202) await broker.osb.waitForOperation(instanceId, res.body.operation);
       }),
     );
