@@ -17,6 +17,19 @@ export function rootMessage(err: unknown): string {
   return String(e);
 }
 
+/**
+ * The failure type of an activity's own failure (activities/failures.ts NON_RETRYABLE), through the
+ * chain Temporal wraps it in; undefined for anything else.
+ */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while ((e instanceof ActivityFailure || e instanceof TimeoutFailure) && e.cause) e = e.cause;
+  return e instanceof ApplicationFailure ? (e.type ?? undefined) : undefined;
+}
+
+/** activities/failures.ts NON_RETRYABLE.unknownCluster (that module is not workflow code). */
+export const UNKNOWN_CLUSTER = 'UnknownCluster';
+
 /** Records the failure in the memo (read by last_operation) and returns the error to throw. */
 export function operationFailed(failure: OperationFailure): ApplicationFailure {
   upsertMemo({ failure });

@@ -20,6 +20,9 @@ export function runsLifecycleHooks(): boolean {
   return patched(LIFECYCLE_HOOKS_PATCH);
 }
 
+/** An update whose rollback found the instance's cluster no longer configured sets its record back. */
+export const UNCONFIGURED_CLUSTER_ROLLBACK_PATCH = 'unconfigured-cluster-rollback';
+
 /** Asked first, before any step of a provision or a deprovision: it chooses their steps. */
 export function runsLocalSteps(): boolean {
   return patched(LOCAL_STEPS_PATCH);
@@ -28,4 +31,9 @@ export function runsLocalSteps(): boolean {
 /** Asked after a local-steps deprovision read the record, only when no delete hook runs first. */
 export function marksWhileDeleting(): boolean {
   return patched(MARK_WHILE_DELETING_PATCH);
+}
+
+/** Asked in an update's rollback, only when a rollback step failed because the instance's cluster is not configured. */
+export function recordsRollbackWithoutCluster(): boolean {
+  return patched(UNCONFIGURED_CLUSTER_ROLLBACK_PATCH);
 }

@@ -51,6 +51,14 @@ export async function startBroker(overrides: Record<string, string> = {}, apiOve
   };
 }
 
+/** The settings a restarted broker needs to carry on the same instances: records, namespaces, task queue, keys. */
+export const sameInstances = (config: Config): Record<string, string> => ({
+  BROKER_NAMESPACE: config.BROKER_NAMESPACE,
+  INSTANCE_NAMESPACE: config.INSTANCE_NAMESPACE,
+  TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+  ...(config.CODEC_KEYS ? { CODEC_KEYS: config.CODEC_KEYS } : {}),
+});
+
 /** A broker for the tests of one file: started before them, stopped after. Call the result in tests. */
 export function brokerForFile(overrides: Record<string, string> = {}): () => RunningBroker {
   let broker: RunningBroker | undefined;
