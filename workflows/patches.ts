@@ -20,6 +20,9 @@ export function runsLifecycleHooks(): boolean {
   return patched(LIFECYCLE_HOOKS_PATCH);
 }
 
+/** Update and unbind steps give up at the operation's deadline, as provision, deprovision and bind do. */
+export const DEADLINE_BOUNDED_PATCH = 'update-unbind-deadline';
+
 /** An update whose rollback found the instance's cluster no longer configured sets its record back. */
 export const UNCONFIGURED_CLUSTER_ROLLBACK_PATCH = 'unconfigured-cluster-rollback';
 
@@ -36,4 +39,9 @@ export function marksWhileDeleting(): boolean {
 /** Asked in an update's rollback, only when a rollback step failed because the instance's cluster is not configured. */
 export function recordsRollbackWithoutCluster(): boolean {
   return patched(UNCONFIGURED_CLUSTER_ROLLBACK_PATCH);
+}
+
+/** Asked first, before any step of an update or an unbind: it chooses their steps' timeouts. */
+export function boundedByDeadline(): boolean {
+  return patched(DEADLINE_BOUNDED_PATCH);
 }

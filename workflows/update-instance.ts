@@ -4,18 +4,20 @@
 // and parameters so the instance stays usable.
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
+import { cleanupStep, kubernetesStep, waitStep, within } from './activity-options.js';
 import { failureType, operationFailed, rootMessage, UNKNOWN_CLUSTER } from './failure.js';
-import { recordsRollbackWithoutCluster } from './patches.js';
+import { boundedByDeadline, recordsRollbackWithoutCluster } from './patches.js';
 import { operationFinished, run } from './observe.js';
 import type { UpdateInput } from './types.js';
-
-const steps = proxyActivities<BrokerActivities>(kubernetesStep);
-const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
 
 export async function updateInstance(input: UpdateInput): Promise<void> {
   const { instanceId } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  // Every step ends by the deadline, also against an unreachable cluster; the rollback gets as
+  // long again. Runs started before: the profiles' 15 minutes and 2 hours.
+  const bounded = boundedByDeadline();
+  const steps = proxyActivities<BrokerActivities>(bounded ? within(kubernetesStep, input.timeoutSeconds) : kubernetesStep);
+  const cleanup = proxyActivities<BrokerActivities>(bounded ? within(cleanupStep, input.timeoutSeconds) : cleanupStep);
   const current = await run(steps.readInstance, 'read the instance record', { instanceId });
   if (!current) throw operationFailed({ description: `instance ${instanceId} does not exist`, instanceUsable: false });
   const { namespace, cluster } = current;
