@@ -46,6 +46,7 @@ export class BindingOperations implements BindingEndpoints {
       throw badRequest(`instance ${req.instanceId} is of service ${instance.record.serviceId} plan ${instance.record.planId}`);
     }
     if (instance.record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
+    core.requireConfiguredCluster(instance.record, 'bind');
 
     const { org, space } = instance.record;
     const subject = { instanceId: req.instanceId, bindingId: req.bindingId, service: req.service.name, plan: req.plan.name, org, space };

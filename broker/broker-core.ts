@@ -90,6 +90,20 @@ export class BrokerCore {
   }
 
   /**
+   * An update or a bind acts on the instance's cluster: when that cluster is no longer in the
+   * configuration, 422 before any workflow starts, saying what the operator must do (the instance
+   * keeps working on that cluster; the broker only lost its way there).
+   */
+  requireConfiguredCluster(record: InstanceRecord, operation: 'update' | 'bind'): void {
+    const { clusters, defaultCluster } = this.settings.clusters;
+    const cluster = record.cluster ?? defaultCluster;
+    if (clusters.some((c) => c.name === cluster)) return;
+    throw unprocessable(
+      `instance ${record.instanceId} is on cluster ${cluster}, which this broker no longer has in its clusters configuration (clusters: ${clusters.map((c) => c.name).join(', ')}); nothing was changed. Ask the broker's operator to add cluster ${cluster} to CLUSTERS_FILE again, then ${operation} again.`,
+    );
+  }
+
+  /**
    * The run that carries the operation, for last_operation. While the operation is young (it
    * started less than lastOperationWaitMs ago) and running, the answer waits until it finishes or
    * is that old: a platform that polls right after the 202 (as Cloud Foundry does) then reads

@@ -119,6 +119,7 @@ export class InstanceOperations implements InstanceEndpoints {
     }
     if (record.state !== 'ready') return joinRunning();
     if (!req.acceptsIncomplete) throw asyncRequired();
+    core.requireConfiguredCluster(record, 'update');
 
     const subject = { instanceId: req.instanceId, service: req.service.name, plan: target.name, org: record.org, space: record.space };
     try {

@@ -1,6 +1,7 @@
 // The operator tools' dependencies from configuration, shared by the admin routes and the CLI.
 import type { Client } from '@temporalio/client';
 import type { AdminDeps } from '../api/admin/deps.js';
+import { ALL_NAMESPACES } from '../api/admin/namespaces.js';
 import type { Catalog } from '../catalog/types.js';
 import type { Config } from '../platform/config/config.js';
 import type { KubeClusters } from '../platform/kube/clusters.js';
@@ -13,8 +14,10 @@ export function adminDepsFor(config: Config, clients: { client: Client; clusters
     settings: {
       temporalNamespace: config.TEMPORAL_NAMESPACE,
       temporalUiUrl: config.TEMPORAL_UI_URL,
-      // Fixed namespace: only there. Per instance or from the platform's context: anywhere.
-      instanceNamespaces: config.NAMESPACE_STRATEGY === 'fixed' ? [config.INSTANCE_NAMESPACE] : [''],
+      // Fixed namespace: only there. Per instance: anywhere (the overlay's ClusterRoleBindings).
+      // From the platform's context: the fixed one and those the records name (RoleBindings there).
+      instanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance' ? [ALL_NAMESPACES] : [config.INSTANCE_NAMESPACE],
+      recordedNamespaces: config.NAMESPACE_STRATEGY === 'context',
       perInstanceNamespaces: config.NAMESPACE_STRATEGY === 'per-instance',
       installation: installationOf(config),
       orphanMinAgeSeconds: config.ORPHAN_MIN_AGE,

@@ -6,6 +6,7 @@ import { instancePages, showInstance, type InstanceSummary } from '../api/admin/
 import { retryOperation, RetryError } from '../api/admin/retry.js';
 import { UpgradeError } from '../api/admin/upgrade.js';
 import type { AdminDeps } from '../api/admin/deps.js';
+import type { ClusterNotRead } from '../api/admin/cluster-reads.js';
 import { loadCatalog } from '../catalog/load.js';
 import { loadConfig } from '../platform/config/config.js';
 import { loadClusters } from '../platform/config/clusters.js';
@@ -75,11 +76,13 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
           table(detail.workflows, ['type', 'status', 'operation', 'startTime', 'url']),
         ].join('\n'),
       );
+      warnNotRead(out, detail.clustersNotRead, 'its objects are not listed');
       return 0;
     }
     if (command === 'pods') {
-      const pods = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
-      if (!pods) return fail(out, `instance ${sub} has no record`);
+      const view = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
+      if (!view) return fail(out, `instance ${sub} has no record`);
+      const { pods } = view;
       print(pods, () =>
         table(
           pods.map((p) => ({
@@ -90,6 +93,7 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
           ['instanceId', 'pod', 'phase', 'ready', 'node', 'podIP', 'containers'],
         ),
       );
+      warnNotRead(out, view.clustersNotRead, 'its pods are not listed');
       return 0;
     }
     if (command === 'retry' && sub) {
@@ -103,7 +107,7 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
       }
     }
     if (command === 'orphans') {
-      const { orphans, kept } = await surveyOrphans(deps);
+      const { orphans, kept, clustersNotRead } = await surveyOrphans(deps);
       const keptNote = () => (kept.length ? `\n\nkept, not deleted:\n${table(kept, ['cluster', 'kind', 'namespace', 'name', 'instanceId', 'reason'])}` : '');
       if (flags.delete) {
         const { deleted, refused } = await deleteOrphans(deps, orphans);
@@ -113,6 +117,7 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
       } else {
         print(orphans, () => (orphans.length ? table(orphans, ['cluster', 'kind', 'namespace', 'name', 'instanceId']) : 'no orphans') + keptNote());
       }
+      warnNotRead(out, clustersNotRead, flags.delete ? 'its orphans are neither listed nor deleted' : 'its orphans are not listed');
       return 0;
     }
     if (command === 'upgrade' && flags.plan) {
@@ -128,6 +133,11 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
     await connection.close();
     clusters.close();
   }
+}
+
+/** On stderr, so that `--json` output stays what it was: the view holds what the other clusters hold. */
+function warnNotRead(out: Out, clustersNotRead: ClusterNotRead[], consequence: string): void {
+  for (const { cluster, problem } of clustersNotRead) out.error(`kubernetes-broker: cluster ${cluster} could not be read, ${consequence}: ${problem}`);
 }
 
 function fail(out: Out, message: string): number {

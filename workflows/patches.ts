@@ -20,6 +20,12 @@ export function runsLifecycleHooks(): boolean {
   return patched(LIFECYCLE_HOOKS_PATCH);
 }
 
+/** Update and unbind steps give up at the operation's deadline, as provision, deprovision and bind do. */
+export const DEADLINE_BOUNDED_PATCH = 'update-unbind-deadline';
+
+/** An update whose rollback found the instance's cluster no longer configured sets its record back. */
+export const UNCONFIGURED_CLUSTER_ROLLBACK_PATCH = 'unconfigured-cluster-rollback';
+
 /** Asked first, before any step of a provision or a deprovision: it chooses their steps. */
 export function runsLocalSteps(): boolean {
   return patched(LOCAL_STEPS_PATCH);
@@ -28,4 +34,14 @@ export function runsLocalSteps(): boolean {
 /** Asked after a local-steps deprovision read the record, only when no delete hook runs first. */
 export function marksWhileDeleting(): boolean {
   return patched(MARK_WHILE_DELETING_PATCH);
+}
+
+/** Asked in an update's rollback, only when a rollback step failed because the instance's cluster is not configured. */
+export function recordsRollbackWithoutCluster(): boolean {
+  return patched(UNCONFIGURED_CLUSTER_ROLLBACK_PATCH);
+}
+
+/** Asked first, before any step of an update or an unbind: it chooses their steps' timeouts. */
+export function boundedByDeadline(): boolean {
+  return patched(DEADLINE_BOUNDED_PATCH);
 }

@@ -3,20 +3,20 @@
 // binding's record and Secret, which revokes the credentials the broker handed out.
 import { proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupStep, waitStep } from './activity-options.js';
+import { cleanupStep, waitStep, within } from './activity-options.js';
 import { operationFailed, rootMessage } from './failure.js';
-import { runsLifecycleHooks } from './patches.js';
+import { boundedByDeadline, runsLifecycleHooks } from './patches.js';
 import { operationFinished, run } from './observe.js';
 import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS, type UnbindInput } from './types.js';
 
-const steps = proxyActivities<BrokerActivities>(cleanupStep);
-
 export async function unbindInstance(input: UnbindInput): Promise<void> {
   const { instanceId, bindingId } = input;
+  const hookTimeout = input.hookTimeoutSeconds ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS;
+  // Every step ends by the deadline, also against an unreachable cluster. Runs started before: 2 hours.
+  const steps = proxyActivities<BrokerActivities>(boundedByDeadline() ? within(cleanupStep, hookTimeout) : cleanupStep);
   let hookFailed = false;
   try {
     if (runsLifecycleHooks()) {
-      const hookTimeout = input.hookTimeoutSeconds ?? DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS;
       const wait = proxyActivities<BrokerActivities>(waitStep(hookTimeout));
       try {
         // No plan hint: the hook comes from the plan the instance runs now.

@@ -4,17 +4,20 @@
 // and parameters so the instance stays usable.
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { BrokerActivities } from '../activities/index.js';
-import { cleanupStep, kubernetesStep, waitStep } from './activity-options.js';
-import { operationFailed, rootMessage } from './failure.js';
+import { cleanupStep, kubernetesStep, waitStep, within } from './activity-options.js';
+import { failureType, operationFailed, rootMessage, UNKNOWN_CLUSTER } from './failure.js';
+import { boundedByDeadline, recordsRollbackWithoutCluster } from './patches.js';
 import { operationFinished, run } from './observe.js';
 import type { UpdateInput } from './types.js';
-
-const steps = proxyActivities<BrokerActivities>(kubernetesStep);
-const cleanup = proxyActivities<BrokerActivities>(cleanupStep);
 
 export async function updateInstance(input: UpdateInput): Promise<void> {
   const { instanceId } = input;
   const wait = proxyActivities<BrokerActivities>(waitStep(input.timeoutSeconds));
+  // Every step ends by the deadline, also against an unreachable cluster; the rollback gets as
+  // long again. Runs started before: the profiles' 15 minutes and 2 hours.
+  const bounded = boundedByDeadline();
+  const steps = proxyActivities<BrokerActivities>(bounded ? within(kubernetesStep, input.timeoutSeconds) : kubernetesStep);
+  const cleanup = proxyActivities<BrokerActivities>(bounded ? within(cleanupStep, input.timeoutSeconds) : cleanupStep);
   const current = await run(steps.readInstance, 'read the instance record', { instanceId });
   if (!current) throw operationFailed({ description: `instance ${instanceId} does not exist`, instanceUsable: false });
   const { namespace, cluster } = current;
@@ -42,11 +45,27 @@ export async function updateInstance(input: UpdateInput): Promise<void> {
         }
         await run(cleanup.abandonUpdate, 'record the rolled back instance', { instanceId });
         return true;
-      } catch {
-        return false;
+      } catch (rollbackErr) {
+        // The instance's cluster left the configuration (CLUSTERS_FILE) during the update: no
+        // worker can roll back there, and a record left `updating` would refuse every later update.
+        // It goes back to the previous plan and parameters, usable once the cluster is back.
+        if (failureType(rollbackErr) !== UNKNOWN_CLUSTER || !recordsRollbackWithoutCluster()) return false;
+        try {
+          await run(cleanup.abandonUpdate, 'record the previous plan again: the cluster is not configured', { instanceId });
+          return 'cluster not configured' as const;
+        } catch {
+          return false;
+        }
       }
     });
     operationFinished('update', 'failed');
+    if (restored === 'cluster not configured') {
+      throw operationFailed({
+        description: `update failed: ${cause}. The instance is recorded with its previous plan and parameters again; its objects on that cluster may be partly updated. Once the cluster is configured again, update the instance again (or again to its previous plan).`,
+        instanceUsable: true,
+        updateRepeatable: true,
+      });
+    }
     throw operationFailed(
       restored
         ? {

@@ -15,6 +15,11 @@ export interface AdminDeps {
     temporalUiUrl?: string | undefined;
     /** Namespaces that may hold instance objects: the fixed one, or all ('' = cluster-wide). */
     instanceNamespaces: string[];
+    /**
+     * Also every namespace an instance record names (the `context` strategy, whose documented rights
+     * are per namespace): listed one by one, never cluster-wide (api/admin/namespaces.ts).
+     */
+    recordedNamespaces: boolean;
     perInstanceNamespaces: boolean;
     /** This broker's identity (platform/kube/installation.ts): orphans are only what carries it. */
     installation: string;

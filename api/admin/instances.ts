@@ -5,6 +5,8 @@ import type { KubernetesObject } from '../../catalog/types.js';
 import { readiness } from '../../platform/kube/readiness.js';
 import type { InstanceRecord } from '../../platform/kube/records.js';
 import { memoOf } from '../../broker/operation-state.js';
+import { KubeApiError } from '../../platform/kube/errors.js';
+import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import type { AdminDeps } from './deps.js';
 import { instanceKinds } from './listed-kinds.js';
 
@@ -93,6 +95,8 @@ export async function* instancePages(deps: AdminDeps, limit?: number): AsyncGene
 export interface InstanceDetail extends InstanceSummary {
   parameters: Record<string, unknown>;
   objects: { kind: string; name: string; ready: boolean; detail: string }[];
+  /** Its cluster, when it could not be read: `objects` is then empty, not the truth. */
+  clustersNotRead: ClusterNotRead[];
   bindings: string[];
   workflows: { workflowId: string; runId: string; type: string; status: string; operation?: string; startTime: string; url?: string }[];
 }
@@ -102,23 +106,27 @@ export async function showInstance(deps: AdminDeps, instanceId: string): Promise
   if (!stored) return undefined;
   const r = stored.record;
   const kinds = instanceKinds(deps);
-  const kube = deps.clusters.get(r.cluster);
-  const lists = await Promise.all(
-    kinds.map(async (k) => {
-      try {
-        const list = await kube.list(k.apiVersion, k.kind, r.namespace, { labelSelector: instanceSelector(instanceId) });
-        return list.items.map((o): KubernetesObject => ({ ...o, apiVersion: k.apiVersion, kind: k.kind }));
-      } catch {
-        return [];
-      }
-    }),
-  );
-  const objects = lists.flat().map((o) => ({ kind: o.kind, name: o.metadata.name, ...readiness(o) }));
+  const { items: objects, clustersNotRead } = await readClusters(deps, [clusterOf(deps, r)], async (kube) => {
+    const lists = await Promise.all(
+      kinds.map(async (k) => {
+        try {
+          const list = await kube.list(k.apiVersion, k.kind, r.namespace, { labelSelector: instanceSelector(instanceId) });
+          return list.items.map((o): KubernetesObject => ({ ...o, apiVersion: k.apiVersion, kind: k.kind }));
+        } catch (err) {
+          // A kind this cluster does not serve has no objects; anything else: the cluster is not read.
+          if (err instanceof KubeApiError && err.status === 404) return [];
+          throw err;
+        }
+      }),
+    );
+    return lists.flat().map((o) => ({ kind: o.kind, name: o.metadata.name, ...readiness(o) }));
+  });
   const bindings = (await deps.records.listBindings(instanceId)).map((b) => b.bindingId);
   return {
     ...summaryOf(deps, r),
     parameters: r.parameters,
     objects: objects.map(({ kind, name, ready, detail }) => ({ kind, name, ready, detail })),
+    clustersNotRead,
     bindings,
     workflows: await instanceWorkflows(deps, instanceId),
   };

@@ -10,8 +10,10 @@ import type { KubeApi } from '../../platform/kube/api.js';
 import { INSTALLATION_LABEL, installationSelector } from '../../platform/kube/installation.js';
 import type { KindRef } from '../../platform/kube/owned-kinds.js';
 import { KubeApiError } from '../../platform/kube/errors.js';
+import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import type { AdminDeps } from './deps.js';
 import { orphanKinds } from './listed-kinds.js';
+import { listedNamespaces } from './namespaces.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -32,6 +34,8 @@ export interface KeptObject extends Orphan {
 export interface OrphanSurvey {
   orphans: Orphan[];
   kept: KeptObject[];
+  /** Empty when every cluster was read; otherwise those whose orphans are missing here, and why. */
+  clustersNotRead: ClusterNotRead[];
 }
 
 /** The orphans this installation may delete. */
@@ -51,9 +55,9 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},${installationSelector(installation)}`;
   const unlabelled = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},!${INSTALLATION_LABEL}`;
   const young = youngerThan(deps.settings.orphanMinAgeSeconds);
-  const survey: OrphanSurvey = { orphans: [], kept: [] };
-  for (const [cluster, kube] of deps.clusters.entries())
-    for (const ns of deps.settings.instanceNamespaces) {
+  const { items, clustersNotRead } = await readClusters(deps, deps.clusters.names, async (kube, cluster) => {
+    const inCluster: ({ orphan: Orphan } | { kept: KeptObject })[] = [];
+    for (const ns of listedNamespaces(deps, cluster, records)) {
       const candidates = async (selector: string) => (await Promise.all(kinds.map((k) => listKind(kube, k, ns, selector)))).flat();
       const orphan = ({ k, o }: Listed): Orphan | undefined => {
         const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
@@ -70,17 +74,24 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
       };
       for (const listed of await candidates(ours)) {
         const found = orphan(listed);
-        if (found && young(listed.o.metadata.creationTimestamp)) survey.kept.push({ ...found, reason: 'younger than ORPHAN_MIN_AGE' });
-        else if (found) survey.orphans.push(found);
+        if (found && young(listed.o.metadata.creationTimestamp)) inCluster.push({ kept: { ...found, reason: 'younger than ORPHAN_MIN_AGE' } });
+        else if (found) inCluster.push({ orphan: found });
       }
       // Unlabelled objects are only looked for in the broker's own namespaces: cluster-wide (the
-      // per-instance and context strategies) they are as likely another broker's as this one's.
+      // per-instance strategy) they are as likely another broker's as this one's.
       if (ns)
         for (const listed of await candidates(unlabelled)) {
           const found = orphan(listed);
-          if (found) survey.kept.push({ ...found, reason: 'no installation label: made before installations were labelled, or by another broker' });
+          if (found) inCluster.push({ kept: { ...found, reason: 'no installation label: made before installations were labelled, or by another broker' } });
         }
     }
+    return inCluster;
+  });
+  const survey: OrphanSurvey = {
+    orphans: items.flatMap((i) => ('orphan' in i ? [i.orphan] : [])),
+    kept: items.flatMap((i) => ('kept' in i ? [i.kept] : [])),
+    clustersNotRead,
+  };
   for (const b of await deps.records.listBindings()) {
     if (live.has(b.instanceId)) continue;
     const found = {
@@ -96,7 +107,7 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   }
   // The same object is found once per namespace pass when listing cluster-wide kinds.
   const once = <T extends Orphan>(list: T[]) => [...new Map(list.map((o) => [`${o.cluster}/${o.kind}/${o.namespace ?? ''}/${o.name}`, o])).values()];
-  return { orphans: once(survey.orphans), kept: once(survey.kept) };
+  return { orphans: once(survey.orphans), kept: once(survey.kept), clustersNotRead };
 }
 
 export interface OrphansDeleted {

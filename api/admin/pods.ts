@@ -3,7 +3,9 @@
 import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import type { AdminDeps } from './deps.js';
+import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import { clusterOf } from './instances.js';
+import { listedNamespaces } from './namespaces.js';
 
 export interface PodStatus {
   instanceId: string;
@@ -48,29 +50,37 @@ function podStatus(p: Pod, cluster: string): PodStatus {
   };
 }
 
-export async function instancePods(deps: AdminDeps, instanceId: string): Promise<PodStatus[] | undefined> {
-  const stored = await deps.records.getInstance(instanceId);
-  if (!stored) return undefined;
-  const kube = deps.clusters.get(stored.record.cluster);
-  const list = await kube.list<Pod>('v1', 'Pod', stored.record.namespace, { labelSelector: instanceSelector(instanceId) });
-  return list.items.map((p) => podStatus(p, clusterOf(deps, stored.record)));
+/** Pods, and the clusters that could not be read (their pods are missing). */
+export interface PodsView {
+  pods: PodStatus[];
+  clustersNotRead: ClusterNotRead[];
 }
 
-/** Pods of every instance, or of the instances of one organization, on every cluster. */
-export async function allPods(deps: AdminDeps, org?: string): Promise<PodStatus[]> {
+export async function instancePods(deps: AdminDeps, instanceId: string): Promise<PodsView | undefined> {
+  const stored = await deps.records.getInstance(instanceId);
+  if (!stored) return undefined;
+  const r = stored.record;
+  const { items, clustersNotRead } = await readClusters(deps, [clusterOf(deps, r)], async (kube, cluster) =>
+    (await kube.list<Pod>('v1', 'Pod', r.namespace, { labelSelector: instanceSelector(instanceId) })).items.map((p) => podStatus(p, cluster)),
+  );
+  return { pods: items, clustersNotRead };
+}
+
+/** Pods of every instance, or of the instances of one organization, on every cluster that can be read. */
+export async function allPods(deps: AdminDeps, org?: string): Promise<PodsView> {
   const records = await deps.records.listInstances();
   // An instance's pods count on the cluster it is recorded on only.
   const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
-  const lists = await Promise.all(
-    deps.clusters.entries().flatMap(([cluster, kube]) =>
-      deps.settings.instanceNamespaces.map(async (ns) => ({
-        cluster,
-        list: await kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
-      })),
-    ),
-  );
-  return lists
-    .flatMap(({ cluster, list }) => list.items.map((p) => podStatus(p, cluster)))
+  const { items, clustersNotRead } = await readClusters(deps, deps.clusters.names, async (kube, cluster) => {
+    const lists = await Promise.all(
+      listedNamespaces(deps, cluster, records).map((ns) =>
+        kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+      ),
+    );
+    return lists.flatMap((list) => list.items.map((p) => podStatus(p, cluster)));
+  });
+  const pods = items
     .filter((p) => wanted.has(`${p.cluster}/${p.instanceId}`))
     .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.pod.localeCompare(b.pod));
+  return { pods, clustersNotRead };
 }

@@ -55,16 +55,23 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .get(
       '/instances/:instance_id/pods',
-      adminRoute('Pod status of one instance', { 200: { description: 'Its pods' }, 404: failure('No record') }),
+      adminRoute('Pod status of one instance', {
+        200: { description: 'Its pods; clustersNotRead names its cluster when it could not be read' },
+        404: failure('No record'),
+      }),
       async (c) => {
         const id = pathId(c, 'instance_id');
-        const pods = await instancePods(deps, id);
-        if (!pods) throw notFound(`instance ${id} has no record`);
-        return c.json({ pods });
+        const view = await instancePods(deps, id);
+        if (!view) throw notFound(`instance ${id} has no record`);
+        return c.json(view);
       },
     )
-    .get('/pods', adminRoute('Pod status of every instance, or of those of ?org=<GUID>', { 200: { description: 'The pods' } }), async (c) =>
-      c.json({ pods: await allPods(deps, c.req.query('org') || undefined) }),
+    .get(
+      '/pods',
+      adminRoute('Pod status of every instance, or of those of ?org=<GUID>', {
+        200: { description: 'The pods; clustersNotRead names each cluster that could not be read, and why' },
+      }),
+      async (c) => c.json(await allPods(deps, c.req.query('org') || undefined)),
     )
     .post(
       '/instances/:instance_id/retry',
@@ -121,16 +128,25 @@ export function adminRoutes(deps: AdminDeps) {
     .get(
       '/orphans',
       adminRoute("Objects labelled with this broker's installation whose instance has no record", {
-        200: { description: 'The orphans, and objects kept (too young, or without the installation label)' },
+        200: {
+          description:
+            'The orphans, and objects kept (too young, or without the installation label); clustersNotRead names each cluster that could not be read, and why',
+        },
       }),
       async (c) => c.json(await surveyOrphans(deps)),
     )
-    .delete('/orphans', adminRoute('Delete the orphans (never what is kept)', { 200: { description: 'What was deleted' } }), async (c) => {
-      const { orphans, kept } = await surveyOrphans(deps);
-      const { deleted, refused } = await deleteOrphans(deps, orphans);
-      c.get('log').info({ deleted, refused: refused.length }, 'orphans deleted');
-      return c.json({ deleted, orphans, kept, ...(refused.length ? { refused } : {}) });
-    });
+    .delete(
+      '/orphans',
+      adminRoute('Delete the orphans (never what is kept)', {
+        200: { description: 'What was deleted; clustersNotRead names each cluster that could not be read (nothing deleted there)' },
+      }),
+      async (c) => {
+        const { orphans, kept, clustersNotRead } = await surveyOrphans(deps);
+        const { deleted, refused } = await deleteOrphans(deps, orphans);
+        c.get('log').info({ deleted, refused: refused.length, clustersNotRead: clustersNotRead.map((n) => n.cluster) }, 'orphans deleted');
+        return c.json({ deleted, orphans, kept, clustersNotRead, ...(refused.length ? { refused } : {}) });
+      },
+    );
 }
 
 /** A page of `GET /admin/instances`, its query checked, Kubernetes' answers to a bad token translated. */

@@ -10,12 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RecordStore } from '../../platform/kube/records.js';
 import { startBroker, type RunningBroker } from './helpers/broker.js';
-import { stackEnv, suffix } from './helpers/stack.js';
+import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
 const HOOKS = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0107';
+/** Plan short: its deadline is 15 s. */
+const SHORT = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0106';
 /** The deadline of the hooks plan in this test's copy of the catalog. */
 const DEADLINE_S = 20;
 /** What an operation may take: its deadline, the compensation's as much again, retries' backoff and polling. */
@@ -67,6 +70,7 @@ function downKubeconfig(port: number): string {
 
 const catalog = shortCatalog();
 const instance = `flaky-${id}`;
+const kept = `kept-${id}`;
 
 beforeAll(async () => {
   down = http.createServer((req, res) => {
@@ -89,6 +93,14 @@ beforeAll(async () => {
   const res = await broker.osb.provision(instance, { service_id: SERVICE, plan_id: HOOKS, organization_guid: ORG, space_guid: 'space' });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   expect((await broker.osb.waitForOperation(instance, res.body.operation, 120_000)).body).toEqual({ state: 'succeeded' });
+  // A binding of the instance, for the unbind below (its record as a bind writes it: a real bind
+  // needs the hook Job to run, which this cluster's kwok does not do).
+  const kube = kubeApi();
+  await new RecordStore(kube, broker.config.BROKER_NAMESPACE).createBinding(
+    { bindingId: kept, instanceId: instance, serviceId: SERVICE, planId: HOOKS, parameters: {}, context: {}, createdAt: new Date().toISOString() },
+    { password: 'not-a-secret' },
+  );
+  kube.close();
   await broker.stop();
   broker = await startBroker({ CATALOG_DIR: catalog, CLUSTERS_FILE: clustersFile(downKubeconfig((down.address() as AddressInfo).port)), ...shared });
 }, 240_000);
@@ -141,6 +153,30 @@ it('a bind with a bind hook on the unreachable cluster fails by its deadline, na
   const last = await ended(() =>
     broker.osb.request('GET', `/v2/service_instances/${instance}/service_bindings/${binding}/last_operation?operation=${operation}`),
   );
+  expect(last.state, last.description).toBe('failed');
+  expectActionable(last.description);
+}, 180_000);
+
+it('an update on the unreachable cluster fails by its deadline, naming the cluster; nothing changed', async () => {
+  const res = await broker.osb.update(instance, { service_id: SERVICE, plan_id: SHORT });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  const last = await ended(() => broker.osb.lastOperation(instance, res.body.operation));
+  expect(last.state, last.description).toBe('failed');
+  expectActionable(last.description);
+  expect(last.description).toMatch(/Nothing was changed; it is usable/);
+}, 180_000);
+
+it('an unbind on the unreachable cluster fails by its deadline, naming the cluster', async () => {
+  const start = Date.now();
+  const res = await broker.osb.unbind(instance, kept, SERVICE, HOOKS);
+  // Ended within the API's synchronous wait (SYNC_BIND_TIMEOUT): the failure is the answer.
+  if (res.status === 422) {
+    expect(Date.now() - start).toBeLessThan(ENDS_WITHIN_MS);
+    return expectActionable(res.body.description);
+  }
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  const operation = encodeURIComponent(res.body.operation);
+  const last = await ended(() => broker.osb.request('GET', `/v2/service_instances/${instance}/service_bindings/${kept}/last_operation?operation=${operation}`));
   expect(last.state, last.description).toBe('failed');
   expectActionable(last.description);
 }, 180_000);

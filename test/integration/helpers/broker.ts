@@ -15,9 +15,10 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(overrides: Record<string, string> = {}): Promise<RunningBroker> {
+/** `apiOverrides`: settings of the API only (its own identity, for example), over `overrides`. */
+export async function startBroker(overrides: Record<string, string> = {}, apiOverrides: Record<string, string> = {}): Promise<RunningBroker> {
   const id = suffix();
-  const config = loadConfig({
+  const settings = {
     ...stackEnv(),
     // The broker's own identity: its requests are the ones in the API server's audit log.
     KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
@@ -34,10 +35,11 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
     // Payloads encrypted as in production.
     CODEC_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...overrides,
-  });
+  };
+  const config = loadConfig(settings);
   const logger = createLogger(config.BROKER_LOG_LEVEL);
   const worker = await startWorker(config, logger);
-  const server = await startServer(config, logger);
+  const server = await startServer(Object.keys(apiOverrides).length ? loadConfig({ ...settings, ...apiOverrides }) : config, logger);
   return {
     url: server.url,
     config,
@@ -48,6 +50,14 @@ export async function startBroker(overrides: Record<string, string> = {}): Promi
     },
   };
 }
+
+/** The settings a restarted broker needs to carry on the same instances: records, namespaces, task queue, keys. */
+export const sameInstances = (config: Config): Record<string, string> => ({
+  BROKER_NAMESPACE: config.BROKER_NAMESPACE,
+  INSTANCE_NAMESPACE: config.INSTANCE_NAMESPACE,
+  TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+  ...(config.CODEC_KEYS ? { CODEC_KEYS: config.CODEC_KEYS } : {}),
+});
 
 /** A broker for the tests of one file: started before them, stopped after. Call the result in tests. */
 export function brokerForFile(overrides: Record<string, string> = {}): () => RunningBroker {
