@@ -987,7 +987,7 @@ describe('RBAC of the per-instance overlay, for real', () => {
     const ns = made.metadata.name;
     try {
       await kube.apply({ ...role, metadata: { name: 'hook', namespace: ns } }, { fieldManager: FIELD_MANAGER });
-      expect(await statusAs(t, 'POST', `${rbac}/${ns}/roles?dryRun=All`, role)).toBe(200);
+      expect(await statusAs(t, 'POST', `${rbac}/${ns}/roles?dryRun=All`, { ...role, metadata: { name: 'another' } })).toBe(200);
       expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, { kind: 'Role', name: 'hook' }))).toBe(200);
       // Its own rights handed to a ServiceAccount elsewhere, or a ClusterRole bound: refused.
       expect(await statusAs(t, 'POST', `${rbac}/${ns}/rolebindings?dryRun=All`, binding(ns, { kind: 'Role', name: 'hook' }, 'kube-system'))).toBe(403);
