@@ -1,7 +1,8 @@
 // The OSB binding endpoints. Bind and unbind start a short workflow and wait for it up to the
 // synchronous limit (most platforms bind synchronously), answering 202 only when the platform
 // accepts an incomplete operation; getBinding and bindingLastOperation only read.
-import { isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { ranOutOfTime } from '../platform/temporal/deadline.js';
 import type { BindingRecord } from '../platform/kube/records.js';
 import { bindingWorkflowId } from '../platform/temporal/ids.js';
 import { DEFAULT_BINDING_HOOK_TIMEOUT_SECONDS } from '../workflows/types.js';
@@ -140,11 +141,12 @@ export class BindingOperations implements BindingEndpoints {
    * long poll stops then too). Failure → 422.
    */
   private async waitBriefly(handle: WorkflowHandle): Promise<boolean> {
+    const deadline = Date.now() + this.core.settings.syncBindTimeoutMs;
     try {
-      await this.core.client.connection.withDeadline(Date.now() + this.core.settings.syncBindTimeoutMs, () => handle.result());
+      await this.core.client.connection.withDeadline(deadline, () => handle.result());
       return true;
     } catch (err) {
-      if (isGrpcDeadlineError(err)) return false;
+      if (ranOutOfTime(err, deadline)) return false;
       const failure = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw unprocessable(failure);
     }

@@ -1,17 +1,11 @@
 // last_operation from workflow state: one describe of the instance's (or binding's) workflow,
 // whose memo names the operation and, on failure, what went wrong. No worker needed, so it
 // answers through worker restarts.
-import {
-  isGrpcDeadlineError,
-  WorkflowContinuedAsNewError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowExecutionDescription,
-} from '@temporalio/client';
+import { WorkflowContinuedAsNewError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { badRequest, gone, notFound } from './errors.js';
 import type { LastOperation } from './service-broker.js';
+import { ranOutOfTime } from '../platform/temporal/deadline.js';
 import { operationType } from '../platform/temporal/ids.js';
 import type { OperationMemo } from '../workflows/types.js';
 
@@ -57,7 +51,7 @@ export async function waitForClose(client: Client, workflowId: string, runId: st
     await client.connection.withDeadline(until, () => client.workflow.getHandle(workflowId, runId, { followRuns: false }).result());
     return 'completed';
   } catch (err) {
-    if (isGrpcDeadlineError(err)) return 'running';
+    if (ranOutOfTime(err, until.getTime())) return 'running';
     if (err instanceof WorkflowFailedError || err instanceof WorkflowContinuedAsNewError || err instanceof WorkflowNotFoundError) return 'closed';
     throw err;
   }
