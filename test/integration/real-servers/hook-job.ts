@@ -20,19 +20,8 @@ import type { HookEvent, InstanceValues, KubernetesObject, Plan, ServiceFacts, S
 import { SHIPPED_CATALOG_DIR } from '../../../platform/config/config.js';
 import type { KubeApi } from '../../../platform/kube/api.js';
 import { stackEnv } from '../helpers/stack.js';
+import type { Container } from './pod-spec.js';
 
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string } };
-}
-interface Container {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  env?: EnvVar[];
-}
 export interface HookPod {
   serviceAccountName?: string;
   containers: Container[];

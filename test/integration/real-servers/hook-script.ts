@@ -10,26 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderHookJobs } from '../../../catalog/hooks.js';
 import type { HookEvent, InstanceValues, KubernetesObject, Plan, ServiceOffering } from '../../../catalog/types.js';
+import type { EnvVar, PodSpec } from './pod-spec.js';
 import { runClient, type CommandResult } from './server-process.js';
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string } };
-}
-interface Container {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  env?: EnvVar[];
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface PodSpec {
-  initContainers?: Container[];
-  containers: Container[];
-  serviceAccountName?: string;
-}
 
 /** The decoded data of every Secret among the instance's rendered objects, by name. */
 export function secretsOf(objects: KubernetesObject[]): Record<string, Record<string, string>> {
