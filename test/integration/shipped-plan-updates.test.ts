@@ -10,6 +10,7 @@ import type { KubernetesObject, ServiceOffering } from '../../catalog/types.js';
 import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
 import { brokerForFile } from './helpers/broker.js';
 import { MANAGED_KINDS } from './helpers/faults.js';
+import { playBindJobs } from './helpers/watch.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
@@ -91,7 +92,11 @@ describe.concurrent('plan changes of the shipped catalog', () => {
       const service = serviceNamed(name);
       const id = await provisioned(service, 'small');
       const binding = `b-${id}`;
-      const bind = await brokerOf().osb.bind(id, binding, { service_id: service.id, plan_id: planOf(service, 'small').id });
+      // KWOK runs no container: the test writes the Secret the plan's bind hook pod would.
+      const bindJobs = playBindJobs(kube, planOf(service, 'small'), brokerOf().config.INSTANCE_NAMESPACE, id);
+      const bind = await brokerOf()
+        .osb.bind(id, binding, { service_id: service.id, plan_id: planOf(service, 'small').id })
+        .finally(() => bindJobs.stop());
       expect(bind.status, JSON.stringify(bind.body)).toBe(201);
       const small = await objectsOf(id);
       expect(namesOf(small, 'PersistentVolumeClaim')).toEqual([]);
