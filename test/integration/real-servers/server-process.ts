@@ -4,6 +4,7 @@
 // name: other engineers' servers run on the same machine). One file per server beside this one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { STACK_DIR } from '../../../platform/config/stack-env.js';
@@ -70,7 +71,9 @@ export interface DatabaseServer extends RealServer {
 }
 
 export async function startServer(spec: ServerSpec): Promise<RealServer> {
-  const root = path.join(STACK_DIR, 'real-servers');
+  // Under the system's temporary folder, not the checkout: the servers run as their own users
+  // (postgres, mysql, rabbitmq), who cannot traverse a checkout inside a private (0700) folder.
+  const root = path.join(os.tmpdir(), `kubernetes-broker-real-servers-${path.basename(STACK_DIR)}`);
   fs.mkdirSync(root, { recursive: true });
   const dir = fs.mkdtempSync(path.join(root, `${spec.name}-`));
   const ids = spec.user && process.getuid?.() === 0 ? systemUser(spec.user) : undefined;
