@@ -11,6 +11,7 @@ import { digest } from './digest.js';
 import { asyncRequired, badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from './errors.js';
 import { WORKFLOW_TYPES } from '../workflows/types.js';
 import type { OperationSubject } from './operation-start.js';
+import { checkBindMaintenance } from './request-checks.js';
 import { describeLatest, isRunning, lastOperationOf, memoOf } from './operation-state.js';
 import type { BindingDetails, BindRequest, BindResult, Broker, LastOperation, RemovalResult, UnbindRequest } from './service-broker.js';
 
@@ -48,6 +49,7 @@ export class BindingOperations implements BindingEndpoints {
     }
     if (instance.record.state !== 'ready') throw concurrencyError(`instance ${req.instanceId}`);
     core.requireConfiguredCluster(instance.record, 'bind');
+    checkBindMaintenance(instance.record, req.plan);
 
     const { org, space } = instance.record;
     const subject = { instanceId: req.instanceId, bindingId: req.bindingId, service: req.service.name, plan: req.plan.name, org, space };

@@ -38,6 +38,25 @@ export function checkBind(catalog: Catalog, body: Asked & { plan_id: string }) {
   return { service, plan, parameters };
 }
 
+/**
+ * A bind of an instance whose plan binds through hooks: the instance runs the plan's
+ * maintenance_info. The hooks are the plan's current ones and may need objects only its current
+ * templates make (the shipped plans' hook account since 1.1.0): on an instance made from an older
+ * version, their Job's pod would be refused and the bind fail at the hook's deadline. Bringing the
+ * instance up to date is its maintenance update, which the platform or an operator starts (OSB:
+ * maintenance_info on update), not a side effect of a bind (it may restart the instance's pods).
+ */
+export function checkBindMaintenance(record: InstanceRecord, plan: Plan): void {
+  const wanted = plan.maintenanceInfo?.version;
+  const has = record.maintenanceInfo?.version;
+  if (!plan.hooks?.onBindInstance || wanted === undefined || has === wanted) return;
+  throw unprocessable(
+    `instance ${record.instanceId} of plan ${plan.name} is at maintenance_info ${has ?? 'none (made before the plan had one)'} and the plan's bind hooks need maintenance_info ${wanted}: ` +
+      `apply the instance's maintenance update first (an operator: kubernetes-broker upgrade --plan ${plan.id}; the platform: ` +
+      `PATCH /v2/service_instances/${record.instanceId} with "maintenance_info": {"version": "${wanted}"}), then bind again. Nothing was created.`,
+  );
+}
+
 /** An update's ids: the service, and the plan it moves to when it names one. */
 export function updateTarget(catalog: Catalog, body: Asked & { plan_id?: string | undefined }): { service: ServiceOffering; plan?: Plan } {
   const service = serviceById(catalog, body.service_id);
