@@ -80,9 +80,10 @@ export function checkUpdate(record: InstanceRecord, current: Plan | undefined, r
   if (record.serviceId !== req.service.id) throw badRequest(`instance ${req.instanceId} belongs to service ${record.serviceId}, not ${req.service.id}`);
   if (!current) throw unprocessable(`the instance's plan ${record.planId} is no longer in the catalog; the instance cannot be updated`);
   const target = req.plan ?? current;
-  // 400, not 422: the catalog tells the platform that it MUST NOT ask (OSB "Updating a Service Instance").
+  // 422, not 400: the request is well formed and names a plan of the service; OSB's update answers
+  // "MUST be returned if the requested change is not supported" (docs/osb.md, "Updates").
   if (target.id !== current.id && !current.planUpdateable) {
-    throw badRequest(
+    throw unprocessable(
       `plan ${current.name} of service ${req.service.name} cannot be changed to another plan (its plan_updateable is false); only its parameters can be updated`,
     );
   }

@@ -156,13 +156,13 @@ describe.concurrent('plan changes of the shipped catalog', () => {
     expect(namesOf(cluster, 'PersistentVolumeClaim')).toHaveLength(3);
     expectSameSecrets(before.cluster, cluster);
 
-    // Neither persistent nor cluster may change plan (plan_updateable: false): 400, nothing starts.
+    // Neither persistent nor cluster may change plan (plan_updateable: false): 422, nothing starts.
     for (const [id, to] of [
       [toPersistent, 'small'],
       [toCluster, 'persistent'],
     ] as const) {
       const refused = await brokerOf().osb.update(id, { service_id: service.id, plan_id: planOf(service, to).id });
-      expect(refused.status).toBe(400);
+      expect(refused.status).toBe(422);
       expect(refused.body.description).toMatch(/plan_updateable/);
     }
     expect(namesOf(await objectsOf(toCluster), 'PersistentVolumeClaim')).toHaveLength(3);

@@ -69,13 +69,13 @@ describe('a failed update', () => {
 });
 
 describe('plan_updateable and maintenance_info', () => {
-  it('plan_updateable false: a plan change is a 400 naming it, and starts nothing; a parameter update still works', async () => {
+  it('plan_updateable false: a plan change is a 422 naming it (OSB: the requested change is not supported), and starts nothing; a parameter update still works', async () => {
     const osb = brokerOf().osb;
     const id = await provisioned(FIXED, 'upd-fixed');
     const refused = await osb.update(id, { service_id: SERVICE, plan_id: CURRENT });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422);
     expect(refused.body).toEqual({
-      error: 'BadRequest',
+      error: 'UnprocessableEntity',
       description: 'plan fixed of service upgradable cannot be changed to another plan (its plan_updateable is false); only its parameters can be updated',
     });
     expect((await osb.lastOperation(id)).body).toEqual({ state: 'succeeded' }); // still the provision's
