@@ -158,6 +158,18 @@ const composeEnv = {
   KUBECONFIG_FILE: kubeconfigPlaceholder,
 };
 
+/** Real values for the placeholders of secret.yaml. */
+const realSecrets: Record<string, string> = {
+  AUTH_USER: 'cf',
+  AUTH_PASS: 'a-platform-secret',
+  ADMIN_USER: 'ops',
+  ADMIN_PASS: 'an-operator-secret',
+  CODEC_KEYS: composeEnv.CODEC_KEYS,
+};
+
+/** The file with its commented examples of CODEC_AUTH=oidc (the API's and the Temporal UI's settings) turned on. */
+const uncommentOidc = (text: string) => text.replace(/^(\s*)# ((?:CODEC_|TEMPORAL_AUTH_|TEMPORAL_CODEC_PASS_)[A-Z_]*: )/gm, '$1$2');
+
 const kube = kubeApi();
 const clients = { a: kube, b: kubeApi('b') };
 
@@ -309,17 +321,38 @@ describe('configuration and commands', () => {
         for (const key of ['AUTH_USER', 'AUTH_PASS', 'ADMIN_USER', 'ADMIN_PASS', 'CODEC_KEYS'])
           expect(() => loadConfig(vars)).toThrow(new RegExp(`${key}: still holds the placeholder`));
         // ...and with real values the configuration is valid as it stands.
-        const real: Record<string, string> = {
-          AUTH_USER: 'cf',
-          AUTH_PASS: 'a-platform-secret',
-          ADMIN_USER: 'ops',
-          ADMIN_PASS: 'an-operator-secret',
-          CODEC_KEYS: composeEnv.CODEC_KEYS,
-        };
-        const config = loadConfig({ ...vars, ...real });
+        const config = loadConfig({ ...vars, ...realSecrets });
         expect(config.NAMESPACE_STRATEGY).toBe(dir === BASE ? 'fixed' : 'per-instance');
       }
     }
+  });
+
+  it('the commented CODEC_AUTH=oidc examples are configuration the API loads: config.yaml rendered, docker-compose.yml validated', () => {
+    const base = path.join(scratch, 'oidc-base');
+    fs.cpSync(BASE, base, { recursive: true });
+    const config = path.join(base, 'config.yaml');
+    fs.writeFileSync(config, uncommentOidc(fs.readFileSync(config, 'utf8')));
+    const api = containerEnv(kustomize(base), find(kustomize(base), 'Deployment', 'kubernetes-broker-api'));
+    const oidc = {
+      CODEC_AUTH: 'oidc',
+      CODEC_OIDC_ISSUER: 'https://login.example.com/realms/ops',
+      CODEC_OIDC_AUDIENCE: 'urn:kubernetes-broker:codec',
+      CODEC_OIDC_CLAIM: 'groups=temporal-operators',
+    };
+    expect(loadConfig({ ...api, ...realSecrets })).toMatchObject({ ...oidc, CODEC_OIDC_JWKS_URL: 'https://login.example.com/keys' });
+
+    const compose = path.join(scratch, 'oidc-compose.yml');
+    fs.writeFileSync(compose, uncommentOidc(fs.readFileSync(COMPOSE_FILE, 'utf8')));
+    const result = validateCompose(compose, { ...composeEnv, TEMPORAL_AUTH_CLIENT_SECRET: 'a-client-secret' });
+    expect(result.status, result.stderr).toBe(0);
+    const { services } = JSON.parse(result.stdout) as { services: Record<string, { environment: Record<string, string> }> };
+    expect(loadConfig(services['broker-api']!.environment)).toMatchObject(oidc);
+    expect(services['broker-worker']!.environment).not.toHaveProperty('CODEC_AUTH'); // only the API serves /codec
+    expect(services['temporal-ui']!.environment).toMatchObject({
+      TEMPORAL_AUTH_ENABLED: 'true',
+      TEMPORAL_AUTH_CLIENT_SECRET: 'a-client-secret',
+      TEMPORAL_CODEC_PASS_ACCESS_TOKEN: 'true',
+    });
   });
 
   it('the compose services set only configuration keys and run existing commands; the Dockerfile runs bin/kubernetes-broker.js', () => {
