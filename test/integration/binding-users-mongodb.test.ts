@@ -16,7 +16,7 @@ import type { Plan } from '../../catalog/types.js';
 import { readBindingHookSecret } from '../../activities/lifecycle-hooks.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 import { startFerretdb, mongosh, MONGOSH_BIN, rolesShim, type FerretdbServer } from './real-servers/ferretdb.js';
-import { hookHarness, localUri, ports, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
+import { hookHarness, localUri, pointAtLocal, serviceWithPort, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
 
 const kube = kubeApi();
 const namespace = `kb-bindusers-mongodb-${suffix()}`;
@@ -40,19 +40,17 @@ afterAll(async () => {
 describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/%s: a user per binding, against FerretDB', (_name, plan: Plan) => {
   const instance = values(`mdb-${plan.name}-${suffix()}`, plan);
   const rolesLog = () => path.join(scratch, `roles-${plan.name}.jsonl`);
-  let harness: HookHarness & { cleanup(): void };
+  let harness: HookHarness;
 
   beforeAll(async () => {
     harness = await hookHarness({ service, plan, instance }, kube, {
       image: 'mongo:8.0',
       path: [MONGOSH_BIN],
       // The instance's Service, as the Job reaches it; here FerretDB on 127.0.0.1.
-      adapt: (env, rendered) => {
-        const svc = rendered.find((o) => o.kind === 'Service' && ports(o).some((p) => p.port === 27017))!;
-        expect(env['MONGODB_HOST']).toBe(`${svc.metadata.name}.${namespace}.svc`);
-        expect(env['MONGODB_PORT']).toBe('27017');
-        return { ...env, MONGODB_HOST: '127.0.0.1', MONGODB_PORT: String(server.port), ...rolesShim(scratch, rolesLog()) };
-      },
+      adapt: (env, rendered) => ({
+        ...pointAtLocal(env, serviceWithPort(rendered, 27017), { MONGODB_HOST: '127.0.0.1', MONGODB_PORT: String(server.port) }),
+        ...rolesShim(scratch, rolesLog()),
+      }),
     });
   });
   afterAll(() => harness?.cleanup());
