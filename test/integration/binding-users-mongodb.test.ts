@@ -110,6 +110,9 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/
     expect(refused.status).not.toBe(0);
     expect(refused.stderr + refused.stdout).toMatch(/Authentication failed/);
     expect(mongosh(uri2, `print(db.things.countDocuments({ by: '${b1}' }))`).stdout.trim()).toBe('1');
+    const changed = mongosh(uri2, `db.things.updateOne({ by: '${b1}' }, { $set: { seenBy: '${b2}' } }); print(db.things.countDocuments({ seenBy: '${b2}' }))`);
+    expect(changed.stderr).toBe('');
+    expect(changed.stdout.trim()).toBe('1');
 
     // Unbind is idempotent (a retried pod); then the second goes too.
     expect(harness.run('onUnbindInstance', b1).status).toBe(0);

@@ -102,6 +102,15 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     expect(JSON.stringify(users.body)).toMatch(/not administrator/i);
     const vhosts = (await managementApi(node, `binding-${b1}`, first.creds['password']!, 'GET', '/api/vhosts')).body as { name: string }[];
     expect(vhosts.map((v) => v.name)).toEqual(['app']);
+    // Nor may it manage users or permissions.
+    const made = await managementApi(node, `binding-${b1}`, first.creds['password']!, 'PUT', '/api/users/intruder', { password: 'x', tags: 'administrator' });
+    expect(made.status).toBe(401);
+    const granted = await managementApi(node, `binding-${b1}`, first.creds['password']!, 'PUT', `/api/permissions/other-vhost/binding-${b1}`, {
+      configure: '.*',
+      write: '.*',
+      read: '.*',
+    });
+    expect(granted.status).toBe(401);
 
     // The hooks' token may create Secrets and nothing else: it cannot read the instance's.
     const env = stackEnv();
@@ -161,6 +170,9 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     const kept = amqp('amqp-get', ['--url', uri2, '-q', queue]);
     expect(kept.status, kept.stderr).toBe(0);
     expect(kept.stdout).toBe('kept-for-b2');
+    // And writes there: the queue the first declared outlives it.
+    expect(amqp('amqp-publish', ['--url', uri2, '-r', queue, '-b', 'from-b2']).status).toBe(0);
+    expect(amqp('amqp-get', ['--url', uri2, '-q', queue]).stdout).toBe('from-b2');
 
     // Unbind is idempotent: a second run (a retried pod) succeeds.
     expect(hook('onUnbindInstance', b1).status).toBe(0);
