@@ -93,14 +93,14 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/
     expect(mongosh(uri2, `print(db.things.countDocuments({ by: '${b1}' }))`).stdout.trim()).toBe('1');
 
     // A run of the bind hook again (a retried pod): updateUser, same password, its Secret kept.
-    const again = harness.run('onBindInstance', b2);
+    const again = await harness.run('onBindInstance', b2);
     expect(again.status, again.stderr).toBe(0);
     expect(await readBindingHookSecret(kube, namespace, instance.instanceId, b2)).toEqual(second.hookSecret);
     expect(requestedRoles().slice(-1)).toEqual([{ command: 'updateUser', db: database, user: `binding-${b2}`, roles: [{ role: 'readWrite', db: database }] }]);
     expect(mongosh(uri2, 'print(db.runCommand({ ping: 1 }).ok)').stdout.trim()).toBe('1');
 
     // Unbind the first: its user is gone, its credentials refused; the second works on.
-    const unbind = harness.run('onUnbindInstance', b1);
+    const unbind = await harness.run('onUnbindInstance', b1);
     expect(unbind.stderr).toBe('');
     expect(unbind.status).toBe(0);
     const root = `mongodb://${encodeURIComponent(server.rootUser)}:${encodeURIComponent(server.rootPassword)}@127.0.0.1:${server.port}/admin`;
@@ -115,8 +115,8 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/
     expect(changed.stdout.trim()).toBe('1');
 
     // Unbind is idempotent (a retried pod); then the second goes too.
-    expect(harness.run('onUnbindInstance', b1).status).toBe(0);
-    expect(harness.run('onUnbindInstance', b2).status).toBe(0);
+    expect((await harness.run('onUnbindInstance', b1)).status).toBe(0);
+    expect((await harness.run('onUnbindInstance', b2)).status).toBe(0);
     expect(mongosh(uri2, 'db.runCommand({ ping: 1 })').status).not.toBe(0);
   }, 180_000);
 });

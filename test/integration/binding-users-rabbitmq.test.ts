@@ -144,7 +144,7 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     const uri2 = local(second.creds['uri']!);
 
     // A run of the bind hook again (a retried pod) changes nothing: same password, its Secret kept.
-    const again = hook('onBindInstance', b2);
+    const again = await hook('onBindInstance', b2);
     expect(again.status, again.stderr).toBe(0);
     expect(await readBindingHookSecret(kube, namespace, instanceId, b2)).toEqual(second.hookSecret);
 
@@ -157,7 +157,7 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     await expectEventually(async () => (await connectionsOf(`binding-${b1}`)) > 0);
 
     // Unbind the first: its user is gone, its connection closed, its credentials refused.
-    const unbind = hook('onUnbindInstance', b1);
+    const unbind = await hook('onUnbindInstance', b1);
     expect(unbind.stderr).toBe('');
     expect(unbind.status).toBe(0);
     expect(await Promise.race([consumerExit.then(() => 'closed'), sleep(15_000).then(() => 'still open')])).toBe('closed');
@@ -175,8 +175,8 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     expect(amqp('amqp-get', ['--url', uri2, '-q', queue]).stdout).toBe('from-b2');
 
     // Unbind is idempotent: a second run (a retried pod) succeeds.
-    expect(hook('onUnbindInstance', b1).status).toBe(0);
-    expect(hook('onUnbindInstance', b2).status).toBe(0);
+    expect((await hook('onUnbindInstance', b1)).status).toBe(0);
+    expect((await hook('onUnbindInstance', b2)).status).toBe(0);
     expect(amqp('amqp-get', ['--url', uri2, '-q', queue]).status).not.toBe(0);
   }, 180_000);
 

@@ -276,16 +276,16 @@ describe.each(cases)('$name: a user per binding on the shared application databa
     must(r, `list ${name} as ${c['username']}`);
     return r.stdout.trim();
   };
-  const unbind = (bindingId: string) => {
-    const r = harness.run('onUnbindInstance', bindingId);
+  const unbind = async (bindingId: string) => {
+    const r = await harness.run('onUnbindInstance', bindingId);
     expect(r.status, answer(r)).toBe(0);
   };
 
   it('shares the data between bindings, keeps it through rotation and unbind, and keeps every binding out of the admin and system databases', async () => {
     d.adminData?.(s, admin);
     const [a, b] = [`ba-${suffix()}`, `bb-${suffix()}`];
-    const { creds: ca } = await harness.bind(a);
-    const { creds: cb } = await harness.bind(b);
+    // Two apps bound at once, the instance's first bindings: both pods set up the shared parts.
+    const [{ creds: ca }, { creds: cb }] = await Promise.all([harness.bind(a), harness.bind(b)]);
 
     // No secret of the instance (its users and passwords; its database's name is no secret) is in a
     // binding's credentials; each binding has its own user; they point at the instance's Service,
@@ -326,7 +326,7 @@ describe.each(cases)('$name: a user per binding on the shared application databa
     // B reads and writes on what A wrote; a second run is harmless.
     const session = startClient(...d.waiting(s, ca));
     await eventually("the binding's session is open", () => (d.sessions(s, ca['username']!) > 0 ? true : undefined), 20_000);
-    unbind(a);
+    await unbind(a);
     const ended = await session;
     expect(ended.ms).toBeLessThan(30_000);
     expect(ended.status, ended.output).not.toBe(0);
@@ -339,7 +339,7 @@ describe.each(cases)('$name: a user per binding on the shared application databa
       must(pg(s, cb['username']!, cb['password']!, cb['database']!, "INSERT INTO own VALUES ('b-own');"), 'B writes the table A owned');
       expect(listed(cb, 'own')).toBe('a-own,b-own');
     }
-    unbind(a);
+    await unbind(a);
 
     // Rotation: a new binding id, other credentials, the same data.
     const c = `bc-${suffix()}`;
@@ -352,7 +352,7 @@ describe.each(cases)('$name: a user per binding on the shared application databa
     // A retried bind pod (killed after the user was made, before the Secret was written): the new
     // pod makes the user again; the Secret's password works and sees the data, the first attempt's does not.
     const r = `br-${suffix()}`;
-    const interrupted = harness.run('onBindInstance', r, { stopBefore: 'write-secret' });
+    const interrupted = await harness.run('onBindInstance', r, { stopBefore: 'write-secret' });
     expect(interrupted.status, answer(interrupted)).toBe(0);
     const firstAttempt = (JSON.parse(interrupted.files['/hook/secret.json']!) as { stringData: Credentials }).stringData;
     const { creds: cr } = await harness.bind(r);
@@ -362,7 +362,7 @@ describe.each(cases)('$name: a user per binding on the shared application databa
     expect(listed(cr, 'things')).toBe('a1,b1,b2,c1');
 
     // Every binding gone: refused; the data stays with the instance.
-    for (const id of [b, c, r]) unbind(id);
+    for (const id of [b, c, r]) await unbind(id);
     for (const creds of [cb, cc, cr]) expect(d.connect(s, creds)).toMatch(d.refusedLogin);
   }, 180_000);
 });

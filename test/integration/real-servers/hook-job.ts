@@ -6,7 +6,7 @@
 // machine's programs of that software (Debian's, or the caller's `path`); a `registry.k8s.io/kubectl`
 // container runs the stack's kubectl with the token. What differs from a pod is said by the
 // caller: `adapt` replaces env values that name cluster addresses (checked to hold them first).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,13 +85,18 @@ export interface HookRun {
   files: Record<string, string>;
 }
 
-/** Runs `argv` with exactly `env`, a fresh HOME (the image's ENV gives one: erl and mongosh want it) and a PATH. */
-function runCommand(argv: string[], env: Record<string, string>, extraPath: string[]): Omit<HookRun, 'files'> {
+/** Runs `argv` with exactly `env`, a fresh HOME (the image's ENV gives one: erl and mongosh want it) and a PATH; at most 120 s. */
+async function runCommand(argv: string[], env: Record<string, string>, extraPath: string[]): Promise<Omit<HookRun, 'files'>> {
   const PATH = [...extraPath, '/usr/local/bin', '/usr/bin', '/bin'].join(':');
   const HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-hook-home-'));
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { PATH, HOME, ...env }, timeout: 120_000 });
+  // Not spawnSync: the pods of two hooks run at once, as on a cluster.
+  const child = spawn(argv[0]!, argv.slice(1), { env: { PATH, HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  let [stdout, stderr] = ['', ''];
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const status = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', (code) => resolve(code)));
   fs.rmSync(HOME, { recursive: true, force: true });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status, stdout, stderr };
 }
 
 export interface HookHarness {
@@ -101,7 +106,7 @@ export interface HookHarness {
    * Runs the hook's pod for a binding: its containers in order, until one fails. `stopBefore`: the
    * pod ends before that container (a pod killed there, whose retry is a new pod).
    */
-  run(event: 'onBindInstance' | 'onUnbindInstance', bindingId: string, opts?: { stopBefore?: string }): HookRun;
+  run(event: 'onBindInstance' | 'onUnbindInstance', bindingId: string, opts?: { stopBefore?: string }): Promise<HookRun>;
   /** Runs the bind hook (it must succeed) and renders the credentials from the Secret it wrote, as the broker does. */
   bind(bindingId: string): Promise<{ creds: Record<string, string>; hookSecret: Record<string, string> }>;
   /** The token folder of the hooks' ServiceAccount. */
@@ -140,7 +145,7 @@ export async function hookHarness(target: HookTarget, kube: KubeApi, o: HarnessO
   const sa = serviceAccountDir(instance.namespace, account);
   const kubectlDir = stack['KB_STACK_BIN']!.split(':')[0]!;
 
-  const runContainer = (container: Container, volumes: Map<string, string>): Omit<HookRun, 'files'> => {
+  const runContainer = (container: Container, volumes: Map<string, string>): Promise<Omit<HookRun, 'files'>> => {
     const mounts = (container.volumeMounts ?? []).map((m) => [m.mountPath, volumes.get(m.name)!] as const);
     const local = (s: string) => mounts.reduce((text, [mount, dir]) => (text.startsWith(mount + '/') ? dir + text.slice(mount.length) : text), s);
     const argv = [...(container.command ?? []), ...(container.args ?? [])].map(local);
@@ -162,7 +167,7 @@ export async function hookHarness(target: HookTarget, kube: KubeApi, o: HarnessO
     return runCommand(argv, adapted, o.path ?? []);
   };
 
-  const run: HookHarness['run'] = (event, bindingId, opts = {}) => {
+  const run: HookHarness['run'] = async (event, bindingId, opts = {}) => {
     const { pod } = renderHook(service, plan, event, instance, bindingId);
     // emptyDir volumes: a folder each, for this pod only.
     const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, fs.mkdtempSync(path.join(os.tmpdir(), 'kb-hook-volume-'))]));
@@ -170,7 +175,7 @@ export async function hookHarness(target: HookTarget, kube: KubeApi, o: HarnessO
       let result: Omit<HookRun, 'files'> = { status: 0, stdout: '', stderr: '' };
       for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
         if (container.name === opts.stopBefore) break;
-        result = runContainer(container, volumes);
+        result = await runContainer(container, volumes);
         if (result.status !== 0) break;
       }
       const mountOf = (name: string) => [...(pod.initContainers ?? []), ...pod.containers].flatMap((c) => c.volumeMounts ?? []).find((m) => m.name === name)!;
@@ -188,7 +193,7 @@ export async function hookHarness(target: HookTarget, kube: KubeApi, o: HarnessO
     serviceAccountDir: sa.dir,
     run,
     async bind(bindingId) {
-      const r = run('onBindInstance', bindingId);
+      const r = await run('onBindInstance', bindingId);
       if (r.status !== 0) throw new Error(`bind hook exited ${r.status}: ${r.stderr}${r.stdout}`);
       const hookSecret = await readBindingHookSecret(kube, instance.namespace, instance.instanceId, bindingId);
       if (!hookSecret) throw new Error(`the bind hook wrote no Secret for binding ${bindingId}`);
