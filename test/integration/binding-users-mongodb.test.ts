@@ -16,7 +16,7 @@ import type { Plan } from '../../catalog/types.js';
 import { readBindingHookSecret } from '../../activities/lifecycle-hooks.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 import { startFerretdb, mongosh, MONGOSH_BIN, rolesShim, type FerretdbServer } from './real-servers/ferretdb.js';
-import { hookHarness, localUri, ports, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
+import { hookHarness, localUri, pointAtLocal, serviceWithPort, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
 
 const kube = kubeApi();
 const namespace = `kb-bindusers-mongodb-${suffix()}`;
@@ -40,19 +40,17 @@ afterAll(async () => {
 describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/%s: a user per binding, against FerretDB', (_name, plan: Plan) => {
   const instance = values(`mdb-${plan.name}-${suffix()}`, plan);
   const rolesLog = () => path.join(scratch, `roles-${plan.name}.jsonl`);
-  let harness: HookHarness & { cleanup(): void };
+  let harness: HookHarness;
 
   beforeAll(async () => {
     harness = await hookHarness({ service, plan, instance }, kube, {
       image: 'mongo:8.0',
       path: [MONGOSH_BIN],
       // The instance's Service, as the Job reaches it; here FerretDB on 127.0.0.1.
-      adapt: (env, rendered) => {
-        const svc = rendered.find((o) => o.kind === 'Service' && ports(o).some((p) => p.port === 27017))!;
-        expect(env['MONGODB_HOST']).toBe(`${svc.metadata.name}.${namespace}.svc`);
-        expect(env['MONGODB_PORT']).toBe('27017');
-        return { ...env, MONGODB_HOST: '127.0.0.1', MONGODB_PORT: String(server.port), ...rolesShim(scratch, rolesLog()) };
-      },
+      adapt: (env, rendered) => ({
+        ...pointAtLocal(env, serviceWithPort(rendered, 27017), { MONGODB_HOST: '127.0.0.1', MONGODB_PORT: String(server.port) }),
+        ...rolesShim(scratch, rolesLog()),
+      }),
     });
   });
   afterAll(() => harness?.cleanup());
@@ -95,14 +93,14 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/
     expect(mongosh(uri2, `print(db.things.countDocuments({ by: '${b1}' }))`).stdout.trim()).toBe('1');
 
     // A run of the bind hook again (a retried pod): updateUser, same password, its Secret kept.
-    const again = harness.run('onBindInstance', b2);
+    const again = await harness.run('onBindInstance', b2);
     expect(again.status, again.stderr).toBe(0);
     expect(await readBindingHookSecret(kube, namespace, instance.instanceId, b2)).toEqual(second.hookSecret);
     expect(requestedRoles().slice(-1)).toEqual([{ command: 'updateUser', db: database, user: `binding-${b2}`, roles: [{ role: 'readWrite', db: database }] }]);
     expect(mongosh(uri2, 'print(db.runCommand({ ping: 1 }).ok)').stdout.trim()).toBe('1');
 
     // Unbind the first: its user is gone, its credentials refused; the second works on.
-    const unbind = harness.run('onUnbindInstance', b1);
+    const unbind = await harness.run('onUnbindInstance', b1);
     expect(unbind.stderr).toBe('');
     expect(unbind.status).toBe(0);
     const root = `mongodb://${encodeURIComponent(server.rootUser)}:${encodeURIComponent(server.rootPassword)}@127.0.0.1:${server.port}/admin`;
@@ -112,10 +110,13 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('mongodb/
     expect(refused.status).not.toBe(0);
     expect(refused.stderr + refused.stdout).toMatch(/Authentication failed/);
     expect(mongosh(uri2, `print(db.things.countDocuments({ by: '${b1}' }))`).stdout.trim()).toBe('1');
+    const changed = mongosh(uri2, `db.things.updateOne({ by: '${b1}' }, { $set: { seenBy: '${b2}' } }); print(db.things.countDocuments({ seenBy: '${b2}' }))`);
+    expect(changed.stderr).toBe('');
+    expect(changed.stdout.trim()).toBe('1');
 
     // Unbind is idempotent (a retried pod); then the second goes too.
-    expect(harness.run('onUnbindInstance', b1).status).toBe(0);
-    expect(harness.run('onUnbindInstance', b2).status).toBe(0);
+    expect((await harness.run('onUnbindInstance', b1)).status).toBe(0);
+    expect((await harness.run('onUnbindInstance', b2)).status).toBe(0);
     expect(mongosh(uri2, 'db.runCommand({ ping: 1 })').status).not.toBe(0);
   }, 180_000);
 });

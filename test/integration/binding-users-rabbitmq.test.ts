@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesObject, Plan } from '../../catalog/types.js';
 import { readBindingHookSecret } from '../../activities/lifecycle-hooks.js';
 import { kubeApi, stackEnv, suffix } from './helpers/stack.js';
-import { hookHarness, localUri, ports, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
+import { hookHarness, localUri, pointAtLocal, serviceWithPort, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
 import { managementApi, startRabbitmq, type RabbitmqServer } from './real-servers/rabbitmq.js';
 import { debianBinary } from './real-servers/server-process.js';
 
@@ -41,19 +41,15 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
   const instanceId = `rmq-${plan.name}-${suffix()}`;
   // Parameters: their defaults.
   const instance = values(instanceId, plan);
-  let harness: HookHarness & { cleanup(): void };
+  let harness: HookHarness;
   let objects: KubernetesObject[];
 
   beforeAll(async () => {
     harness = await hookHarness({ service, plan, instance }, kube, {
       image: 'rabbitmq:4.3-management',
       // The instance's management Service, as the Job reaches it; here the node on 127.0.0.1.
-      adapt: (env, rendered) => {
-        const svc = rendered.find((o) => o.kind === 'Service' && ports(o).some((p) => p.port === 15672))!;
-        expect(env['RABBITMQ_HOST']).toBe(`${svc.metadata.name}.${namespace}.svc`);
-        expect(env['RABBITMQ_MANAGEMENT_PORT']).toBe('15672');
-        return { ...env, RABBITMQ_HOST: '127.0.0.1', RABBITMQ_MANAGEMENT_PORT: String(node.managementPort) };
-      },
+      adapt: (env, rendered) =>
+        pointAtLocal(env, serviceWithPort(rendered, 15672), { RABBITMQ_HOST: '127.0.0.1', RABBITMQ_MANAGEMENT_PORT: String(node.managementPort) }),
     });
     objects = harness.objects;
   });
@@ -106,6 +102,15 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     expect(JSON.stringify(users.body)).toMatch(/not administrator/i);
     const vhosts = (await managementApi(node, `binding-${b1}`, first.creds['password']!, 'GET', '/api/vhosts')).body as { name: string }[];
     expect(vhosts.map((v) => v.name)).toEqual(['app']);
+    // Nor may it manage users or permissions.
+    const made = await managementApi(node, `binding-${b1}`, first.creds['password']!, 'PUT', '/api/users/intruder', { password: 'x', tags: 'administrator' });
+    expect(made.status).toBe(401);
+    const granted = await managementApi(node, `binding-${b1}`, first.creds['password']!, 'PUT', `/api/permissions/other-vhost/binding-${b1}`, {
+      configure: '.*',
+      write: '.*',
+      read: '.*',
+    });
+    expect(granted.status).toBe(401);
 
     // The hooks' token may create Secrets and nothing else: it cannot read the instance's.
     const env = stackEnv();
@@ -139,7 +144,7 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     const uri2 = local(second.creds['uri']!);
 
     // A run of the bind hook again (a retried pod) changes nothing: same password, its Secret kept.
-    const again = hook('onBindInstance', b2);
+    const again = await hook('onBindInstance', b2);
     expect(again.status, again.stderr).toBe(0);
     expect(await readBindingHookSecret(kube, namespace, instanceId, b2)).toEqual(second.hookSecret);
 
@@ -152,7 +157,7 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     await expectEventually(async () => (await connectionsOf(`binding-${b1}`)) > 0);
 
     // Unbind the first: its user is gone, its connection closed, its credentials refused.
-    const unbind = hook('onUnbindInstance', b1);
+    const unbind = await hook('onUnbindInstance', b1);
     expect(unbind.stderr).toBe('');
     expect(unbind.status).toBe(0);
     expect(await Promise.race([consumerExit.then(() => 'closed'), sleep(15_000).then(() => 'still open')])).toBe('closed');
@@ -165,10 +170,13 @@ describe.each(service.plans.map((plan) => [plan.name, plan] as const))('rabbitmq
     const kept = amqp('amqp-get', ['--url', uri2, '-q', queue]);
     expect(kept.status, kept.stderr).toBe(0);
     expect(kept.stdout).toBe('kept-for-b2');
+    // And writes there: the queue the first declared outlives it.
+    expect(amqp('amqp-publish', ['--url', uri2, '-r', queue, '-b', 'from-b2']).status).toBe(0);
+    expect(amqp('amqp-get', ['--url', uri2, '-q', queue]).stdout).toBe('from-b2');
 
     // Unbind is idempotent: a second run (a retried pod) succeeds.
-    expect(hook('onUnbindInstance', b1).status).toBe(0);
-    expect(hook('onUnbindInstance', b2).status).toBe(0);
+    expect((await hook('onUnbindInstance', b1)).status).toBe(0);
+    expect((await hook('onUnbindInstance', b2)).status).toBe(0);
     expect(amqp('amqp-get', ['--url', uri2, '-q', queue]).status).not.toBe(0);
   }, 180_000);
 

@@ -1,102 +1,110 @@
-// Each shipped service's per-binding users, for real: the plan's bind and unbind hooks, rendered
-// by the broker's own code, run with /bin/sh on this machine against a real server of the same
-// software (Debian's packages, scripts/stack/install-db-servers.sh) with the environment their
-// Jobs get, the instance's admin credentials from its rendered Secret. The bind Job's last
-// container (kubectl) writes its Secret on the local stack with a token of the plan's own hook
-// ServiceAccount, so the Role is proven too; the broker's code reads that Secret and renders the
-// credentials. Then the credentials are used: a connection, reads and writes in their own
-// database, refusals in another binding's and the admin's, refusal after unbind; a new binding
-// gets other credentials. KWOK runs no container: hooks.test.ts and shipped-catalog.test.ts prove
-// when the broker runs the hooks, this file what the scripts do.
-import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// Each shipped Redis, PostgreSQL and MariaDB plan's per-binding users, for real: the plan's bind
+// and unbind hooks, rendered by the broker's own code, run with /bin/sh on this machine
+// (real-servers/hook-job.ts) against a real server of the same software (Debian's packages,
+// scripts/stack/install-db-servers.sh) with the environment their Jobs get, the instance's admin
+// credentials from its rendered Secret. The bind Job's last container (kubectl) writes its Secret
+// on the local stack with a token of the plan's own hook ServiceAccount, so the Role is proven
+// too; the broker's code reads that Secret and renders the credentials. Then the credentials are
+// used, for the one model of every shipped service: each binding its own user on the instance's
+// one application database (keyspace), which its bindings share; a rotated binding sees the
+// data; unbind refuses the user and ends its sessions and keeps what it wrote; no binding reaches
+// the admin's or the system databases, runs admin commands or manages users. KWOK runs no
+// container: hooks.test.ts and shipped-catalog.test.ts prove when the broker runs the hooks, this
+// file what the scripts do.
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBindingHookSecret } from '../../activities/lifecycle-hooks.js';
-import { renderCredentials } from '../../catalog/credentials.js';
-import { sampleValues } from '../../catalog/check.js';
-import { loadCatalog } from '../../catalog/load.js';
-import { generateRandoms } from '../../catalog/randoms.js';
-import { renderPlan } from '../../catalog/render.js';
-import type { InstanceValues, KubernetesObject, Plan, ServiceOffering } from '../../catalog/types.js';
-import { SHIPPED_CATALOG_DIR } from '../../platform/config/config.js';
-import { eventually, kubeApi, stackEnv, suffix } from './helpers/stack.js';
-import { hookContainers, localVolume, runContainer, secretsOf } from './real-servers/hook-script.js';
+import type { Plan } from '../../catalog/types.js';
+import { eventually, kubeApi, suffix } from './helpers/stack.js';
+import { hookHarness, pointAtLocal, serviceWithPort, shippedInstances, type HookHarness } from './real-servers/hook-job.js';
 import { mariadbClient, startMariadb } from './real-servers/mariadb.js';
 import { psql, startPostgres } from './real-servers/postgresql.js';
 import { redisCli, startRedis } from './real-servers/redis.js';
-import { runClient, type DatabaseServer } from './real-servers/server-process.js';
+import { runClient, type CommandResult, type DatabaseServer } from './real-servers/server-process.js';
 
-const { catalog } = await loadCatalog(SHIPPED_CATALOG_DIR);
 const kube = kubeApi();
 const namespace = `bindusers-${suffix()}`;
 const FIELD_MANAGER = 'binding-users-test';
-/** The image's programs on this machine: Debian's client binaries; kubectl from the stack. */
-const DEBIAN_PATH = '/usr/bin:/bin';
 
 type Credentials = Record<string, string>;
 
-/** What differs between the services: their server, the admin's own data, and a client. */
+/** What differs between the services: their server and image, and a client. */
 interface Dialect {
+  image: string;
+  /** The port of the instance's Service. */
+  port: number;
   start(admin: Record<string, string>): Promise<DatabaseServer>;
-  /** Env of the hook Jobs that names the server: pointed at the local one. */
-  endpoint(server: DatabaseServer): Record<string, string>;
-  /** The admin's data, that no binding may reach; returns where it is (a key, a database). */
-  adminData(server: DatabaseServer, admin: Record<string, string>): string;
-  /** Writes then reads back a value in the credentials' own database (or key prefix). */
-  writeOwn(server: DatabaseServer, c: Credentials, value: string): string;
-  /** Tries to read and write what another binding wrote; the client's answer to each try. */
-  readOther(server: DatabaseServer, c: Credentials, other: Credentials): string[];
-  /** Tries to read the admin's data (and admin commands); the client's answer to each try. */
-  readAdmin(server: DatabaseServer, c: Credentials, where: string): string[];
+  /** Env names of the hook Jobs that hold the Service's host and port. */
+  endpoint: [host: string, port: string];
+  /** Appends `value` to the list `name` in the application database (a table or a key), creating it if absent. */
+  append(s: DatabaseServer, c: Credentials, name: string, value: string): CommandResult;
+  /** The list `name`, sorted, joined with ','. */
+  list(s: DatabaseServer, c: Credentials, name: string): CommandResult;
+  /** Puts the admin's data where no binding may reach (a key's value is not that: Redis has one keyspace). */
+  adminData?(s: DatabaseServer, admin: Record<string, string>): void;
+  /** Tries the admin's and system databases, admin commands and managing `other` (a user); the client's answer to each. */
+  forbidden(s: DatabaseServer, c: Credentials, other: string): CommandResult[];
   /** Opens a connection and runs a trivial command; returns the client's error or ''. */
-  connect(server: DatabaseServer, c: Credentials): string;
+  connect(s: DatabaseServer, c: Credentials): string;
   /** A client of the credentials that waits on the server for 60 s: [program, args, env]. */
-  waiting(server: DatabaseServer, c: Credentials): [string, string[], Record<string, string>];
+  waiting(s: DatabaseServer, c: Credentials): [string, string[], Record<string, string>];
   /** How many sessions of the user the server has, as the admin sees it. */
-  sessions(server: DatabaseServer, user: string): number;
+  sessions(s: DatabaseServer, user: string): number;
   /** The error a refused login gives. */
   refusedLogin: RegExp;
-  /** The answer to each try of readOther and readAdmin. */
+  /** The answer to each try of `forbidden`. */
   denied: RegExp;
 }
 
-const fail = (r: { status: number | null; stdout: string; stderr: string }) =>
-  r.status === 0 && !/error/i.test(r.stdout) ? '' : `${r.stderr}${r.stdout}`.trim();
-const ok = (r: { status: number | null; stdout: string; stderr: string }, what: string) => {
-  if (r.status !== 0 || /^\(error\)|^ERR|NOPERM|WRONGPASS/m.test(r.stdout)) throw new Error(`${what}: ${r.stderr}${r.stdout}`);
+const answer = (r: CommandResult) => `${r.stderr}${r.stdout}`.trim();
+const fail = (r: CommandResult) => (r.status === 0 && !/error/i.test(r.stdout) ? '' : answer(r));
+const ok = (r: CommandResult, what: string) => {
+  if (r.status !== 0 || /^\(error\)|^ERR|NOPERM|WRONGPASS/m.test(r.stdout)) throw new Error(`${what}: ${answer(r)}`);
   return r.stdout.trim();
 };
 
-const redis = (server: DatabaseServer, user: string, password: string, ...args: string[]) =>
-  runClient(redisCli(), ['--no-raw', '-h', server.host, '-p', String(server.port), '--user', user, ...args], { REDISCLI_AUTH: password });
+const redis = (s: DatabaseServer, user: string, password: string, ...args: string[]) =>
+  runClient(redisCli(), ['--no-raw', '-h', s.host, '-p', String(s.port), '--user', user, ...args], { REDISCLI_AUTH: password });
+const asBinding =
+  (c: Credentials, ...args: string[]) =>
+  (s: DatabaseServer) =>
+    redis(s, c['username']!, c['password']!, ...args);
 const redisDialect: Dialect = {
+  image: 'redis:7.4',
+  port: 6379,
   start: (admin) => startRedis(admin['password']!),
-  endpoint: (s) => ({ REDIS_HOST: s.host, REDIS_PORT: String(s.port) }),
-  adminData: (s) => (ok(redis(s, 'default', s.adminPassword, 'SET', 'admin:secret', 'admin-data'), 'admin SET'), 'admin:secret'),
-  writeOwn: (s, c, value) => {
-    ok(redis(s, c['username']!, c['password']!, 'SET', `${c['key_prefix']}k`, value), 'SET');
-    return ok(redis(s, c['username']!, c['password']!, 'GET', `${c['key_prefix']}k`), 'GET').replace(/^"|"$/g, '');
+  endpoint: ['REDIS_HOST', 'REDIS_PORT'],
+  append: (s, c, name, value) => asBinding(c, 'RPUSH', name, value)(s),
+  list: (s, c, name) => {
+    const r = asBinding(c, 'LRANGE', name, '0', '-1')(s);
+    if (!/^\d+\) "/.test(r.stdout)) return r;
+    // `1) "a1"` per element.
+    const values = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\d+\) "(.*)"$/, '$1'));
+    return { ...r, stdout: values.sort().join(',') };
   },
-  readOther: (s, c, other) =>
+  forbidden: (s, c, other) =>
     [
-      redis(s, c['username']!, c['password']!, 'GET', `${other['key_prefix']}k`),
-      redis(s, c['username']!, c['password']!, 'SET', `${other['key_prefix']}k`, 'x'),
-    ].map((r) => r.stdout.trim()),
-  readAdmin: (s, c, key) =>
-    [
-      redis(s, c['username']!, c['password']!, 'GET', key),
-      redis(s, c['username']!, c['password']!, 'FLUSHALL'),
-      redis(s, c['username']!, c['password']!, 'CONFIG', 'GET', '*'),
-    ].map((r) => r.stdout.trim()),
+      ['CONFIG', 'GET', '*'],
+      ['ACL', 'LIST'],
+      ['ACL', 'GETUSER', other],
+      ['ACL', 'SETUSER', other, 'on', '>x', '+@all'],
+      ['ACL', 'DELUSER', other],
+      ['CLIENT', 'LIST'],
+      ['FLUSHALL'],
+      ['KEYS', '*'],
+      ['FLUSHDB'],
+      ['SLOWLOG', 'GET'],
+      ['SAVE'],
+    ].map((args) => asBinding(c, ...args)(s)),
   connect: (s, c) => {
-    const r = redis(s, c['username']!, c['password']!, 'PING');
-    return r.stdout.trim() === 'PONG' ? '' : `${r.stderr}${r.stdout}`.trim();
+    const r = asBinding(c, 'PING')(s);
+    return r.stdout.trim() === 'PONG' ? '' : answer(r);
   },
   waiting: (s, c) => [
     redisCli(),
-    ['--no-raw', '-h', s.host, '-p', String(s.port), '--user', c['username']!, 'BLPOP', `${c['key_prefix']}queue`, '60'],
+    ['--no-raw', '-h', s.host, '-p', String(s.port), '--user', c['username']!, 'BLPOP', `waiting-${c['username']}`, '60'],
     { REDISCLI_AUTH: c['password']! },
   ],
   sessions: (s, user) =>
@@ -104,7 +112,7 @@ const redisDialect: Dialect = {
       .split('\n')
       .filter((l) => l.includes(` user=${user} `)).length,
   refusedLogin: /WRONGPASS|AUTH failed/,
-  denied: /^\(error\) NOPERM /,
+  denied: /^(\(error\) )?NOPERM /,
 };
 
 const pg = (s: DatabaseServer, user: string, password: string, database: string, sql: string) =>
@@ -115,23 +123,29 @@ const pg = (s: DatabaseServer, user: string, password: string, database: string,
     sql,
   );
 const postgresDialect: Dialect = {
-  start: (admin) => startPostgres(admin['username']!, admin['password']!),
-  endpoint: (s) => ({ PGHOST: s.host, PGPORT: String(s.port) }),
-  adminData: (s, admin) => {
-    // The image's entrypoint creates POSTGRES_DB; the admin's table in it.
+  image: 'postgres:17',
+  port: 5432,
+  start: async (admin) => {
+    const s = await startPostgres(admin['username']!, admin['password']!);
+    // The image's entrypoint creates POSTGRES_DB, the application database.
     ok(pg(s, s.adminUser, s.adminPassword, 'postgres', `CREATE DATABASE "${admin['database']}";`), 'CREATE DATABASE');
-    ok(pg(s, s.adminUser, s.adminPassword, admin['database']!, "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('admin-data');"), 'admin table');
-    return admin['database']!;
+    return s;
   },
-  writeOwn: (s, c, value) =>
-    ok(
-      pg(s, c['username']!, c['password']!, c['database']!, `CREATE TABLE IF NOT EXISTS t (v text); INSERT INTO t VALUES ('${value}'); SELECT v FROM t;`),
-      'own database',
-    ),
-  readOther: (s, c, other) => [fail(pg(s, c['username']!, c['password']!, other['database']!, 'SELECT v FROM t;'))],
-  readAdmin: (s, c, database) => [
-    fail(pg(s, c['username']!, c['password']!, database, 'SELECT v FROM secret;')),
-    fail(pg(s, c['username']!, c['password']!, 'postgres', 'SELECT 1;')),
+  endpoint: ['PGHOST', 'PGPORT'],
+  append: (s, c, name, value) =>
+    pg(s, c['username']!, c['password']!, c['database']!, `CREATE TABLE IF NOT EXISTS "${name}" (v text); INSERT INTO "${name}" VALUES ('${value}');`),
+  list: (s, c, name) => pg(s, c['username']!, c['password']!, c['database']!, `SELECT string_agg(v, ',' ORDER BY v) FROM "${name}";`),
+  adminData: (s) =>
+    ok(pg(s, s.adminUser, s.adminPassword, 'postgres', "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('admin-data');"), 'admin table'),
+  forbidden: (s, c, other) => [
+    pg(s, c['username']!, c['password']!, 'postgres', 'SELECT v FROM secret;'),
+    pg(s, c['username']!, c['password']!, 'template1', 'SELECT 1;'),
+    pg(s, c['username']!, c['password']!, c['database']!, 'CREATE ROLE intruder LOGIN;'),
+    pg(s, c['username']!, c['password']!, c['database']!, `ALTER ROLE "${other}" PASSWORD 'x';`),
+    pg(s, c['username']!, c['password']!, c['database']!, 'ALTER ROLE app_owner LOGIN;'),
+    pg(s, c['username']!, c['password']!, c['database']!, 'CREATE DATABASE intruder;'),
+    pg(s, c['username']!, c['password']!, c['database']!, 'SELECT rolpassword FROM pg_authid;'),
+    pg(s, c['username']!, c['password']!, c['database']!, 'CREATE SCHEMA intruder;'),
   ],
   connect: (s, c) => fail(pg(s, c['username']!, c['password']!, c['database']!, 'SELECT 1;')),
   waiting: (s, c) => [
@@ -142,7 +156,7 @@ const postgresDialect: Dialect = {
   sessions: (s, user) =>
     Number(ok(pg(s, s.adminUser, s.adminPassword, 'postgres', `SELECT count(*) FROM pg_stat_activity WHERE usename = '${user}';`), 'pg_stat_activity')),
   refusedLogin: /password authentication failed|role .* does not exist|not permitted to log in/,
-  denied: /FATAL: {2}permission denied for database /,
+  denied: /permission denied|must be owner|must be superuser|must have CREATEROLE|ADMIN option/,
 };
 
 const my = (s: DatabaseServer, user: string, password: string, sql: string) =>
@@ -150,9 +164,10 @@ const my = (s: DatabaseServer, user: string, password: string, sql: string) =>
     MYSQL_PWD: password,
   });
 const mariadbDialect: Dialect = {
-  start: (admin) => startMariadb(admin['root-password']!),
-  endpoint: (s) => ({ MARIADB_HOST: s.host, MARIADB_PORT: String(s.port) }),
-  adminData: (s, admin) => {
+  image: 'mariadb:11.4',
+  port: 3306,
+  start: async (admin) => {
+    const s = await startMariadb(admin['root-password']!);
     // What the image's entrypoint makes of MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD.
     const db = admin['database']!;
     ok(
@@ -160,29 +175,42 @@ const mariadbDialect: Dialect = {
         s,
         'root',
         s.adminPassword,
-        `CREATE DATABASE \`${db}\`; CREATE USER '${admin['username']}'@'%' IDENTIFIED BY '${admin['password']}'; GRANT ALL ON \`${db}\`.* TO '${admin['username']}'@'%'; CREATE TABLE \`${db}\`.secret (v text); INSERT INTO \`${db}\`.secret VALUES ('admin-data');`,
+        `CREATE DATABASE \`${db}\`; CREATE USER '${admin['username']}'@'%' IDENTIFIED BY '${admin['password']}'; GRANT ALL ON \`${db}\`.* TO '${admin['username']}'@'%';`,
       ),
-      'admin database',
+      'application database',
     );
-    return db;
+    return s;
   },
-  writeOwn: (s, c, value) =>
+  endpoint: ['MARIADB_HOST', 'MARIADB_PORT'],
+  append: (s, c, name, value) =>
+    my(
+      s,
+      c['username']!,
+      c['password']!,
+      `CREATE TABLE IF NOT EXISTS \`${c['database']}\`.\`${name}\` (v text); INSERT INTO \`${c['database']}\`.\`${name}\` VALUES ('${value}');`,
+    ),
+  list: (s, c, name) => my(s, c['username']!, c['password']!, `SELECT GROUP_CONCAT(v ORDER BY v SEPARATOR ',') FROM \`${c['database']}\`.\`${name}\`;`),
+  adminData: (s) =>
     ok(
       my(
         s,
-        c['username']!,
-        c['password']!,
-        `CREATE TABLE IF NOT EXISTS \`${c['database']}\`.t (v text); INSERT INTO \`${c['database']}\`.t VALUES ('${value}'); SELECT v FROM \`${c['database']}\`.t;`,
+        'root',
+        s.adminPassword,
+        "CREATE DATABASE admin_only; CREATE TABLE admin_only.secret (v text); INSERT INTO admin_only.secret VALUES ('admin-data');",
       ),
-      'own database',
+      'admin database',
     ),
-  readOther: (s, c, other) =>
+  forbidden: (s, c, other) =>
     [
-      my(s, c['username']!, c['password']!, `SELECT v FROM \`${other['database']}\`.t;`),
-      my(s, c['username']!, c['password']!, `INSERT INTO \`${other['database']}\`.t VALUES ('x');`),
-    ].map(fail),
-  readAdmin: (s, c, db) =>
-    [my(s, c['username']!, c['password']!, `SELECT v FROM \`${db}\`.secret;`), my(s, c['username']!, c['password']!, 'SELECT user FROM mysql.user;')].map(fail),
+      'SELECT v FROM admin_only.secret;',
+      'SELECT user FROM mysql.user;',
+      'CREATE DATABASE intruder;',
+      "CREATE USER 'intruder'@'%' IDENTIFIED BY 'x';",
+      `ALTER USER '${other}'@'%' IDENTIFIED BY 'x';`,
+      `GRANT SELECT ON \`${c['database']}\`.* TO '${other}'@'%';`,
+      'SHOW GRANTS FOR root;',
+      'SET GLOBAL max_connections = 1;',
+    ].map((sql) => my(s, c['username']!, c['password']!, sql)),
   connect: (s, c) => fail(my(s, c['username']!, c['password']!, 'SELECT 1;')),
   waiting: (s, c) => [
     mariadbClient(),
@@ -192,11 +220,20 @@ const mariadbDialect: Dialect = {
   sessions: (s, user) =>
     Number(ok(my(s, 'root', s.adminPassword, `SELECT count(*) FROM information_schema.processlist WHERE user = '${user}';`), 'processlist')),
   refusedLogin: /Access denied for user/,
-  denied: /ERROR 1142 \(42000\) at line 1: (SELECT|INSERT) command denied to user 'b-/,
+  denied: /ERROR (1044|1142|1227|1045|1141|1410) \(\w+\) at line 1: .*(denied|not allowed|no such grant)/i,
 };
 
 const DIALECTS: Record<string, Dialect> = { redis: redisDialect, postgresql: postgresDialect, mariadb: mariadbDialect };
-const cases = catalog.services.filter((s) => s.name in DIALECTS).flatMap((service) => service.plans.map((plan) => ({ service, plan })));
+const services = await Promise.all(Object.keys(DIALECTS).map((name) => shippedInstances(name, namespace)));
+const cases = services.flatMap(({ service, values, instanceSecret }) =>
+  service.plans.map((plan: Plan) => ({
+    name: `${service.name}/${plan.name}`,
+    service,
+    plan,
+    instance: values(`bu-${plan.name}-${suffix()}`, plan),
+    admin: instanceSecret,
+  })),
+);
 
 beforeAll(async () => {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { fieldManager: FIELD_MANAGER, force: true });
@@ -206,199 +243,126 @@ afterAll(async () => {
   kube.close();
 });
 
-/** A kubeconfig with a token of the plan's hook ServiceAccount: what the bind Job's pod holds. */
-function serviceAccountKubeconfig(account: string, dir: string): string {
-  const admin = stackEnv()['KUBECONFIG']!;
-  const token = execFileSync('kubectl', ['--kubeconfig', admin, '-n', namespace, 'create', 'token', account, '--duration', '10m'], {
-    encoding: 'utf8',
-    env: { ...process.env, PATH: stackPath() },
-  }).trim();
-  const file = path.join(dir, 'kubeconfig');
-  const ca = path.join(path.dirname(admin), 'ca.crt');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'stack', cluster: { server: stackEnv()['KUBERNETES_API_URL'], 'certificate-authority': ca } }],
-      users: [{ name: account, user: { token } }],
-      contexts: [{ name: 'hook', context: { cluster: 'stack', user: account, namespace } }],
-      'current-context': 'hook',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
 /** Starts a client in the background; resolves when it exits. */
 function startClient(command: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(command, args, { env: { PATH: DEBIAN_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { PATH: '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, output, ms: Date.now() - started })));
 }
 
-const stackPath = () => `${stackEnv()['KB_STACK_BIN']}:${DEBIAN_PATH}`;
+describe.each(cases)('$name: a user per binding on the shared application database, on a real server', ({ service, plan, instance, admin }) => {
+  const d = DIALECTS[service.name]!;
+  let s: DatabaseServer;
+  let harness: HookHarness;
+  beforeAll(async () => {
+    s = await d.start(admin);
+    harness = await hookHarness({ service, plan, instance }, kube, {
+      image: d.image,
+      // The instance's Service, as the Job reaches it; here the server on 127.0.0.1. Debian's clients stand in for the image's.
+      adapt: (env, rendered) => pointAtLocal(env, serviceWithPort(rendered, d.port), { [d.endpoint[0]]: s.host, [d.endpoint[1]]: String(s.port) }),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    harness?.cleanup();
+    await s?.stop();
+  });
 
-class Instance {
-  readonly values: InstanceValues;
-  readonly objects: KubernetesObject[];
-  readonly secrets: Record<string, Record<string, string>>;
-  /** Made at start: the hook account's kubeconfigs. */
-  work = '';
-  server!: DatabaseServer;
+  const must = (r: CommandResult, what: string) => expect(fail(r), what).toBe('');
+  const listed = (c: Credentials, name: string) => {
+    const r = d.list(s, c, name);
+    must(r, `list ${name} as ${c['username']}`);
+    return r.stdout.trim();
+  };
+  const unbind = async (bindingId: string) => {
+    const r = await harness.run('onUnbindInstance', bindingId);
+    expect(r.status, answer(r)).toBe(0);
+  };
 
-  constructor(
-    readonly service: ServiceOffering,
-    readonly plan: Plan,
-    readonly dialect: Dialect,
-  ) {
-    this.values = { ...sampleValues(plan, generateRandoms()), instanceId: `bu-${suffix()}`, namespace };
-    this.objects = renderPlan(service, plan, this.values);
-    this.secrets = secretsOf(this.objects);
-  }
+  it('shares the data between bindings, keeps it through rotation and unbind, and keeps every binding out of the admin and system databases', async () => {
+    d.adminData?.(s, admin);
+    const [a, b] = [`ba-${suffix()}`, `bb-${suffix()}`];
+    // Two apps bound at once, the instance's first bindings: both pods set up the shared parts.
+    const [{ creds: ca }, { creds: cb }] = await Promise.all([harness.bind(a), harness.bind(b)]);
 
-  /** The instance Secret's keys: the admin credentials the hooks read. */
-  get admin(): Record<string, string> {
-    const [secret] = Object.values(this.secrets);
-    return secret!;
-  }
+    // No secret of the instance (its users and passwords; its database's name is no secret) is in a
+    // binding's credentials; each binding has its own user; they point at the instance's Service,
+    // and the databases of both are the instance's one.
+    const secrets = Object.entries(admin).filter(([k, v]) => k !== 'database' && v.length >= 8);
+    for (const c of [ca, cb]) for (const [, v] of secrets) expect(JSON.stringify(c)).not.toContain(v);
+    expect(ca['username']).not.toBe(cb['username']);
+    expect(ca['password']).not.toBe(cb['password']);
+    const svc = serviceWithPort(harness.objects, d.port);
+    expect(ca['hostname']).toBe(`${svc.metadata.name}.${namespace}.svc.cluster.local`);
+    expect(String(ca['port'])).toBe(String(d.port));
+    expect(ca['database']).toBe(admin['database']);
+    expect(cb['database']).toBe(ca['database']);
 
-  async start(): Promise<void> {
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-binding-users-'));
-    this.server = await this.dialect.start(this.admin);
-    // The hook ServiceAccount, its Role and RoleBinding, as the plan's k8s/ creates them.
-    for (const o of this.objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind))) {
-      await kube.apply(o, { fieldManager: FIELD_MANAGER, force: true });
+    // Shared: what A writes (A makes the table), B reads and adds to, and A reads back.
+    expect(d.connect(s, ca)).toBe('');
+    must(d.append(s, ca, 'things', 'a1'), 'A writes');
+    expect(listed(cb, 'things')).toBe('a1');
+    must(d.append(s, cb, 'things', 'b1'), 'B writes to the table A made');
+    expect(listed(ca, 'things')).toBe('a1,b1');
+    if (service.name === 'postgresql') {
+      // Made as the binding's own role (after SET ROLE NONE): A's, until A is unbound.
+      must(
+        pg(s, ca['username']!, ca['password']!, ca['database']!, "SET ROLE NONE; CREATE TABLE own (v text); INSERT INTO own VALUES ('a-own');"),
+        'A as itself',
+      );
     }
-  }
 
-  /**
-   * Runs the bind hook's containers; the broker's reader takes the Secret; the broker renders the
-   * credentials. `retriedPod`: the first container runs twice, as in a pod retried after its first
-   * attempt created the user but failed before the Secret was written; returns that attempt's password.
-   */
-  async bind(bindingId: string, retriedPod = false): Promise<{ credentials: Credentials; firstAttemptPassword?: string }> {
-    const volume = localVolume();
-    let firstAttemptPassword: string | undefined;
-    try {
-      for (const job of hookContainers(this.service, this.plan, 'onBindInstance', this.values, bindingId, this.secrets)) {
-        const [createUser, writeSecret, ...more] = job.containers;
-        expect(more).toEqual([]);
-        expect(createUser!.image.split(':')[0]).toBe(this.imageName());
-        const run = () => runContainer(createUser!, { override: this.dialect.endpoint(this.server), volumes: { '/hook': volume }, path: DEBIAN_PATH });
-        run();
-        if (retriedPod) {
-          firstAttemptPassword = (JSON.parse(fs.readFileSync(path.join(volume, 'secret.json'), 'utf8')) as { stringData: Credentials }).stringData['password'];
-          run();
-        }
-        // kubectl of the stack stands in for the kubectl image; the token is the Job's ServiceAccount's.
-        const kubeconfig = serviceAccountKubeconfig(job.serviceAccountName!, this.work);
-        runContainer(writeSecret!, { volumes: { '/hook': volume }, path: stackPath(), extra: { KUBECONFIG: kubeconfig } });
-      }
-    } finally {
-      fs.rmSync(volume, { recursive: true, force: true });
+    // Not the admin's or the system databases, no admin command, no other user.
+    for (const [c, other] of [
+      [ca, cb['username']!],
+      [cb, ca['username']!],
+    ] as const) {
+      for (const r of d.forbidden(s, c, other)) expect(answer(r)).toMatch(d.denied);
     }
-    const hookSecret = await readBindingHookSecret(kube, namespace, this.values.instanceId, bindingId);
-    expect(hookSecret, 'the Secret the bind hook wrote').toBeDefined();
-    const services = this.objects
-      .filter((o) => o.kind === 'Service')
-      .map((o) => {
-        const { ports } = (o as unknown as { spec: { ports: { port: number; targetPort?: number }[] } }).spec;
-        return {
-          name: o.metadata.name,
-          hostname: this.server.host,
-          ports: ports.map((p) => ({ port: this.server.port, targetPort: p.targetPort ?? p.port })),
-        };
-      });
-    const credentials = renderCredentials(this.service, this.plan, { ...this.values, bindingId }, { env: {}, services, hookSecret }) as Credentials;
-    return { credentials, firstAttemptPassword };
-  }
 
-  unbind(bindingId: string): void {
-    for (const job of hookContainers(this.service, this.plan, 'onUnbindInstance', this.values, bindingId, this.secrets)) {
-      for (const c of job.containers) {
-        expect(c.image.split(':')[0]).toBe(this.imageName());
-        runContainer(c, { override: this.dialect.endpoint(this.server), path: DEBIAN_PATH });
-      }
-    }
-  }
-
-  /** The image of the instance's server: the hooks run in it. */
-  imageName(): string {
-    const deployment = this.objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
-    return deployment.spec.template.spec.containers[0]!.image.split(':')[0]!;
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    if (this.work) fs.rmSync(this.work, { recursive: true, force: true });
-  }
-}
-
-describe.each(cases)('$service.name/$plan.name: a user per binding, on a real server', ({ service, plan }) => {
-  const instance = new Instance(service, plan, DIALECTS[service.name]!);
-  const d = instance.dialect;
-  beforeAll(() => instance.start(), 120_000);
-  afterAll(() => instance.stop());
-
-  it('binds, isolates, rotates and unbinds', async () => {
-    const s = instance.server;
-    const adminWhere = d.adminData(s, instance.admin);
-    const b1 = `b1-${suffix()}`;
-    const b2 = `b2-${suffix()}`;
-    const { credentials: c1 } = await instance.bind(b1);
-    const { credentials: c2 } = await instance.bind(b2);
-
-    // No secret of the instance is in a binding's credentials; each binding has its own.
-    const adminValues = Object.values(instance.admin).filter((v) => v.length >= 8);
-    for (const c of [c1, c2]) for (const v of adminValues) expect(JSON.stringify(c)).not.toContain(v);
-    expect(c1['username']).not.toBe(c2['username']);
-    expect(c1['password']).not.toBe(c2['password']);
-    expect(c1['hostname']).toBe(s.host);
-    expect(Number(c1['port'])).toBe(s.port);
-
-    // Their own database: a real connection, a write, a read.
-    expect(d.connect(s, c1)).toBe('');
-    expect(d.writeOwn(s, c1, 'one')).toBe('one');
-    expect(d.writeOwn(s, c2, 'two')).toBe('two');
-    // Not the other binding's, not the admin's.
-    const refusals = [...d.readOther(s, c1, c2), ...d.readOther(s, c2, c1), ...d.readAdmin(s, c1, adminWhere)];
-    for (const answer of refusals) expect(answer).toMatch(d.denied);
-
-    // Unbind: its open session ends (not after the 60 s it waits), it is refused from then on;
-    // the other binding is untouched; a second run is harmless.
-    const session = startClient(...d.waiting(s, c1));
-    await eventually("the binding's session is open", () => (d.sessions(s, c1['username']!) > 0 ? true : undefined), 20_000);
-    instance.unbind(b1);
+    // Unbind A: its open session ends (not after the 60 s it waits), it is refused from then on;
+    // B reads and writes on what A wrote; a second run is harmless.
+    const session = startClient(...d.waiting(s, ca));
+    await eventually("the binding's session is open", () => (d.sessions(s, ca['username']!) > 0 ? true : undefined), 20_000);
+    await unbind(a);
     const ended = await session;
     expect(ended.ms).toBeLessThan(30_000);
     expect(ended.status, ended.output).not.toBe(0);
-    expect(d.sessions(s, c1['username']!)).toBe(0);
-    expect(d.connect(s, c1)).toMatch(d.refusedLogin);
-    expect(d.connect(s, c2)).toBe('');
-    instance.unbind(b1);
+    expect(d.sessions(s, ca['username']!)).toBe(0);
+    expect(d.connect(s, ca)).toMatch(d.refusedLogin);
+    must(d.append(s, cb, 'things', 'b2'), 'B writes after A is gone');
+    expect(listed(cb, 'things')).toBe('a1,b1,b2');
+    if (service.name === 'postgresql') {
+      // What A owned itself passed to the shared owner: B reads and writes it.
+      must(pg(s, cb['username']!, cb['password']!, cb['database']!, "INSERT INTO own VALUES ('b-own');"), 'B writes the table A owned');
+      expect(listed(cb, 'own')).toBe('a-own,b-own');
+    }
+    await unbind(a);
 
-    // A retried bind pod creates the user again: the password of the Secret it writes works, the
-    // first attempt's does not.
-    const b4 = `b4-${suffix()}`;
-    const { credentials: c4, firstAttemptPassword } = await instance.bind(b4, true);
-    expect(firstAttemptPassword).toBeDefined();
-    expect(firstAttemptPassword).not.toBe(c4['password']);
-    expect(d.connect(s, { ...c4, password: firstAttemptPassword! })).toMatch(d.refusedLogin);
-    expect(d.writeOwn(s, c4, 'four')).toBe('four');
-    instance.unbind(b4);
+    // Rotation: a new binding id, other credentials, the same data.
+    const c = `bc-${suffix()}`;
+    const { creds: cc } = await harness.bind(c);
+    expect(cc['username']).not.toBe(ca['username']);
+    expect(cc['password']).not.toBe(ca['password']);
+    expect(listed(cc, 'things')).toBe('a1,b1,b2');
+    must(d.append(s, cc, 'things', 'c1'), 'C writes');
 
-    // Rotation: a new binding id, new credentials.
-    const b3 = `b3-${suffix()}`;
-    const { credentials: c3 } = await instance.bind(b3);
-    expect(c3['username']).not.toBe(c1['username']);
-    expect(c3['password']).not.toBe(c1['password']);
-    expect(d.writeOwn(s, c3, 'three')).toBe('three');
-    instance.unbind(b2);
-    instance.unbind(b3);
-    expect(d.connect(s, c2)).toMatch(d.refusedLogin);
-    expect(d.connect(s, c3)).toMatch(d.refusedLogin);
-  });
+    // A retried bind pod (killed after the user was made, before the Secret was written): the new
+    // pod makes the user again; the Secret's password works and sees the data, the first attempt's does not.
+    const r = `br-${suffix()}`;
+    const interrupted = await harness.run('onBindInstance', r, { stopBefore: 'write-secret' });
+    expect(interrupted.status, answer(interrupted)).toBe(0);
+    const firstAttempt = (JSON.parse(interrupted.files['/hook/secret.json']!) as { stringData: Credentials }).stringData;
+    const { creds: cr } = await harness.bind(r);
+    expect(cr['username']).toBe(firstAttempt['username']);
+    expect(cr['password']).not.toBe(firstAttempt['password']);
+    expect(d.connect(s, { ...cr, password: firstAttempt['password']! })).toMatch(d.refusedLogin);
+    expect(listed(cr, 'things')).toBe('a1,b1,b2,c1');
+
+    // Every binding gone: refused; the data stays with the instance.
+    for (const id of [b, c, r]) await unbind(id);
+    for (const creds of [cb, cc, cr]) expect(d.connect(s, creds)).toMatch(d.refusedLogin);
+  }, 180_000);
 });

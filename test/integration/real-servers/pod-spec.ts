@@ -1,4 +1,4 @@
-// The parts of a hook Job's pod spec that the real-server harnesses read.
+// The parts of a hook Job's pod spec that the real-server harness reads.
 export interface EnvVar {
   name: string;
   value?: string;
@@ -18,4 +18,6 @@ export interface PodSpec {
   initContainers?: Container[];
   containers: Container[];
   serviceAccountName?: string;
+  /** emptyDir volumes only, in the shipped hooks. */
+  volumes?: { name: string }[];
 }
