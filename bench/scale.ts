@@ -272,7 +272,7 @@ export async function scale(options: ScaleOptions) {
       'direct deprov.',
       'broker deprov.',
       'ratio',
-      'total ratio (≤ 1.5)',
+      'total ratio (≤ 1.3)',
       'failures',
       'poll errors',
       'API peak RSS',
