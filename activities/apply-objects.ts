@@ -19,6 +19,7 @@ import { coversKinds, kindsOfInstance, unionKinds } from '../platform/kube/owned
 import { findPlanNow } from './plans.js';
 import { withInstallation } from '../platform/kube/installation.js';
 import { createVerifier } from './verify.js';
+import { applyBatches } from '../catalog/apply-batches.js';
 
 export const fieldManagerFor = (instanceId: string) => `kubernetes-broker/${instanceId}`;
 
@@ -94,10 +95,10 @@ export function createApplyActivities(deps: ActivityDeps) {
     const { objects, plan, record, kube } = await renderInstance(input);
     if (!input.dryRun) await verify.ownedNamespace(kube, record);
     if (!input.dryRun) await recordKinds(record, plan, objects);
-    // Objects of one kind go in parallel; kinds in creation order, so what a workload
-    // references exists before it.
-    for (const group of groupByKind(objects)) {
-      await Promise.all(group.map((o) => applyOne(kube, o, input.instanceId, input.dryRun ?? false)));
+    // In creation order, so what a workload references exists before it; what needs nothing of
+    // each other goes at once (catalog/apply-batches.ts).
+    for (const batch of applyBatches(objects)) {
+      await Promise.all(batch.map((o) => applyOne(kube, o, input.instanceId, input.dryRun ?? false)));
     }
     return { refs: objects.map(refOf), plan };
   }
@@ -113,14 +114,4 @@ export function createApplyActivities(deps: ActivityDeps) {
       return { objects: refs, hooks: hookEventsOf(plan) };
     },
   };
-}
-
-function groupByKind(objects: KubernetesObject[]): KubernetesObject[][] {
-  const groups: KubernetesObject[][] = [];
-  for (const o of objects) {
-    const last = groups.at(-1);
-    if (last && last[0]!.kind === o.kind) last.push(o);
-    else groups.push([o]);
-  }
-  return groups;
 }

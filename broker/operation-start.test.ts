@@ -9,6 +9,7 @@ import type { Catalog } from '../catalog/types.js';
 import type { BindingRecord, InstanceRecord } from '../platform/kube/records.js';
 import type { OperationType } from '../platform/temporal/ids.js';
 import { KbBindingId, KbInstanceId, KbOperation, KbOrg, KbPlan, KbService, KbSpace } from '../platform/temporal/search-attributes.js';
+import { WORKFLOW_TASK_TIMEOUT } from './operation-start.js';
 import { bindingRecord, instanceRecord, temporalBrokerOverFakes } from './testing.js';
 
 const SERVICE_ID = 'db-service-id';
@@ -89,6 +90,7 @@ describe.each(operations)('$type', ({ type, workflowType, run }) => {
     expect(starts[0]!.workflowType).toBe(workflowType);
     expect(options.workflowId).toBe(binding ? 'binding:bind-1' : 'instance:inst-1');
     expect(options.taskQueue).toBe('broker');
+    expect(options.workflowTaskTimeout).toBe(WORKFLOW_TASK_TIMEOUT);
     expect(options.memo).toEqual({ operation: expect.stringMatching(new RegExp(`^${type}-[0-9a-f]{8}$`)), requestDigest: expect.any(String) });
     expect((options.args as [{ operation: string }])[0].operation).toBe((options.memo as { operation: string }).operation);
   });

@@ -36,6 +36,16 @@ export interface StartedOperation<T extends OperationType> {
 /** A fresh OSB operation token: `deprovision-3f9c0a1b`. */
 export const newOperationToken = (type: OperationType) => operationToken(type, randomBytes(4).toString('hex'));
 
+/**
+ * How long a workflow task may run before Temporal gives it to another worker. The SDK's 10 s is
+ * short for the tasks that run local steps (workflows/activity-options.ts): the worker keeps such
+ * a task alive from 80 % of this timeout on, but under CPU starvation that keep-alive came late,
+ * the task timed out and its steps ran again (30 of 100 provisions started at once on a loaded
+ * machine; docs/performance.md section 2). The price: a task whose worker died is
+ * given to another after 30 s instead of 10 s.
+ */
+export const WORKFLOW_TASK_TIMEOUT = '30 seconds';
+
 export class OperationStarter {
   constructor(
     private readonly client: Client,
@@ -62,6 +72,7 @@ export class OperationStarter {
       // The typed start options spell out a tuple per workflow; every broker workflow takes one input.
       args: [inputFor(operation)] as Parameters<WorkflowOf<T>>,
       workflowIdConflictPolicy: 'FAIL',
+      workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
       memo: { operation, requestDigest } satisfies OperationMemo,
       typedSearchAttributes: new TypedSearchAttributes(operationSearchAttributes(type, subject)),
     });

@@ -24,7 +24,7 @@ export const cleanupStep: ActivityOptions = {
  * localRetryThreshold happen inside the worker (1, 2, 4, 8 s: the SDK keeps the workflow task
  * alive meanwhile); longer ones (16 s, then every 20 s) wait on a durable timer, so an API server
  * outage of minutes is ridden out as before and a worker that dies meanwhile loses nothing.
- * A worker that dies during a local step: its workflow task times out (10 s) and another worker
+ * A worker that dies during a local step: its workflow task times out (30 s: broker/operation-start.ts) and another worker
  * runs the step again from its first attempt (every step is idempotent).
  */
 export const kubernetesLocalStep: LocalActivityOptions = {

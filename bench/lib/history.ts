@@ -22,6 +22,8 @@ export interface Breakdown {
   activities: { name: string; queue: number; run: number }[];
   /** How many workflow tasks completed. */
   workflowTaskCount: number;
+  /** How many workflow tasks timed out (their work, local steps included, is done again by the next one). */
+  workflowTaskTimeouts: number;
   /** Local activities by type, in history order (their run time is inside workflowTaskRun). */
   localActivities: string[];
   /** WorkflowExecutionCompleted → the platform's last_operation saw it. */
@@ -55,7 +57,8 @@ export class Histories {
     const wftAt = new Map<number, number>();
     let workflowTaskQueue = 0,
       workflowTaskRun = 0,
-      workflowTaskCount = 0;
+      workflowTaskCount = 0,
+      workflowTaskTimeouts = 0;
     const localActivities: string[] = [];
     for (const e of events) {
       const t = ms(e.eventTime);
@@ -67,6 +70,7 @@ export class Histories {
         workflowTaskRun += t - (wftAt.get(Number(wc.startedEventId)) ?? t);
         workflowTaskCount++;
       }
+      if (e.workflowTaskTimedOutEventAttributes) workflowTaskTimeouts++;
       const marker = e.markerRecordedEventAttributes;
       if (marker?.markerName === 'core_local_activity') localActivities.push(localActivityType(marker.details?.['data']?.payloads?.[0]?.data));
       const a = e.activityTaskScheduledEventAttributes;
@@ -85,6 +89,7 @@ export class Histories {
       workflowTaskRun,
       activities,
       workflowTaskCount,
+      workflowTaskTimeouts,
       localActivities,
       pollLag: seenAt - completed,
       total: seenAt - putAt,

@@ -48,8 +48,8 @@ it('a provision completes after its worker and its API were killed mid-way', asy
 
 it('a provision completes after its worker was killed during the workflow task that runs its local steps', async () => {
   // The record and the apply are local activities: they run inside the provision's first workflow
-  // task. Kill the worker while that task is started; Temporal times the task out (10 s) and the
-  // next worker runs the steps again (both idempotent).
+  // task. Kill the worker while that task is started; Temporal times the task out (30 s,
+  // broker/operation-start.ts) and the next worker runs the steps again (both idempotent).
   const connection = await Connection.connect({ address: stackEnv()['TEMPORAL_ADDRESS'] });
   try {
     const handleOf = (id: string) => new Client({ connection }).workflow.getHandle(instanceWorkflowId(id));
