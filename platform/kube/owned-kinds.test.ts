@@ -129,7 +129,7 @@ describe('kindsToSweep', () => {
 });
 
 describe('kindsOfInstance', () => {
-  const plan = (hooks: Plan['hooks']) => ({ hooks }) as unknown as Plan;
+  const plan = (hooks: Plan['hooks']) => ({ hooks, templates: [] }) as unknown as Plan;
   const objects = [kind('Secret'), kind('Deployment'), kind('Secret')];
 
   it("is the objects' kinds, each once", () => {
@@ -137,8 +137,16 @@ describe('kindsOfInstance', () => {
     expect(kindsOfInstance(plan({ onCreateInstance: [] }), objects)).toEqual([kind('Secret'), kind('Deployment')]);
   });
 
-  it('is unknown when the plan has a lifecycle hook: its Jobs may make anything', () => {
-    expect(kindsOfInstance(plan({ onBindInstance: [{}] } as unknown as Plan['hooks']), objects)).toBeUndefined();
+  it("is unknown when a lifecycle hook's Job may make anything (its pod holds the namespace's default token)", () => {
+    const job = { body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'hook' }, spec: { template: { spec: {} } } } };
+    expect(kindsOfInstance(plan({ onBindInstance: [job] } as unknown as Plan['hooks']), objects)).toBeUndefined();
+  });
+
+  it("adds a hook Job's kinds when its pod holds no token", () => {
+    const pod = { automountServiceAccountToken: false };
+    const job = { body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'hook' }, spec: { template: { spec: pod } } } };
+    const kinds = kindsOfInstance(plan({ onBindInstance: [job] } as unknown as Plan['hooks']), objects);
+    expect(kinds?.map((k) => k.kind)).toEqual(['Secret', 'Deployment', 'Job', 'Pod']);
   });
 });
 

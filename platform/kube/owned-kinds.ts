@@ -1,10 +1,11 @@
 // Which kinds of object an instance may own: what the sweep of a deprovision deletes and its
 // wait lists. Every kind the catalog and Kubernetes could make is the safe answer (13 requests
 // per sweep); the kinds the instance's record says were applied for it, and what their
-// controllers make, is the narrow one (about 5), used when the record knows them (not for plans
-// with lifecycle hooks, whose Jobs may make anything).
+// controllers make, is the narrow one (about 5), used when the record knows them (for plans with
+// lifecycle hooks only when the plan's RBAC bounds what its Jobs can make: hook-kinds.ts).
 import { hookEventsOf } from '../../catalog/hooks.js';
 import type { Catalog, KubernetesObject, Plan } from '../../catalog/types.js';
+import { kindsHooksMayMake } from './hook-kinds.js';
 
 export interface KindRef {
   apiVersion: string;
@@ -68,7 +69,18 @@ const CHILD_KINDS: Record<string, string[]> = {
   CronJob: ['Job', 'Pod'],
 };
 /** Kinds that make nothing labelled with the instance. Any other kind (a CRD's) may make anything. */
-const LEAF_KINDS = new Set(['Pod', 'Service', 'Secret', 'ConfigMap', 'ServiceAccount', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'NetworkPolicy']);
+const LEAF_KINDS = new Set([
+  'Pod',
+  'Service',
+  'Secret',
+  'ConfigMap',
+  'ServiceAccount',
+  'PersistentVolumeClaim',
+  'PodDisruptionBudget',
+  'NetworkPolicy',
+  'Role',
+  'RoleBinding',
+]);
 
 const knownToMake = (k: KindRef) => LEAF_KINDS.has(k.kind) || k.kind in CHILD_KINDS;
 
@@ -168,12 +180,14 @@ export function kindsToSweep(all: KindRef[], recorded: KindRef[] | undefined): K
 
 /**
  * The kinds an instance of the plan gets: its objects' (as rendered, or as its templates name
- * them). Undefined when the plan has lifecycle hooks: their Jobs run the catalog's own code,
- * which may leave labelled objects of any kind (a bind hook's Secret, ...), so such an instance's
- * deprovision sweeps every kind.
+ * them), and what its lifecycle hooks may make. Their Jobs run the catalog's own code: unless the
+ * plan's RBAC bounds what they can create, they may leave labelled objects of any kind, and the
+ * answer is undefined (such an instance's deprovision sweeps every kind).
  */
 export function kindsOfInstance(plan: Plan, objects: Pick<KubernetesObject, 'apiVersion' | 'kind'>[]): KindRef[] | undefined {
-  return hookEventsOf(plan).length > 0 ? undefined : unionKinds(objects);
+  if (hookEventsOf(plan).length === 0) return unionKinds(objects);
+  const made = kindsHooksMayMake(plan);
+  return made && unionKinds(objects, made);
 }
 
 /** Whether every kind of `needed` is in `recorded`. */
