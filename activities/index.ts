@@ -9,10 +9,11 @@ import { createUpgradeActivities } from './plan-upgrades.js';
 import { createWaitReadyActivities } from './wait-ready.js';
 
 export function createActivities(deps: ActivityDeps) {
+  const records = createInstanceRecordActivities(deps);
   return {
-    ...createInstanceRecordActivities(deps),
+    ...records,
     ...createApplyActivities(deps),
-    ...createWaitReadyActivities(deps),
+    ...createWaitReadyActivities(deps, (instanceId) => records.setInstanceState({ instanceId, state: 'ready' })),
     ...createDeleteActivities(deps),
     ...createBindingActivities(deps),
     ...createLifecycleHookActivities(deps),

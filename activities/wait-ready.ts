@@ -21,11 +21,17 @@ export interface WaitReadyInput {
   deadline: number;
   /** The instance's cluster (absent: the default). */
   cluster?: string;
+  /** Mark the instance ready once its workloads are (a provision without a create hook; workflows/VERSIONS.md, `ready-with-wait`). */
+  markReady?: boolean;
 }
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Job', 'Pod']);
 
-export function createWaitReadyActivities({ clusters }: ActivityDeps) {
+/**
+ * `markReady`: the state update the provision's last step makes (setInstanceState, with its checks
+ * of the calling workflow and the record: activities/verify.ts).
+ */
+export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady: (instanceId: string) => Promise<void>) {
   /** Why the instance is not ready, for the failure description: workloads, then their pods. */
   async function diagnose(kube: KubeApi, instanceId: string, namespace: string, pending: string[]): Promise<string> {
     let pods: string[] = [];
@@ -103,6 +109,10 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps) {
   }
 
   return {
-    waitInstanceReady: (input: WaitReadyInput) => byDeadline(input.deadline, () => waitReady(input)),
+    waitInstanceReady: (input: WaitReadyInput) =>
+      byDeadline(input.deadline, async () => {
+        await waitReady(input);
+        if (input.markReady) await markReady(input.instanceId);
+      }),
   };
 }

@@ -20,6 +20,8 @@ const USAGE = `usage: npm run bench [-- <name>...] [options]
   registry            [--sizes 0,1000,10000] [--reps 10]      one provision, bind, poll, fetch and the admin listings with N records in the registry
 
   --env KEY=VALUE,...   extra environment for the broker processes (e.g. POLL_INTERVAL=1)
+  --with-worker         provision-overhead: the broker as one process (serve --with-worker: eager workflow starts)
+                        instead of a worker and an API
   --profile             CPU profiles of the broker's processes (node --cpu-prof) into $TMPDIR/kubernetes-broker-bench/profiles;
                         summarise one with: node --import tsx bench/profile-summary.ts <file.cpuprofile>
 `;
@@ -34,6 +36,7 @@ async function main() {
       seconds: { type: 'string' },
       env: { type: 'string' },
       profile: { type: 'boolean' },
+      'with-worker': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -62,7 +65,13 @@ async function main() {
     switch (bench) {
       case 'provision-overhead': {
         const { provisionOverhead } = await import('./provision-overhead.js');
-        await provisionOverhead({ reps: num(values.reps, 3), plans: (values.plans ?? '').split(',').filter(Boolean), env, ...(nodeArgs ? { nodeArgs } : {}) });
+        await provisionOverhead({
+          reps: num(values.reps, 3),
+          plans: (values.plans ?? '').split(',').filter(Boolean),
+          env,
+          oneProcess: values['with-worker'] ?? false,
+          ...(nodeArgs ? { nodeArgs } : {}),
+        });
         break;
       }
       case 'scale': {

@@ -35,6 +35,8 @@ export interface BrokerDeps {
   catalog: Catalog;
   settings: BrokerSettings;
   metrics?: ApiMetrics | undefined;
+  /** A client on the connection of a worker in this process: starts ask for an eager start (OperationStarter). */
+  eagerStartClient?: Client | undefined;
 }
 
 export class BrokerCore {
@@ -52,7 +54,7 @@ export class BrokerCore {
     this.catalog = deps.catalog;
     this.settings = deps.settings;
     this.polls = new SharedPolls(deps.client);
-    this.operations = new OperationStarter(deps.client, deps.settings.taskQueue, deps.metrics);
+    this.operations = new OperationStarter(deps.client, deps.settings.taskQueue, deps.metrics, deps.eagerStartClient);
   }
 
   /** Seconds an instance operation on `plan` may take. */

@@ -43,7 +43,8 @@ export async function dev(): Promise<void> {
   const config = loadConfig(env);
   const logger = createLogger(config.BROKER_LOG_LEVEL, config.LOG_PRETTY);
   const worker = await startWorker(config, logger);
-  const server = await startServer(config, logger);
+  // The API starts workflows on the worker's connection: eagerly, one dispatch fewer per operation.
+  const server = await startServer(config, logger, { workerConnection: worker.connection });
   const line = '-'.repeat(72);
   console.log(
     [

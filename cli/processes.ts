@@ -12,6 +12,23 @@ export async function serveProcess(): Promise<number> {
   return new Promise(() => {});
 }
 
+/**
+ * The OSB API and the worker in one process (`serve --with-worker`): the API starts workflows on
+ * the worker's connection, eagerly (broker/operation-start.ts). Stops the API first, then the worker.
+ */
+export async function serveWithWorkerProcess(): Promise<number> {
+  const { config, logger } = configured();
+  const [{ startServer }, { startWorker }] = await Promise.all([import('./serve.js'), import('./worker.js')]);
+  const worker = await startWorker(config, logger);
+  const server = await startServer(config, logger, { workerConnection: worker.connection });
+  onTerminate(logger, 'shutting down: finishing in-flight requests, then letting running activities finish', async () => {
+    await server.close();
+    await worker.shutdown();
+  });
+  await worker.running;
+  return 0;
+}
+
 /** The Temporal worker; returns 0 once it has stopped. */
 export async function workerProcess(): Promise<number> {
   // The worker serves no OSB API: it needs no platform credentials.

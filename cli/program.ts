@@ -67,7 +67,13 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   program
     .command('serve')
     .description('run the OSB API (configuration from the environment, see docs/configuration.md)')
-    .action(act(async () => (await import('./processes.js')).serveProcess()));
+    .option('--with-worker', 'run the Temporal worker in the same process too; workflows start eagerly on it (one dispatch fewer per operation)')
+    .action(
+      act(async (options: { withWorker?: boolean }) => {
+        const processes = await import('./processes.js');
+        return options.withWorker ? processes.serveWithWorkerProcess() : processes.serveProcess();
+      }),
+    );
   program
     .command('worker')
     .description("run the Temporal worker (configuration from the environment, as serve's without AUTH_USER/AUTH_PASS)")

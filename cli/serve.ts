@@ -9,7 +9,8 @@ import { KubeClusters } from '../platform/kube/clusters.js';
 import { installationOf } from '../platform/kube/installation.js';
 import { RecordStore } from '../platform/kube/records.js';
 import type { Logger } from '../platform/observability/logger.js';
-import { createTemporalClient } from '../platform/temporal/client.js';
+import type { NativeConnection } from '@temporalio/worker';
+import { createEagerStartClient, createTemporalClient } from '../platform/temporal/client.js';
 import { checkTemporalAccess, TemporalAccessError } from '../platform/temporal/access.js';
 import { codecFor } from '../platform/temporal/codec.js';
 import { accessTokenVerifier, parseRequiredClaim } from '../platform/oidc/access-token.js';
@@ -39,7 +40,15 @@ function codecTokenVerifier(config: Config) {
   });
 }
 
-export async function startServer(config: Config, logger: Logger) {
+export interface ServerOptions {
+  /**
+   * The connection of a worker running in this process (`serve --with-worker`, dev mode): the
+   * API starts workflows through it, eagerly (broker/operation-start.ts).
+   */
+  workerConnection?: NativeConnection;
+}
+
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}) {
   // Wrong credentials stop the API now; a Temporal that is not up yet does not (see client.ts).
   const temporalProblem = await checkTemporalAccess(config.temporal);
   if (temporalProblem?.kind === 'refused') throw new TemporalAccessError(temporalProblem.message);
@@ -54,6 +63,7 @@ export async function startServer(config: Config, logger: Logger) {
   const broker = new TemporalBroker({
     metrics,
     client,
+    eagerStartClient: options.workerConnection ? createEagerStartClient(config, options.workerConnection) : undefined,
     records,
     catalog,
     settings: {

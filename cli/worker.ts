@@ -174,6 +174,8 @@ export async function startWorker(config: Config, logger: Logger) {
   });
   return {
     running,
+    /** The worker's connection, also for a client in this process (eager starts); closed when the worker stops. */
+    connection,
     /** Stops polling, lets running activities finish, then closes connections. */
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

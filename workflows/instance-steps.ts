@@ -27,15 +27,11 @@ export function applyTarget({ instanceId, planId, parameters }: ProvisionInput) 
   return { instanceId, planId, parameters };
 }
 
-export function waitReady(wait: Steps, input: ProvisionInput, objects: ObjectRef[], deadline: number): Promise<void> {
+/** `markReady`: the wait marks the instance ready once its workloads are (a provision without a create hook). */
+export function waitReady(wait: Steps, input: ProvisionInput, objects: ObjectRef[], deadline: number, options: { markReady?: true } = {}): Promise<void> {
   const { instanceId, namespace, cluster } = input;
-  return run(wait.waitInstanceReady, `wait until the workloads are ready (deadline ${input.timeoutSeconds}s)`, {
-    instanceId,
-    namespace,
-    cluster,
-    objects,
-    deadline,
-  });
+  const what = `wait until the workloads are ready (deadline ${input.timeoutSeconds}s)${options.markReady ? ', then mark the instance ready' : ''}`;
+  return run(wait.waitInstanceReady, what, { instanceId, namespace, cluster, objects, deadline, ...options });
 }
 
 /** The hook works with the running instance; its failure is compensated like any other. */

@@ -41,6 +41,14 @@ export function recordsRollbackWithoutCluster(): boolean {
   return patched(UNCONFIGURED_CLUSTER_ROLLBACK_PATCH);
 }
 
+/** A provision without a create hook: its wait marks the instance ready, no state update step follows. */
+export const READY_WITH_WAIT_PATCH = 'ready-with-wait';
+
+/** Asked after a local-steps provision's apply, only when the plan has no create hook. */
+export function marksReadyWithWait(): boolean {
+  return patched(READY_WITH_WAIT_PATCH);
+}
+
 /** Asked first, before any step of an update or an unbind: it chooses their steps' timeouts. */
 export function boundedByDeadline(): boolean {
   return patched(DEADLINE_BOUNDED_PATCH);

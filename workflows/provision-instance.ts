@@ -1,7 +1,8 @@
 // Provision: record the instance, apply its objects, wait until its workloads are ready, run the
 // plan's onCreateInstance hook Jobs if it has any, mark it ready. The record, the apply and the
 // final state update are local activities (run by the worker inside the workflow task: no workflow
-// task and no persisted activity completion of their own); the wait and the hook Jobs are regular
+// task and no persisted activity completion of their own; without a create hook the wait marks the
+// instance ready itself, patch `ready-with-wait`); the wait and the hook Jobs are regular
 // (heartbeating) activities: a provision is 2 workflow tasks and 1 activity (3 and 2 with a create
 // hook). Runs started before that replay legacyProvisionSteps (workflows/VERSIONS.md).
 // Any failure deletes everything the instance created (the compensation, regular activities as
@@ -27,7 +28,7 @@ import { operationFailed, rootMessage } from './failure.js';
 import { applyTarget, markReady, recordInstance, runCreateHook, waitReady, type Steps } from './instance-steps.js';
 import { legacyProvisionSteps } from './legacy-steps.js';
 import { operationFinished, run } from './observe.js';
-import { runsLocalSteps } from './patches.js';
+import { marksReadyWithWait, runsLocalSteps } from './patches.js';
 import type { OperationMemo, ProvisionInput } from './types.js';
 
 export async function provisionInstance(input: ProvisionInput): Promise<void> {
@@ -83,12 +84,18 @@ export async function provisionInstance(input: ProvisionInput): Promise<void> {
   operationFinished('provision', 'succeeded');
 }
 
-/** Record, apply, wait ready, hook (only when the plan has a create hook: the apply says), mark ready. */
+/**
+ * Record, apply, wait ready, hook (only when the plan has a create hook: the apply says), mark
+ * ready. Without a create hook the wait marks the instance ready as it ends (patch
+ * `ready-with-wait`): the workflow task after it then only completes the workflow.
+ */
 async function provisionSteps(input: ProvisionInput, wait: Steps, localSteps: Steps, deadline: number): Promise<void> {
   await recordInstance(localSteps, input);
   const { objects, hooks } = await run(localSteps.applyInstance, `apply the objects of plan ${input.planId}`, applyTarget(input));
+  const createHook = hooks.includes('onCreateInstance');
+  if (!createHook && marksReadyWithWait()) return waitReady(wait, input, objects, deadline, { markReady: true });
   await waitReady(wait, input, objects, deadline);
-  if (hooks.includes('onCreateInstance')) await runCreateHook(wait, input, deadline);
+  if (createHook) await runCreateHook(wait, input, deadline);
   await markReady(localSteps, input.instanceId);
 }
 

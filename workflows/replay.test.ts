@@ -117,6 +117,9 @@ describe('replay of recorded histories', () => {
         'deprovision-delete-hook-failed-local-steps.json',
         // The record marked while the objects are deleted (patched: every deprovision above predates it).
         'deprovision-mark-while-deleting.json',
+        // The wait marks the instance ready (patched: every provision above predates it).
+        'provision-succeeded-ready-with-wait.json',
+        'provision-failed-never-ready-ready-with-wait.json',
         // An operator's upgrade of a plan: one child update succeeded, one failed, one instance already current.
         'upgrade-plan-one-failed.json',
       ]),

@@ -72,6 +72,8 @@ export interface BrokerProcessOptions {
   nodeArgs?: string[];
   /** Only the API (serving the catalog needs no worker). */
   apiOnly?: boolean;
+  /** One process, `serve --with-worker` (eager workflow starts): `api` and `worker` are the same child. */
+  oneProcess?: boolean;
 }
 
 export class BrokerProcesses {
@@ -111,6 +113,10 @@ export class BrokerProcesses {
 
   static async start(options: BrokerProcessOptions = {}): Promise<BrokerProcesses> {
     const p = new BrokerProcesses(await freePort(), options);
+    if (options.oneProcess) {
+      await p.startApiWithWorker();
+      return p;
+    }
     if (!options.apiOnly) await p.startWorker();
     await p.startApi();
     return p;
@@ -123,11 +129,11 @@ export class BrokerProcesses {
     return this.env['BROKER_NAMESPACE']!;
   }
 
-  private spawn(command: 'worker' | 'serve'): { child: ChildProcess; log: string } {
+  private spawn(command: 'worker' | 'serve', ...args: string[]): { child: ChildProcess; log: string } {
     fs.mkdirSync(LOG_DIR, { recursive: true });
     const log = path.join(LOG_DIR, `${command}-${this.id}.log`);
     const fd = fs.openSync(log, 'a');
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--import', 'tsx', MAIN, command], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--import', 'tsx', MAIN, command, ...args], {
       env: this.env,
       cwd: BROKER_ROOT,
       stdio: ['ignore', fd, fd],
@@ -160,6 +166,13 @@ export class BrokerProcesses {
     await this.until('the API', child, log, async () => (await this.osb.request('GET', '/healthz')).status === 200);
   }
 
+  async startApiWithWorker(): Promise<void> {
+    const { child, log } = this.spawn('serve', '--with-worker');
+    this.api = this.worker = child;
+    this.apiMemory = new MemorySampler(child.pid!);
+    await this.until('the API with its worker', child, log, async () => (await this.osb.request('GET', '/healthz')).status === 200);
+  }
+
   /** Peak memory of both processes so far. */
   memory() {
     return { api: this.apiMemory?.peak(), worker: this.workerMemory?.peak() };
@@ -178,7 +191,7 @@ export class BrokerProcesses {
   async stop(): Promise<void> {
     this.workerMemory?.stop();
     this.apiMemory?.stop();
-    await Promise.all([BrokerProcesses.stop(this.api), BrokerProcesses.stop(this.worker)]);
+    await Promise.all([BrokerProcesses.stop(this.api), this.worker !== this.api && BrokerProcesses.stop(this.worker)]);
   }
 }
 

@@ -25,6 +25,12 @@ export class ApiMetrics {
     labelNames: ['type', 'service', 'plan'] as const,
     registers: [this.registry],
   });
+  readonly operationsStartedEagerly = new Counter({
+    name: 'broker_operations_started_eagerly_total',
+    help: "Operations whose first workflow task the server handed to this process's worker in the start's answer (serve --with-worker, dev mode), by type",
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

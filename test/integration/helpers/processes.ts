@@ -64,8 +64,8 @@ export class BrokerProcesses {
     return this.output.join('');
   }
 
-  private spawn(command: 'worker' | 'serve'): ChildProcess {
-    const child = spawn(process.execPath, [...this.entry, command], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(command: 'worker' | 'serve', ...args: string[]): ChildProcess {
+    const child = spawn(process.execPath, [...this.entry, command, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => this.output.push(d.toString()));
     child.stderr.on('data', (d) => this.output.push(d.toString()));
     return child;
@@ -81,6 +81,18 @@ export class BrokerProcesses {
   async startApi(): Promise<void> {
     this.api = this.spawn('serve');
     await eventually('the API to answer', async () => ((await this.osb.request('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
+  }
+
+  /** `serve --with-worker`: the API and the worker in one process (`api`; `worker` stays unset). */
+  async startApiWithWorker(): Promise<void> {
+    this.api = this.spawn('serve', '--with-worker');
+    await eventually(
+      'the API with its worker to answer',
+      async () => ((await this.osb.request('GET', '/healthz')).status === 200 ? true : undefined),
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; it printed:\n${this.logs.slice(-3000)}`);
+    });
   }
 
   /** kill -9: no shutdown hook runs. */
