@@ -91,6 +91,7 @@ interface SizeResult {
   instancesList: Stats;
   instancesListKiB: number;
   orphans: Stats;
+  pods: Stats;
   apiKiBReadPerProvision: Stats;
   requestsPerProvision: Stats;
   listRequestsPerProvision: Stats;
@@ -177,13 +178,15 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     lists.push(Object.entries(audit.byResource).reduce((n, [k, v]) => n + (k.startsWith('list ') ? v : 0), 0));
   }
   const listMs: number[] = [],
-    orphanMs: number[] = [];
+    orphanMs: number[] = [],
+    podsMs: number[] = [];
   let listBytes = 0;
   for (let k = 0; k < 3; k++) {
     const [ms, bytes] = await timed(() => admin('/instances'));
     listMs.push(ms);
     listBytes = bytes;
     orphanMs.push((await timed(() => admin('/orphans')))[0]);
+    podsMs.push((await timed(() => admin('/pods')))[0]);
   }
   return {
     put202: stats(put202),
@@ -194,6 +197,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     instancesList: stats(listMs),
     instancesListKiB: round(listBytes / 1024, 0),
     orphans: stats(orphanMs),
+    pods: stats(podsMs),
     apiKiBReadPerProvision: stats(kib),
     requestsPerProvision: stats(requests),
     listRequestsPerProvision: stats(lists),
@@ -272,6 +276,7 @@ export async function registry(options: RegistryOptions) {
     ['admin instances list (ms)', (r) => round(r.instancesList.median, 0), (r) => r.instancesList.median],
     ['  its answer (KiB)', (r) => r.instancesListKiB, undefined],
     ['admin orphans (ms)', (r) => round(r.orphans.median, 0), (r) => r.orphans.median],
+    ['admin pods (ms)', (r) => round(r.pods.median, 0), (r) => r.pods.median],
     ['API peak RSS (MiB)', (r) => r.apiPeakRssMiB, (r) => r.apiPeakRssMiB],
     ['worker peak RSS (MiB)', (r) => r.workerPeakRssMiB, (r) => r.workerPeakRssMiB],
     ['fresh API until it answers (ms)', (r) => r.apiStartMs, (r) => r.apiStartMs],
