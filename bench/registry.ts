@@ -17,6 +17,7 @@ import { LOG_DIR, machine, pool, printMachine, printTable, round, saveResult, sl
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { operationOf, waitForOperation, type Osb } from './lib/osb.js';
 import { BrokerProcesses } from './lib/processes.js';
+import { playBindJobs } from '../test/integration/helpers/watch.js';
 
 export interface RegistryOptions {
   sizes: number[];
@@ -99,7 +100,10 @@ interface SizeResult {
   workerPeakRssMiB: number;
 }
 
-async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string; plan: string }, reps: number, namespaces: string[]) {
+/** What a bind hook Job's pod would do for an instance's bindings (KWOK runs no container), until stopped. */
+type PlayBind = (instanceId: string) => { stop: () => Promise<void> };
+
+async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string; plan: string }, reps: number, namespaces: string[], playBind: PlayBind) {
   const adminHeaders = { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASS}`).toString('base64')}` };
   const admin = async (p: string) => {
     const res = await fetch(`${osb.url}/admin${p}`, { headers: adminHeaders });
@@ -130,6 +134,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     const read = bytesRead(broker.api!.pid!) - read0;
     await sleep(300); // the audit backend writes a watch's event when the watch ends
     const audit = auditSince(mark, namespaces);
+    const bindJobs = playBind(id);
     const [bindMs, bound] = await timed(async () => {
       const res = await osb.request('PUT', `/v2/service_instances/${id}/service_bindings/${id}-b?accepts_incomplete=true`, {
         service_id: ids.service,
@@ -144,7 +149,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
         }
       }
       return res;
-    });
+    }).finally(() => bindJobs.stop());
     if (bound.status >= 300 || bound.body?.state === 'failed') throw new Error(`bind ${id}: ${bound.status} ${bound.text}`);
     const polls: number[] = [],
       fetches: number[] = [];
@@ -238,7 +243,8 @@ export async function registry(options: RegistryOptions) {
         // A fresh API replica with the registry in place: from spawn until it answers.
         await BrokerProcesses.stop(broker.api);
         const [apiStartMs] = await timed(() => broker.startApi());
-        const r = await measure(broker, broker.osb, { service: service.id, plan: plan.id }, options.reps, namespaces);
+        const playBind: PlayBind = (instanceId) => playBindJobs(kube, plan, env.INSTANCE_NAMESPACE, instanceId);
+        const r = await measure(broker, broker.osb, { service: service.id, plan: plan.id }, options.reps, namespaces, playBind);
         const mem = broker.memory();
         results.push({
           size,
