@@ -31,8 +31,9 @@ export function createUpgradeActivities({ catalog, records }: ActivityDeps) {
           NON_RETRYABLE.invalidInput,
         );
       }
-      const all = await step('list the instance records', () => records.listInstances());
-      return planUpgrades(all, { ...found, version, timeoutSeconds: input.timeoutSeconds });
+      // The plan's records only, read a page at a time: the registry may be large.
+      const mine = await step('list the instance records', () => records.instancesWhere((r) => r.serviceId === found.service.id && r.planId === found.plan.id));
+      return planUpgrades(mine, { ...found, version, timeoutSeconds: input.timeoutSeconds });
     },
   };
 }

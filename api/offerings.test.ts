@@ -51,7 +51,7 @@ beforeAll(async () => {
 function setup(instances: Partial<InstanceRecord>[] = []) {
   const store = new MemoryStore();
   const catalog = new LiveCatalog(base, store as unknown as OfferingStore, createLogger('silent'));
-  const records = { listInstances: () => Promise.resolve(instances) } as unknown as RecordStore;
+  const records = { instancesWhere: (keep: (r: Partial<InstanceRecord>) => boolean) => Promise.resolve(instances.filter(keep)) } as unknown as RecordStore;
   const app = createApp({
     broker: new FakeBroker(),
     catalog,

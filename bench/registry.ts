@@ -17,6 +17,7 @@ import { LOG_DIR, machine, pool, printMachine, printTable, round, saveResult, sl
 import { adminKube, deleteNamespaces } from './lib/direct.js';
 import { operationOf, waitForOperation, type Osb } from './lib/osb.js';
 import { BrokerProcesses } from './lib/processes.js';
+import { playBindJobs } from '../test/integration/helpers/watch.js';
 
 export interface RegistryOptions {
   sizes: number[];
@@ -91,6 +92,7 @@ interface SizeResult {
   instancesList: Stats;
   instancesListKiB: number;
   orphans: Stats;
+  pods: Stats;
   apiKiBReadPerProvision: Stats;
   requestsPerProvision: Stats;
   listRequestsPerProvision: Stats;
@@ -98,7 +100,10 @@ interface SizeResult {
   workerPeakRssMiB: number;
 }
 
-async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string; plan: string }, reps: number, namespaces: string[]) {
+/** What a bind hook Job's pod would do for an instance's bindings (KWOK runs no container), until stopped. */
+type PlayBind = (instanceId: string) => { stop: () => Promise<void> };
+
+async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string; plan: string }, reps: number, namespaces: string[], playBind: PlayBind) {
   const adminHeaders = { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASS}`).toString('base64')}` };
   const admin = async (p: string) => {
     const res = await fetch(`${osb.url}/admin${p}`, { headers: adminHeaders });
@@ -129,6 +134,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     const read = bytesRead(broker.api!.pid!) - read0;
     await sleep(300); // the audit backend writes a watch's event when the watch ends
     const audit = auditSince(mark, namespaces);
+    const bindJobs = playBind(id);
     const [bindMs, bound] = await timed(async () => {
       const res = await osb.request('PUT', `/v2/service_instances/${id}/service_bindings/${id}-b?accepts_incomplete=true`, {
         service_id: ids.service,
@@ -143,7 +149,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
         }
       }
       return res;
-    });
+    }).finally(() => bindJobs.stop());
     if (bound.status >= 300 || bound.body?.state === 'failed') throw new Error(`bind ${id}: ${bound.status} ${bound.text}`);
     const polls: number[] = [],
       fetches: number[] = [];
@@ -177,13 +183,15 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     lists.push(Object.entries(audit.byResource).reduce((n, [k, v]) => n + (k.startsWith('list ') ? v : 0), 0));
   }
   const listMs: number[] = [],
-    orphanMs: number[] = [];
+    orphanMs: number[] = [],
+    podsMs: number[] = [];
   let listBytes = 0;
   for (let k = 0; k < 3; k++) {
     const [ms, bytes] = await timed(() => admin('/instances'));
     listMs.push(ms);
     listBytes = bytes;
     orphanMs.push((await timed(() => admin('/orphans')))[0]);
+    podsMs.push((await timed(() => admin('/pods')))[0]);
   }
   return {
     put202: stats(put202),
@@ -194,6 +202,7 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     instancesList: stats(listMs),
     instancesListKiB: round(listBytes / 1024, 0),
     orphans: stats(orphanMs),
+    pods: stats(podsMs),
     apiKiBReadPerProvision: stats(kib),
     requestsPerProvision: stats(requests),
     listRequestsPerProvision: stats(lists),
@@ -234,7 +243,8 @@ export async function registry(options: RegistryOptions) {
         // A fresh API replica with the registry in place: from spawn until it answers.
         await BrokerProcesses.stop(broker.api);
         const [apiStartMs] = await timed(() => broker.startApi());
-        const r = await measure(broker, broker.osb, { service: service.id, plan: plan.id }, options.reps, namespaces);
+        const playBind: PlayBind = (instanceId) => playBindJobs(kube, plan, env.INSTANCE_NAMESPACE, instanceId);
+        const r = await measure(broker, broker.osb, { service: service.id, plan: plan.id }, options.reps, namespaces, playBind);
         const mem = broker.memory();
         results.push({
           size,
@@ -272,6 +282,7 @@ export async function registry(options: RegistryOptions) {
     ['admin instances list (ms)', (r) => round(r.instancesList.median, 0), (r) => r.instancesList.median],
     ['  its answer (KiB)', (r) => r.instancesListKiB, undefined],
     ['admin orphans (ms)', (r) => round(r.orphans.median, 0), (r) => r.orphans.median],
+    ['admin pods (ms)', (r) => round(r.pods.median, 0), (r) => r.pods.median],
     ['API peak RSS (MiB)', (r) => r.apiPeakRssMiB, (r) => r.apiPeakRssMiB],
     ['worker peak RSS (MiB)', (r) => r.workerPeakRssMiB, (r) => r.workerPeakRssMiB],
     ['fresh API until it answers (ms)', (r) => r.apiStartMs, (r) => r.apiStartMs],

@@ -96,7 +96,7 @@ export async function removeOffering(deps: OfferingDeps, serviceId: string): Pro
   // Recorded instances, and provisions accepted but not recorded yet (their first step may
   // still run). A provision accepted after this check fails on the worker, which no longer
   // finds the offering, and leaves nothing behind.
-  const recorded = (await deps.records.listInstances()).filter((r) => r.serviceId === serviceId).map((r) => r.instanceId);
+  const recorded = (await deps.records.instancesWhere((r) => r.serviceId === serviceId)).map((r) => r.instanceId);
   const ids = [...new Set([...recorded, ...(name ? await deps.provisionsInFlight(name) : [])])];
   if (ids.length) {
     throw new OfferingRejected(409, [

@@ -1,8 +1,9 @@
 // Operator commands: `instances list|show`, `pods`, `retry`, `orphans [--delete]`, `upgrade`. They talk to
 // Temporal and Kubernetes directly with the broker's configuration (no running API needed).
-import { allPods, instancePods } from '../api/admin/pods.js';
+import { instancePods, podsPage, type PodStatus } from '../api/admin/pods.js';
 import { deleteOrphans, surveyOrphans } from '../api/admin/orphans.js';
-import { instancePages, showInstance, type InstanceSummary } from '../api/admin/instances.js';
+import { listInstances, showInstance, type InstanceSummary } from '../api/admin/instances.js';
+import { everyPage } from '../api/admin/paging.js';
 import { retryOperation, RetryError } from '../api/admin/retry.js';
 import { UpgradeError } from '../api/admin/upgrade.js';
 import type { AdminDeps } from '../api/admin/deps.js';
@@ -47,7 +48,7 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
       // gathers every page into one array.
       const all: InstanceSummary[] = [];
       let listed = 0;
-      for await (const page of instancePages(deps)) {
+      for await (const { instances: page } of everyPage((p) => listInstances(deps, p))) {
         listed += page.length;
         if (flags.json) all.push(...page);
         else if (page.length) out.log(table(page, ['instanceId', 'service', 'plan', 'state', 'cluster', 'namespace', 'createdAt']));
@@ -80,10 +81,7 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
       return 0;
     }
     if (command === 'pods') {
-      const view = sub ? await instancePods(deps, sub) : await allPods(deps, flags.org);
-      if (!view) return fail(out, `instance ${sub} has no record`);
-      const { pods } = view;
-      print(pods, () =>
+      const podTable = (pods: PodStatus[]) =>
         table(
           pods.map((p) => ({
             ...p,
@@ -91,9 +89,27 @@ export async function operatorCommand(args: string[], flags: OperatorFlags, out:
             containers: p.containers.map((c) => `${c.name}:${c.state}${c.restarts ? `(${c.restarts} restarts)` : ''}`).join(' '),
           })),
           ['instanceId', 'pod', 'phase', 'ready', 'node', 'podIP', 'containers'],
-        ),
-      );
-      warnNotRead(out, view.clustersNotRead, 'its pods are not listed');
+        );
+      if (sub) {
+        const view = await instancePods(deps, sub);
+        if (!view) return fail(out, `instance ${sub} has no record`);
+        print(view.pods, () => podTable(view.pods));
+        warnNotRead(out, view.clustersNotRead, 'its pods are not listed');
+        return 0;
+      }
+      // As `instances list`: a table per page of instances as it comes; --json gathers every page.
+      const all: PodStatus[] = [];
+      const notRead = new Map<string, ClusterNotRead>();
+      let listed = 0;
+      for await (const page of everyPage((p) => podsPage(deps, { ...p, org: flags.org }))) {
+        listed += page.pods.length;
+        for (const n of page.clustersNotRead) notRead.set(n.cluster, n);
+        if (flags.json) all.push(...page.pods);
+        else if (page.pods.length) out.log(podTable(page.pods));
+      }
+      if (flags.json) out.log(JSON.stringify(all, null, 2));
+      else if (!listed) out.log('no pods');
+      warnNotRead(out, [...notRead.values()], 'its pods are not listed');
       return 0;
     }
     if (command === 'retry' && sub) {

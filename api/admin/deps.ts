@@ -25,6 +25,11 @@ export interface AdminDeps {
     installation: string;
     /** Objects younger than this are never orphans (they may be an operation's, being made). */
     orphanMinAgeSeconds: number;
+    /**
+     * Objects per page when a view reads a whole collection (records, the objects orphans are
+     * looked for among); unset: the Kubernetes client's (platform/kube/api.ts LIST_PAGE_SIZE).
+     */
+    listPageSize?: number;
     /** Where the broker's workflows run: an upgrade is started there. */
     taskQueue: string;
     /** An update's deadline when its plan sets no maximum_polling_duration. */

@@ -9,6 +9,7 @@ import { KubeApiError } from '../../platform/kube/errors.js';
 import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import type { AdminDeps } from './deps.js';
 import { instanceKinds } from './listed-kinds.js';
+import { ADMIN_PAGE, type PageRequest } from './paging.js';
 
 export interface InstanceSummary {
   instanceId: string;
@@ -45,9 +46,6 @@ const summaryOf = (deps: AdminDeps, r: InstanceRecord): InstanceSummary => ({
   createdAt: r.createdAt,
 });
 
-/** Instances per page of a listing unless the caller asks for fewer (or more, up to the maximum). */
-export const INSTANCES_PAGE = { default: 500, max: 1000 };
-
 export interface InstancesPage {
   instances: InstanceSummary[];
   /** Where the next page starts; absent on the last page. */
@@ -59,12 +57,8 @@ export interface InstancesPage {
  * within the page, unreadable ones last): memory and answer size grow with the page, not with the
  * registry. `continue` comes from the previous page.
  */
-export async function listInstances(deps: AdminDeps, page: { limit?: number; continue?: string } = {}): Promise<InstancesPage> {
-  const {
-    records,
-    unreadable,
-    continue: next,
-  } = await deps.records.scanInstancesPage({ limit: page.limit ?? INSTANCES_PAGE.default, continue: page.continue });
+export async function listInstances(deps: AdminDeps, page: PageRequest = {}): Promise<InstancesPage> {
+  const { records, unreadable, continue: next } = await deps.records.scanInstancesPage({ limit: page.limit ?? ADMIN_PAGE.default, continue: page.continue });
   const readable = records.map((r) => summaryOf(deps, r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   // Last, by the Secret's name when its label names no instance: what an operator must repair.
   const broken = unreadable.map((u): InstanceSummary => ({
@@ -80,16 +74,6 @@ export async function listInstances(deps: AdminDeps, page: { limit?: number; con
     createdAt: '-',
   }));
   return { instances: [...readable, ...broken], ...(next ? { continue: next } : {}) };
-}
-
-/** Every page of the instances, one after another. */
-export async function* instancePages(deps: AdminDeps, limit?: number): AsyncGenerator<InstanceSummary[]> {
-  let next: string | undefined;
-  do {
-    const page = await listInstances(deps, { ...(limit ? { limit } : {}), ...(next ? { continue: next } : {}) });
-    yield page.instances;
-    next = page.continue;
-  } while (next);
 }
 
 export interface InstanceDetail extends InstanceSummary {

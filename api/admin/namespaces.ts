@@ -9,9 +9,29 @@ import type { AdminDeps } from './deps.js';
 /** '' lists every namespace at once. */
 export const ALL_NAMESPACES = '';
 
-export function listedNamespaces(deps: AdminDeps, cluster: string, records: InstanceRecord[]): string[] {
+/** Where an instance record says its objects are: all `listedNamespaces` needs of it. */
+export type Placement = Pick<InstanceRecord, 'cluster' | 'namespace'>;
+
+export function listedNamespaces(deps: AdminDeps, cluster: string, records: Placement[]): string[] {
   const { instanceNamespaces, recordedNamespaces } = deps.settings;
   if (!recordedNamespaces) return instanceNamespaces;
   const recorded = records.filter((r) => (r.cluster ?? deps.clusters.defaultName) === cluster).map((r) => r.namespace);
   return [...new Set([...instanceNamespaces, ...recorded])].sort();
+}
+
+/**
+ * What `listedNamespaces` needs of every record, for a view of all instances: under the `context`
+ * strategy each distinct cluster and namespace the records name, read a page of records at a time
+ * so that only those are kept; under the others nothing, as their namespaces are fixed.
+ */
+export async function recordedPlacements(deps: AdminDeps): Promise<Placement[]> {
+  if (!deps.settings.recordedNamespaces) return [];
+  const seen = new Map<string, Placement>();
+  for await (const { records } of deps.records.scanInstancePages(deps.settings.listPageSize)) {
+    for (const r of records) {
+      const cluster = r.cluster ?? deps.clusters.defaultName;
+      seen.set(`${cluster}/${r.namespace}`, { cluster, namespace: r.namespace });
+    }
+  }
+  return [...seen.values()];
 }

@@ -13,7 +13,7 @@ import { KubeApiError } from '../../platform/kube/errors.js';
 import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import type { AdminDeps } from './deps.js';
 import { orphanKinds } from './listed-kinds.js';
-import { listedNamespaces } from './namespaces.js';
+import { listedNamespaces, recordedPlacements } from './namespaces.js';
 
 export interface Orphan {
   /** The cluster it is on. */
@@ -43,13 +43,20 @@ export async function findOrphans(deps: AdminDeps): Promise<Orphan[]> {
   return (await surveyOrphans(deps)).orphans;
 }
 
+/**
+ * Reads a page at a time and keeps only what it reports: the ids of the recorded instances (from
+ * metadata-only pages, no one's data), and of the labelled objects on each cluster (metadata-only
+ * pages too) only the orphans and the kept ones. Memory follows a page and the ids, not the
+ * registry or the objects.
+ */
 export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
-  const { records, unreadable } = await deps.records.scanInstances();
+  const pageSize = deps.settings.listPageSize;
   // An object whose instance has a record is never an orphan, whatever cluster it is seen on: two
   // configured clusters may be one API server (in-cluster and a kubeconfig of the same cluster),
   // and deleting "copies" there would delete live instances. A record that does not decode is
-  // still a record: its instance's objects are not orphans.
-  const live = new Set([...records.map((r) => r.instanceId), ...unreadable.flatMap((u) => (u.instanceId ? [u.instanceId] : []))]);
+  // still a record (its label names its instance): its instance's objects are not orphans.
+  const live = await deps.records.recordedInstanceIds(pageSize);
+  const placements = await recordedPlacements(deps);
   const kinds = orphanKinds(deps);
   const { installation } = deps.settings;
   const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL},${installationSelector(installation)}`;
@@ -57,8 +64,9 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
   const young = youngerThan(deps.settings.orphanMinAgeSeconds);
   const { items, clustersNotRead } = await readClusters(deps, deps.clusters.names, async (kube, cluster) => {
     const inCluster: ({ orphan: Orphan } | { kept: KeptObject })[] = [];
-    for (const ns of listedNamespaces(deps, cluster, records)) {
-      const candidates = async (selector: string) => (await Promise.all(kinds.map((k) => listKind(kube, k, ns, selector)))).flat();
+    for (const ns of listedNamespaces(deps, cluster, placements)) {
+      const candidates = (selector: string, take: (listed: Listed) => void) =>
+        Promise.all(kinds.map((k) => eachListed(kube, { k, ns, labelSelector: selector, limit: pageSize }, take)));
       const orphan = ({ k, o }: Listed): Orphan | undefined => {
         const instanceId = o.metadata.labels?.[INSTANCE_ID_LABEL] ?? '';
         // Owned objects (Pods of a ReplicaSet...) go with their owner: list the owner only.
@@ -72,18 +80,18 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
           instanceId,
         };
       };
-      for (const listed of await candidates(ours)) {
+      await candidates(ours, (listed) => {
         const found = orphan(listed);
         if (found && young(listed.o.metadata.creationTimestamp)) inCluster.push({ kept: { ...found, reason: 'younger than ORPHAN_MIN_AGE' } });
         else if (found) inCluster.push({ orphan: found });
-      }
+      });
       // Unlabelled objects are only looked for in the broker's own namespaces: cluster-wide (the
       // per-instance strategy) they are as likely another broker's as this one's.
       if (ns)
-        for (const listed of await candidates(unlabelled)) {
+        await candidates(unlabelled, (listed) => {
           const found = orphan(listed);
           if (found) inCluster.push({ kept: { ...found, reason: 'no installation label: made before installations were labelled, or by another broker' } });
-        }
+        });
     }
     return inCluster;
   });
@@ -92,8 +100,7 @@ export async function surveyOrphans(deps: AdminDeps): Promise<OrphanSurvey> {
     kept: items.flatMap((i) => ('kept' in i ? [i.kept] : [])),
     clustersNotRead,
   };
-  for (const b of await deps.records.listBindings()) {
-    if (live.has(b.instanceId)) continue;
+  for (const b of await deps.records.bindingsOfGoneInstances((id) => live.has(id), pageSize)) {
     const found = {
       cluster: deps.clusters.defaultName,
       apiVersion: 'v1',
@@ -172,12 +179,20 @@ interface Listed {
   o: KubernetesObject;
 }
 
-async function listKind(kube: KubeApi, k: KindRef, ns: string, labelSelector: string): Promise<Listed[]> {
+/**
+ * Hands each object of a kind the selector matches to `take`, from metadata-only pages (the survey
+ * needs labels, owners and age, never data). A kind the cluster does not serve has none.
+ */
+async function eachListed(
+  kube: KubeApi,
+  { k, ns, labelSelector, limit }: { k: KindRef; ns: string; labelSelector: string; limit: number | undefined },
+  take: (listed: Listed) => void,
+): Promise<void> {
+  const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
   try {
-    const namespace = k.kind === 'Namespace' ? undefined : ns || undefined;
-    return (await kube.list(k.apiVersion, k.kind, namespace, { labelSelector })).items.map((o) => ({ k, o }));
+    for await (const page of kube.pages(k.apiVersion, k.kind, namespace, { labelSelector, metadataOnly: true, limit })) for (const o of page) take({ k, o });
   } catch (err) {
-    if (err instanceof KubeApiError && err.status === 404) return [];
+    if (err instanceof KubeApiError && err.status === 404) return;
     throw err;
   }
 }

@@ -1,11 +1,12 @@
-// Pod status of one instance or of all instances (optionally of one organization), as the old
-// broker offered: phase, readiness, node, and per container its state and restarts.
-import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector } from '../../catalog/labels.js';
+// Pod status of one instance or of all instances a page at a time (optionally of one organization),
+// as the old broker offered: phase, readiness, node, and per container its state and restarts.
+import { INSTANCE_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, instanceSelector, isValidLabelValue } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
 import type { AdminDeps } from './deps.js';
 import { readClusters, type ClusterNotRead } from './cluster-reads.js';
 import { clusterOf } from './instances.js';
 import { listedNamespaces } from './namespaces.js';
+import { ADMIN_PAGE, type PageRequest } from './paging.js';
 
 export interface PodStatus {
   instanceId: string;
@@ -66,21 +67,48 @@ export async function instancePods(deps: AdminDeps, instanceId: string): Promise
   return { pods: items, clustersNotRead };
 }
 
-/** Pods of every instance, or of the instances of one organization, on every cluster that can be read. */
-export async function allPods(deps: AdminDeps, org?: string): Promise<PodsView> {
-  const records = await deps.records.listInstances();
+/** Instance ids per label selector of a pods list: a few KB of URL, a handful of requests a page. */
+const IDS_PER_SELECTOR = 100;
+
+export interface PodsPage extends PodsView {
+  /** Where the next page of instances starts; absent on the last page. */
+  continue?: string;
+}
+
+/**
+ * The pods of one page of instances (of one organization), on every cluster they are recorded on:
+ * the page of their records, then per cluster and namespace a pods list per hundred of them,
+ * selected by their ids. Paged by instance, not by pod, so that an instance's pods are all on one
+ * page, and the continue token is the one `/admin/instances` gives. A page may hold no pod (its
+ * instances have none) and still be followed by others.
+ */
+export async function podsPage(deps: AdminDeps, page: PageRequest & { org?: string | undefined } = {}): Promise<PodsPage> {
+  const { records, continue: next } = await deps.records.scanInstancesPage({ ...page, limit: page.limit ?? ADMIN_PAGE.default });
   // An instance's pods count on the cluster it is recorded on only.
-  const wanted = new Set(records.filter((r) => !org || r.org === org).map((r) => `${clusterOf(deps, r)}/${r.instanceId}`));
-  const { items, clustersNotRead } = await readClusters(deps, deps.clusters.names, async (kube, cluster) => {
+  const clusters = [...new Set(records.map((r) => clusterOf(deps, r)))];
+  const { items, clustersNotRead } = await readClusters(deps, clusters, async (kube, cluster) => {
+    const here = records.filter((r) => clusterOf(deps, r) === cluster);
+    // Namespace by namespace under the `context` strategy: there each instance's pods are in its own.
+    const of = (ns: string) => (deps.settings.recordedNamespaces ? here.filter((r) => r.namespace === ns) : here);
     const lists = await Promise.all(
-      listedNamespaces(deps, cluster, records).map((ns) =>
-        kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` }),
+      listedNamespaces(deps, cluster, here).flatMap((ns) =>
+        // An id that is no label value labels no pod (and would make the selector invalid).
+        chunks(
+          of(ns)
+            .map((r) => r.instanceId)
+            .filter(isValidLabelValue),
+          IDS_PER_SELECTOR,
+        ).map((ids) =>
+          kube.list<Pod>('v1', 'Pod', ns || undefined, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_ID_LABEL} in (${ids.join(',')})` }),
+        ),
       ),
     );
     return lists.flatMap((list) => list.items.map((p) => podStatus(p, cluster)));
   });
-  const pods = items
-    .filter((p) => wanted.has(`${p.cluster}/${p.instanceId}`))
-    .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.pod.localeCompare(b.pod));
-  return { pods, clustersNotRead };
+  const pods = items.sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.pod.localeCompare(b.pod));
+  return { pods, clustersNotRead, ...(next ? { continue: next } : {}) };
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
 }

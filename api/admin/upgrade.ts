@@ -47,7 +47,8 @@ export interface UpgradeDryRun {
 /** What an upgrade would do now, from the records: it starts nothing. */
 export async function upgradeDryRun(deps: AdminDeps, planId: string): Promise<UpgradeDryRun> {
   const { service, plan, input } = upgradeOf(deps, planId, 1);
-  const records = await deps.records.listInstances();
+  // Only the plan's records are kept, read a page at a time: the registry may be large.
+  const records = await deps.records.instancesWhere((r) => r.serviceId === service.id && r.planId === plan.id);
   const planned = planUpgrades(records, { service, plan, version: input.maintenanceInfo.version, timeoutSeconds: input.timeoutSeconds });
   const versions = new Map(records.map((r) => [r.instanceId, r.maintenanceInfo?.version ?? null]));
   return {

@@ -1,9 +1,10 @@
 // Admin routes for operators (admin credentials, separate from the platform's): instances, their
 // objects and workflows, pod status, retrying failed operations, orphans, upgrading a plan's instances.
 import { Hono } from 'hono';
-import { allPods, instancePods } from '../admin/pods.js';
+import { instancePods, podsPage } from '../admin/pods.js';
 import { deleteOrphans, surveyOrphans } from '../admin/orphans.js';
-import { INSTANCES_PAGE, listInstances, showInstance, type InstancesPage } from '../admin/instances.js';
+import { listInstances, showInstance } from '../admin/instances.js';
+import { ADMIN_PAGE, type PageRequest } from '../admin/paging.js';
 import { retryOperation, RetryError } from '../admin/retry.js';
 import { DEFAULT_UPGRADE_CONCURRENCY, startUpgrade, upgradeDryRun, UpgradeError, upgradeStatus } from '../admin/upgrade.js';
 import type { AdminDeps } from '../admin/deps.js';
@@ -38,7 +39,7 @@ export function adminRoutes(deps: AdminDeps) {
         400: failure('A limit out of range, or a continue token that is not one'),
         410: failure('The continue token expired: list again from the start'),
       }),
-      async (c) => c.json(await listInstancesPage(deps, c.req.query('limit'), c.req.query('continue'))),
+      async (c) => c.json(await pageOf(c.req.query('limit'), c.req.query('continue'), (page) => listInstances(deps, page))),
     )
     .get(
       '/instances/:instance_id',
@@ -68,10 +69,21 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .get(
       '/pods',
-      adminRoute('Pod status of every instance, or of those of ?org=<GUID>', {
-        200: { description: 'The pods; clustersNotRead names each cluster that could not be read, and why' },
-      }),
-      async (c) => c.json(await allPods(deps, c.req.query('org') || undefined)),
+      adminRoute(
+        'Pod status of every instance, or of those of ?org=<GUID>, a page of instances at a time (?limit=1-1000 instances, default 500; ?continue=<from the previous page>)',
+        {
+          200: {
+            description:
+              'The pods of a page of instances, and `continue` when more instances follow (a page may hold no pod); clustersNotRead names each cluster that could not be read, and why',
+          },
+          400: failure('A limit out of range, or a continue token that is not one'),
+          410: failure('The continue token expired: list again from the start'),
+        },
+      ),
+      async (c) => {
+        const org = c.req.query('org') || undefined;
+        return c.json(await pageOf(c.req.query('limit'), c.req.query('continue'), (page) => podsPage(deps, { ...page, org })));
+      },
     )
     .post(
       '/instances/:instance_id/retry',
@@ -149,12 +161,12 @@ export function adminRoutes(deps: AdminDeps) {
     );
 }
 
-/** A page of `GET /admin/instances`, its query checked, Kubernetes' answers to a bad token translated. */
-async function listInstancesPage(deps: AdminDeps, limitQuery: string | undefined, continueQuery: string | undefined): Promise<InstancesPage> {
-  const limit = limitQuery === undefined ? INSTANCES_PAGE.default : Number(limitQuery);
-  if (!Number.isInteger(limit) || limit < 1 || limit > INSTANCES_PAGE.max) throw badRequest(`limit must be a whole number from 1 to ${INSTANCES_PAGE.max}`);
+/** A page of a paged admin listing (instances, pods): its query checked, Kubernetes' answers to a bad token translated. */
+async function pageOf<T>(limitQuery: string | undefined, continueQuery: string | undefined, list: (page: PageRequest) => Promise<T>): Promise<T> {
+  const limit = limitQuery === undefined ? ADMIN_PAGE.default : Number(limitQuery);
+  if (!Number.isInteger(limit) || limit < 1 || limit > ADMIN_PAGE.max) throw badRequest(`limit must be a whole number from 1 to ${ADMIN_PAGE.max}`);
   try {
-    return await listInstances(deps, { limit, ...(continueQuery ? { continue: continueQuery } : {}) });
+    return await list({ limit, ...(continueQuery ? { continue: continueQuery } : {}) });
   } catch (err) {
     if (!(err instanceof KubeApiError) || !continueQuery) throw err;
     if (err.status === 410) throw new BrokerError(410, 'Expired', 'the continue token expired (they last a few minutes): list again from the start');

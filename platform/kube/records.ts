@@ -290,12 +290,54 @@ export class RecordStore {
   }
 
   /**
-   * One page of instance records, in the order of their Secrets' names: for listings whose memory
-   * must not grow with the registry. `continue` is absent on the last page.
+   * One page of instance records (of one organization: selected by its label, which the worker's
+   * start-up pass gives every record), in the order of their Secrets' names: for listings whose
+   * memory must not grow with the registry. `continue` is absent on the last page.
    */
-  async scanInstancesPage(page: { limit: number; continue?: string | undefined }): Promise<RecordScan<InstanceRecord> & { continue?: string }> {
-    const { items, continue: next } = await this.kube.listPage<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance`, ...page });
-    return { ...this.decodeAll<InstanceRecord>('instance', items), ...(next ? { continue: next } : {}) };
+  async scanInstancesPage(page: {
+    limit: number;
+    continue?: string | undefined;
+    org?: string | undefined;
+  }): Promise<RecordScan<InstanceRecord> & { continue?: string }> {
+    const { org, ...query } = page;
+    const labelSelector = `${RECORD_LABEL}=instance${org === undefined ? '' : `,${RECORD_ORG_LABEL}=${labelValueFor(org)}`}`;
+    const { items, continue: next } = await this.kube.listPage<Secret>('v1', 'Secret', this.namespace, { labelSelector, ...query });
+    const scan = this.decodeAll<InstanceRecord>('instance', items);
+    // A hashed label value stands for its name only with near certainty: the record says.
+    if (org !== undefined) scan.records = scan.records.filter((r) => r.org === org);
+    return { ...scan, ...(next ? { continue: next } : {}) };
+  }
+
+  /**
+   * Every instance record a page at a time, decoded: for readers that keep only a little of each
+   * (a few fields, the records of one plan), so that memory follows the page, not the registry.
+   */
+  async *scanInstancePages(limit?: number): AsyncGenerator<RecordScan<InstanceRecord>> {
+    for await (const page of this.kube.pages<Secret>('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance`, limit }))
+      yield this.decodeAll<InstanceRecord>('instance', page);
+  }
+
+  /** The readable instance records `keep` selects, read a page at a time (see `scanInstancePages`). */
+  async instancesWhere(keep: (r: InstanceRecord) => boolean): Promise<InstanceRecord[]> {
+    const kept: InstanceRecord[] = [];
+    for await (const page of this.scanInstancePages()) kept.push(...page.records.filter(keep));
+    return kept;
+  }
+
+  /**
+   * The id of every instance that has a record Secret, readable or not (its instance label), from
+   * metadata-only pages: what would delete the objects of an instance without a record (orphans)
+   * needs, without reading anyone's data.
+   */
+  async recordedInstanceIds(limit?: number): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const page of this.kube.pages('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=instance`, metadataOnly: true, limit })) {
+      for (const s of page) {
+        const id = s.metadata.labels?.[RECORD_INSTANCE_LABEL];
+        if (id !== undefined) ids.add(id);
+      }
+    }
+    return ids;
   }
 
   // ---- bindings -------------------------------------------------------------------------
@@ -329,6 +371,25 @@ export class RecordStore {
   /** Every binding record (of one instance), and the record Secrets that do not decode. */
   async scanBindings(instanceId?: string): Promise<RecordScan<BindingRecord>> {
     return this.scan('binding', `${RECORD_LABEL}=binding${instanceId ? `,${RECORD_INSTANCE_LABEL}=${instanceId}` : ''}`);
+  }
+
+  /**
+   * The readable binding records whose instance `isLive` denies: the labels of every binding read a
+   * metadata-only page at a time, and only those whose instance label is not live read and decoded,
+   * so that the orphans survey holds no one else's credentials.
+   */
+  async bindingsOfGoneInstances(isLive: (instanceId: string) => boolean, limit?: number): Promise<BindingRecord[]> {
+    const found: BindingRecord[] = [];
+    for await (const page of this.kube.pages('v1', 'Secret', this.namespace, { labelSelector: `${RECORD_LABEL}=binding`, metadataOnly: true, limit })) {
+      for (const s of page) {
+        const instanceId = s.metadata.labels?.[RECORD_INSTANCE_LABEL];
+        if (instanceId !== undefined && isLive(instanceId)) continue;
+        const secret = await this.read(s.metadata.name);
+        if (!secret) continue; // deleted since the page was listed
+        found.push(...this.decodeAll<BindingRecord>('binding', [secret]).records.filter((b) => !isLive(b.instanceId)));
+      }
+    }
+    return found;
   }
 
   // ---- helpers --------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 // Operators' tools against the real broker: admin routes (instances, objects and readiness,
 // workflows with Temporal UI links, pod status, retry of a failed operation, orphans), the same
 // through the CLI, and the Prometheus metrics of the API and of the worker.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteOrphans, findOrphans } from '../../api/admin/orphans.js';
+import { deleteOrphans, findOrphans, surveyOrphans } from '../../api/admin/orphans.js';
 import { instanceSelector, MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import { loadCatalog } from '../../catalog/load.js';
 import type { KubernetesObject, Randoms } from '../../catalog/types.js';
@@ -34,6 +34,25 @@ const adminOf = (b: RunningBroker, method: string, p: string) =>
   fetch(`${b.url}/admin${p}`, { method, headers: { Authorization: ADMIN } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 const admin = (method: string, p: string) => adminOf(broker, method, p);
 
+/** Instance records of org-ops written as the broker writes them (no objects in Kubernetes) for `run`, deleted after. */
+async function withRecords(ids: string[], run: () => Promise<void>, namespace = 'ns'): Promise<void> {
+  const store = new RecordStore(kube, broker.config.BROKER_NAMESPACE);
+  const now = new Date().toISOString();
+  const record = { serviceId: SERVICE, planId: READY, parameters: {}, context: {}, org: 'org-ops', space: 'space-ops', namespace, ownsNamespace: false };
+  for (const instanceId of ids) await store.createInstance({ ...record, instanceId, state: 'ready', createdAt: now, updatedAt: now }, {} as Randoms);
+  try {
+    await run();
+  } finally {
+    for (const instanceId of ids) await store.deleteInstance(instanceId);
+  }
+}
+
+/** A paged admin listing refuses a limit out of range, and a continue token that is none, with 400. */
+async function expectBadPagesRefused(listing: string): Promise<void> {
+  for (const limit of ['0', '1001', '2.5', 'many']) expect((await admin('GET', `${listing}?limit=${limit}`)).status, limit).toBe(400);
+  expect(await admin('GET', `${listing}?continue=not-a-token`)).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -43,23 +62,35 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The CLI, from the sources, with the broker's configuration. */
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args], {
-    env: {
-      ...process.env,
-      ...stackEnv(),
-      KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
-      CATALOG_DIR: CATALOG,
-      BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE,
-      INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE,
-      CODEC_KEYS: broker.config.CODEC_KEYS!,
-      ORPHAN_MIN_AGE: '1',
-    },
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/**
+ * The CLI, from the sources, with the broker's configuration. Asynchronous: a test blocked in a
+ * synchronous spawn past the API server's idle timeout (90 s) would not see it close the test's
+ * kept-alive connection, and its next Kubernetes request would fail with "socket hang up".
+ */
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    ...stackEnv(),
+    KUBECONFIG: stackEnv()['BROKER_KUBECONFIG']!,
+    CATALOG_DIR: CATALOG,
+    BROKER_NAMESPACE: broker.config.BROKER_NAMESPACE,
+    INSTANCE_NAMESPACE: broker.config.INSTANCE_NAMESPACE,
+    CODEC_KEYS: broker.config.CODEC_KEYS!,
+    ORPHAN_MIN_AGE: '1',
+  };
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args],
+      { env, encoding: 'utf8', timeout: 90_000 },
+      (err, stdout, stderr) => {
+        // A non-zero exit is an answer to check; a CLI that could not start, or was killed, is none.
+        if (!err) resolve({ status: 0, stdout, stderr });
+        else if (typeof err.code === 'number') resolve({ status: err.code, stdout, stderr });
+        else reject(new Error(`the CLI did not run to its end: ${err.message}\n${stderr}`));
+      },
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -117,28 +148,8 @@ describe('admin routes and CLI', () => {
 
   it('list instances a page at a time, and refuse a bad limit or continue token with 400', async () => {
     // Records written as the broker writes them: three more instances, four in all.
-    const store = new RecordStore(kube, broker.config.BROKER_NAMESPACE);
     const extra = ['a', 'b', 'c'].map((k) => `ops-page-${k}-${suffix()}`);
-    const now = new Date().toISOString();
-    for (const instanceId of extra)
-      await store.createInstance(
-        {
-          instanceId,
-          serviceId: SERVICE,
-          planId: READY,
-          parameters: {},
-          context: {},
-          org: 'org-ops',
-          space: 'space-ops',
-          namespace: 'ns',
-          ownsNamespace: false,
-          state: 'ready',
-          createdAt: now,
-          updatedAt: now,
-        },
-        {} as Randoms,
-      );
-    try {
+    await withRecords(extra, async () => {
       // Every instance in one page, then the same in two pages: the last page alone.
       const all = (await admin('GET', '/instances')).body.instances.map((i: any) => i.instanceId).sort();
       expect(all).toEqual(expect.arrayContaining([id, ...extra]));
@@ -150,11 +161,8 @@ describe('admin routes and CLI', () => {
       expect(second.body.instances).toHaveLength(1);
       expect(second.body.continue).toBeUndefined();
       expect([...first.body.instances, ...second.body.instances].map((i: any) => i.instanceId).sort()).toEqual(all);
-      for (const limit of ['0', '1001', '2.5', 'many']) expect((await admin('GET', `/instances?limit=${limit}`)).status, limit).toBe(400);
-      expect(await admin('GET', '/instances?continue=not-a-token')).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
-    } finally {
-      for (const instanceId of extra) await store.deleteInstance(instanceId);
-    }
+      await expectBadPagesRefused('/instances');
+    });
   });
 
   it('pod status of one instance and of all instances of an organization', async () => {
@@ -166,15 +174,38 @@ describe('admin routes and CLI', () => {
     expect((await admin('GET', '/pods?org=other')).body.pods).toEqual([]);
   });
 
-  it('the CLI lists and shows instances and pods', () => {
-    const list = cli('instances', 'list');
+  it("pod status of all instances a page of instances at a time, an instance's pods on one page; a bad limit or token is refused with 400", async () => {
+    // Two more instances of the organization, without pods: three pages of one instance each.
+    const extra = ['a', 'b'].map((k) => `ops-pods-${k}-${suffix()}`);
+    await withRecords(extra, async () => {
+      const pages: any[] = [];
+      let next: string | undefined;
+      do {
+        const page = await admin('GET', `/pods?org=org-ops&limit=1${next ? `&continue=${encodeURIComponent(next)}` : ''}`);
+        expect(page.status, JSON.stringify(page.body)).toBe(200);
+        pages.push(page.body);
+        next = page.body.continue;
+      } while (next && pages.length < 10);
+      expect(pages).toHaveLength(3);
+      expect(pages.map((p) => p.pods.length).sort()).toEqual([0, 0, 2]);
+      expect(pages.flatMap((p) => p.pods.map((pod: any) => pod.instanceId))).toEqual([id, id]);
+      await expectBadPagesRefused('/pods');
+    });
+  });
+
+  it('the CLI lists and shows instances and pods', async () => {
+    const list = await cli('instances', 'list');
     expect(list.stderr).toBe('');
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`${id}\\s+testapp\\s+ready\\s+ready`));
-    const show = cli('instances', 'show', id, '--json');
+    const show = await cli('instances', 'show', id, '--json');
     expect(JSON.parse(show.stdout)).toMatchObject({ instanceId: id, state: 'ready' });
-    const pods = cli('pods', id);
+    const pods = await cli('pods', id);
     expect(pods.stdout.split('\n').filter((l) => l.includes(id))).toHaveLength(2);
+    const all = await cli('pods', '--org', 'org-ops');
+    expect(all.stderr).toBe('');
+    expect(all.stdout.split('\n').filter((l) => l.includes(id))).toHaveLength(2);
+    expect((await cli('pods', '--org', `nobody-${suffix()}`)).stdout.trim()).toBe('no pods');
   }, 120_000);
 
   it("retries a failed provision from its start once its cause is fixed; the platform's operation token then succeeds", async () => {
@@ -228,13 +259,13 @@ describe('admin routes and CLI', () => {
       await kube.delete('v1', 'ResourceQuota', recordsNs, 'cli-no-more-secrets');
     }
 
-    const provision = cli('retry', failing);
+    const provision = await cli('retry', failing);
     expect(provision.stderr).toBe('');
     expect(provision.status).toBe(0);
     expect(provision.stdout).toMatch(new RegExp(`^retrying provisionInstance of instance:${failing}: new run [0-9a-f-]{36}\n$`));
     expect((await broker.osb.waitForOperation(failing, operation)).body).toEqual({ state: 'succeeded' });
 
-    const bind = cli('retry', binding, '--binding', '--json');
+    const bind = await cli('retry', binding, '--binding', '--json');
     expect(bind.stderr).toBe('');
     expect(JSON.parse(bind.stdout)).toMatchObject({ type: 'bindInstance', workflowId: `binding:${binding}` });
     const bindingPath = `/v2/service_instances/${id}/service_bindings/${binding}`;
@@ -245,10 +276,10 @@ describe('admin routes and CLI', () => {
     expect((await broker.osb.request('GET', bindingPath)).body.credentials).toBeTypeOf('object');
 
     // Nothing to retry: the last operation succeeded, or there is none.
-    const again = cli('retry', binding, '--binding');
+    const again = await cli('retry', binding, '--binding');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/succeeded; nothing to retry/);
-    const unknown = cli('retry', `nope-${suffix()}`);
+    const unknown = await cli('retry', `nope-${suffix()}`);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/no operation is known for instance:nope-/);
 
@@ -298,6 +329,14 @@ describe('orphans', () => {
   const named = (list: any[], name: string) => list.filter((o: any) => o.instanceId === name);
   const listed = (name: string, namespace = ns()) => ({ cluster: 'default', apiVersion: 'v1', kind: 'ConfigMap', namespace, name, instanceId: name });
 
+  /** The admin use cases as the API runs them, called directly (orphans do not ask Temporal); close `clusters` after. */
+  async function directDeps() {
+    const config = broker.config;
+    const records = new RecordStore(kube, config.BROKER_NAMESPACE);
+    const clusters = KubeClusters.connect(loadClusters(config), config);
+    return { records, clusters, deps: adminDepsFor(config, { client: undefined as never, clusters, records, catalog: (await loadCatalog(CATALOG)).catalog }) };
+  }
+
   // Old enough to be orphans: made once, for all the tests below (each waits ORPHAN_MIN_AGE otherwise).
   const old = { ours: `old-${suffix()}`, late: `late-${suffix()}`, theirs: `theirs-${suffix()}`, unlabelled: `unlabelled-${suffix()}` };
   beforeAll(async () => {
@@ -307,16 +346,50 @@ describe('orphans', () => {
     await Promise.all(Object.values(old).map((name) => kube.delete('v1', 'ConfigMap', ns(), name)));
   });
 
-  it('does not delete an orphan whose instance is recorded between the listing and the delete', async () => {
-    const config = broker.config;
-    const records = new RecordStore(kube, config.BROKER_NAMESPACE);
-    const clusters = KubeClusters.connect(loadClusters(config), config);
-    const deps = adminDepsFor(config, {
-      client: undefined as never, // orphans do not ask Temporal
-      clusters,
-      records,
-      catalog: (await loadCatalog(CATALOG)).catalog,
+  it('reads records, bindings and objects a page at a time: with pages of one, every orphan is found and no recorded instance is one', async () => {
+    const { records, clusters, deps } = await directDeps();
+    // Two recorded instances, one with a ConfigMap; binding records of two instances without a
+    // record (old enough) and of a recorded one: more than one page of each at one a page.
+    const recorded = [`rec-a-${suffix()}`, `rec-b-${suffix()}`];
+    const gone = [`gone-a-${suffix()}`, `gone-b-${suffix()}`];
+    const createdAt = new Date(Date.now() - 3600_000).toISOString();
+    const binding = (instanceId: string) => ({
+      bindingId: `${instanceId}-b`,
+      instanceId,
+      serviceId: SERVICE,
+      planId: READY,
+      parameters: {},
+      context: {},
+      createdAt,
     });
+    await withRecords(
+      recorded,
+      async () => {
+        await kube.apply(ours(recorded[0]!), { fieldManager: 'test' });
+        for (const instanceId of [...gone, recorded[0]!]) await records.createBinding(binding(instanceId), {});
+        try {
+          const survey = await surveyOrphans({ ...deps, settings: { ...deps.settings, listPageSize: 1 } });
+          expect(survey.clustersNotRead).toEqual([]);
+          expect(named(survey.orphans, old.ours)).toEqual([listed(old.ours)]);
+          expect(named(survey.orphans, old.late)).toEqual([listed(old.late)]);
+          expect(named(survey.kept, old.unlabelled)).toEqual([
+            { ...listed(old.unlabelled), reason: 'no installation label: made before installations were labelled, or by another broker' },
+          ]);
+          expect([...survey.orphans, ...survey.kept].filter((o) => o.instanceId === old.theirs || recorded.includes(o.instanceId))).toEqual([]);
+          const bindings = survey.orphans.filter((o) => o.kind === 'Secret').map((o) => o.name);
+          expect(bindings.sort()).toEqual(gone.map((g) => `binding ${g}-b`).sort());
+        } finally {
+          for (const instanceId of [...gone, recorded[0]!]) await records.deleteBinding(`${instanceId}-b`);
+          await kube.delete('v1', 'ConfigMap', ns(), recorded[0]!);
+          clusters.close();
+        }
+      },
+      ns(),
+    );
+  });
+
+  it('does not delete an orphan whose instance is recorded between the listing and the delete', async () => {
+    const { records, clusters, deps } = await directDeps();
     const found = named(await findOrphans(deps), old.late);
     expect(found).toEqual([listed(old.late)]);
     const now = new Date().toISOString();
@@ -350,8 +423,8 @@ describe('orphans', () => {
     // The CLI, with a minimum age of its own.
     const forCli = `cli-${suffix()}`;
     await createAged(1, ours(forCli));
-    expect(cli('orphans').stdout).toContain(forCli);
-    expect(cli('orphans', '--delete').stdout).toMatch(/deleted [1-9]\d* of [1-9]\d* orphans/);
+    expect((await cli('orphans')).stdout).toContain(forCli);
+    expect((await cli('orphans', '--delete')).stdout).toMatch(/deleted [1-9]\d* of [1-9]\d* orphans/);
     expect(await exists(forCli)).toBe(false);
   }, 120_000);
 
@@ -365,7 +438,7 @@ describe('orphans', () => {
       { ...listed(old.unlabelled), reason: 'no installation label: made before installations were labelled, or by another broker' },
     ]);
     await admin('DELETE', '/orphans');
-    expect(cli('orphans', '--delete').status).toBe(0);
+    expect((await cli('orphans', '--delete')).status).toBe(0);
     expect(await exists(old.theirs)).toBe(true);
     expect(await exists(old.unlabelled)).toBe(true);
   }, 120_000);
