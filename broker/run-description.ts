@@ -32,8 +32,8 @@ const STATUS_NAMES: Record<number, WorkflowExecutionDescription['status']['name'
 
 type MemoFields = Record<string, Payload>;
 
-const sameBytes = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) =>
-  (a ?? new Uint8Array()).length === (b ?? new Uint8Array()).length && Buffer.compare(a ?? new Uint8Array(), b ?? new Uint8Array()) === 0;
+const EMPTY = new Uint8Array();
+const sameBytes = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => Buffer.compare(a ?? EMPTY, b ?? EMPTY) === 0;
 
 /** Whether two memos hold the same payloads, byte for byte (data and metadata). */
 function sameFields(a: MemoFields, b: MemoFields): boolean {
