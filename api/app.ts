@@ -3,7 +3,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import { Hono, type Context } from 'hono';
 import { openAPIRouteHandler } from 'hono-openapi';
-import { basicAuth } from 'hono/basic-auth';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AdminDeps } from './admin/deps.js';
@@ -15,7 +14,7 @@ import type { AppEnv } from './env.js';
 import { BrokerError, notFound, unavailable } from '../broker/errors.js';
 import { apiVersion } from './middleware/api-version.js';
 import { limitBody } from './middleware/body-limit.js';
-import { credentialsVerifier } from './middleware/credentials.js';
+import { credentialsAuth } from './middleware/basic-auth.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
 import { documentation } from './openapi.js';
 import { requestLog } from './middleware/request-log.js';
@@ -74,8 +73,6 @@ export function createApp(options: AppOptions) {
     metrics,
     metricsAt = 'here',
   } = options;
-  const platformAuth = credentialsVerifier(auth);
-  const adminAuth = admin ? credentialsVerifier(admin) : undefined;
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
@@ -83,11 +80,10 @@ export function createApp(options: AppOptions) {
   app.use(requestLog(logger));
   if (metrics) app.use(requestMetrics(metrics));
   // The OSB port faces the platform's network: what it serves besides OSB needs credentials.
-  if (metrics && metricsAt === 'here' && adminAuth) {
+  if (metrics && metricsAt === 'here' && admin) {
     app.get(
       '/metrics',
-      basicAuth({
-        verifyUser: adminAuth,
+      credentialsAuth([admin], {
         realm: 'kubernetes-broker admin',
         invalidUserMessage: {
           error: 'Unauthorized',
@@ -111,8 +107,7 @@ export function createApp(options: AppOptions) {
 
   const v2 = new Hono<AppEnv>();
   v2.use(
-    basicAuth({
-      verifyUser: platformAuth,
+    credentialsAuth([auth], {
       realm: 'kubernetes-broker',
       invalidUserMessage: { error: 'Unauthorized', description: 'missing or wrong credentials: authenticate with HTTP basic auth' },
     }),
@@ -134,8 +129,7 @@ export function createApp(options: AppOptions) {
   if ((adminDeps || offerings) && admin) {
     const adminApp = new Hono<AppEnv>();
     adminApp.use(
-      basicAuth({
-        verifyUser: credentialsVerifier(admin),
+      credentialsAuth([admin], {
         realm: 'kubernetes-broker admin',
         invalidUserMessage: { error: 'Unauthorized', description: 'admin routes need the admin credentials (ADMIN_USER, ADMIN_PASS)' },
       }),
@@ -148,8 +142,7 @@ export function createApp(options: AppOptions) {
   // Generated from the routes' own descriptions; documents the OSB and admin API, to the platform or the operator.
   app.get(
     '/openapi.json',
-    basicAuth({
-      verifyUser: (user, pass) => platformAuth(user, pass) || (adminAuth?.(user, pass) ?? false),
+    credentialsAuth([auth, admin], {
       realm: 'kubernetes-broker',
       invalidUserMessage: { error: 'Unauthorized', description: "the API description needs the platform's or the admin credentials" },
     }),

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerError } from './errors.js';
 import type { OperationMemo } from '../workflows/types.js';
 import type { Client } from '@temporalio/client';
+import { describeResponse, describingClient } from './describe-stand-in.js';
 import { completedRun, findOperationRun, isRunning, lastOperationOf, memoOf, SharedPolls } from './operation-state.js';
 
 type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT';
@@ -172,20 +173,14 @@ describe('memoOf and isRunning', () => {
 });
 
 describe('SharedPolls', () => {
-  // Only the coalescing is under test here: a counting stand-in for client.workflow.getHandle().describe().
+  // Only the coalescing is under test here: a counting stand-in for the DescribeWorkflowExecution call.
   function countingClient(memo: Partial<OperationMemo>) {
     const calls = { n: 0 };
-    const client = {
-      workflow: {
-        getHandle: () => ({
-          describe: async () => {
-            calls.n++;
-            await new Promise((r) => setTimeout(r, 20));
-            return run('provisionInstance', 'RUNNING', memo);
-          },
-        }),
-      },
-    } as unknown as Client;
+    const client = describingClient(async () => {
+      calls.n++;
+      await new Promise((r) => setTimeout(r, 20));
+      return describeResponse('run-1', memo);
+    });
     return { client, calls };
   }
 

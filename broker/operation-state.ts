@@ -8,16 +8,17 @@ import type { LastOperation } from './service-broker.js';
 import { ranOutOfTime } from '../platform/temporal/deadline.js';
 import { operationType } from '../platform/temporal/ids.js';
 import type { OperationMemo } from '../workflows/types.js';
+import { describeRun, MemoCache, type RunDescription } from './run-description.js';
 
 // A CommonJS module: its named exports are reachable through the default import only.
 const { temporal } = proto;
 
-type Run = Pick<WorkflowExecutionDescription, 'type' | 'status' | 'memo' | 'runId' | 'startTime'>;
+type Run = RunDescription;
 
 /** The operation memo a broker workflow carries (see workflows/types.ts). */
 export const memoOf = (run: Pick<Run, 'memo'>) => (run.memo ?? {}) as Partial<OperationMemo>;
 
-/** Describes the latest run of a workflow id, or undefined when Temporal knows none. */
+/** Describes the latest run of a workflow id, or undefined when Temporal knows none (all of it: the endpoints that act read its search attributes). */
 export async function describeLatest(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
   try {
     return await client.workflow.getHandle(workflowId).describe();
@@ -76,12 +77,14 @@ export function completedRun<R extends Run>(run: R): R {
  *   BrokerCore.operationRun), so they share one long poll.
  */
 export class SharedPolls {
-  private readonly describes = new Map<string, Promise<WorkflowExecutionDescription | undefined>>();
+  private readonly describes = new Map<string, Promise<Run | undefined>>();
   private readonly waits = new Map<string, Promise<CloseOutcome>>();
+  /** Decoded memos of the runs polled lately: a poll decrypts a memo only when it is new. */
+  readonly memos = new MemoCache();
   constructor(private readonly client: Client) {}
 
-  describe(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
-    return share(this.describes, workflowId, () => describeLatest(this.client, workflowId));
+  describe(workflowId: string): Promise<Run | undefined> {
+    return share(this.describes, workflowId, () => describeRun(this.client, workflowId, this.memos));
   }
 
   waitForClose(workflowId: string, runId: string, until: Date): Promise<CloseOutcome> {
@@ -104,7 +107,7 @@ export async function findOperationRun(client: Client, workflowId: string, opera
     const joined = await shared.describe(workflowId);
     if (joined && carries(joined, operation)) return joined;
   }
-  const latest = await describeLatest(client, workflowId);
+  const latest = await describeRun(client, workflowId, shared?.memos);
   if (!latest || !operation) return latest;
   const memo = memoOf(latest);
   if (carries(latest, operation)) return latest;

@@ -2,6 +2,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.js';
 import { badRequest } from '../../broker/errors.js';
+import { deferredChild } from './request-log.js';
 
 export const originatingIdentity = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('X-Broker-API-Originating-Identity');
@@ -17,7 +18,7 @@ export const originatingIdentity = createMiddleware<AppEnv>(async (c, next) => {
       throw badRequest('X-Broker-API-Originating-Identity must be "<platform> <base64-encoded JSON object>"');
     }
     c.set('originatingIdentity', { platform, value: value as Record<string, unknown> });
-    c.set('log', c.get('log').child({ origin: { platform, ...(value as Record<string, unknown>) } }));
+    c.set('log', deferredChild(c.get('log'), { origin: { platform, ...(value as Record<string, unknown>) } }));
   }
   await next();
 });
