@@ -29,7 +29,10 @@ const provisionBody = (plan = READY, parameters: Record<string, unknown> = {}) =
 });
 
 beforeAll(async () => {
-  broker = await startBroker({ CATALOG_DIR: CATALOG });
+  // The long poll's bound: a fast provision's first poll must see it finish within it, also on a
+  // loaded CI machine (at the default 5 s it did not once, at load 15); a stuck one's poll is held
+  // this long.
+  broker = await startBroker({ CATALOG_DIR: CATALOG, LAST_OPERATION_WAIT: '20' });
 });
 afterAll(async () => {
   await broker?.stop();
