@@ -10,6 +10,7 @@ import { declaredParameters, parametersSchema } from './parameters.js';
 import type { LexedJson, Token } from './placeholders.js';
 import { renderPlan } from './render.js';
 import type { CatalogProblem, InstanceFacts, InstanceValues, KubernetesObject, Plan, Randoms, ServiceFacts, ServiceOffering, Template } from './types.js';
+import { isObject, type Json } from './json.js';
 
 /** The instance the loader and `catalog render` render for. */
 export const SAMPLE_INSTANCE_ID = '00000000-0000-4000-8000-000000000000';
@@ -30,9 +31,6 @@ export interface CredentialsTexts {
   /** Where the texts come from, for warnings. */
   files: { mapping: string; node?: string; uri?: string };
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Sample values for a plan: parameters from the schemas' defaults, or a value of their type. */
 export function sampleValues(plan: Plan, randoms: Randoms = sampleRandoms()): InstanceValues {

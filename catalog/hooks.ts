@@ -11,6 +11,7 @@ import { declaredParameters } from './parameters.js';
 import type { Scope } from './placeholders.js';
 import { renderPlan, renderTemplate } from './render.js';
 import type { HookEvent, InstanceValues, KubernetesObject, Plan, ServiceOffering } from './types.js';
+import { isObject, type Json } from './json.js';
 
 export const HOOKS_DIR = 'hooks';
 /** In the order an instance's life meets them. */
@@ -31,8 +32,6 @@ export function hookEventsOf(plan: Plan): HookEvent[] {
 /** The Job controller copies a Job's name into the label `job-name` of its pods: 63 characters at most. */
 const MAX_JOB_NAME = 63;
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const child = (parent: Json, key: string): Json => {
   const value = parent[key];
   if (isObject(value)) return value;

@@ -2,6 +2,7 @@
 // on current clusters. Pure: returns a new object and, for the operator, what was changed.
 import { podTemplatePath } from './kinds.js';
 import type { KubernetesObject } from './types.js';
+import { isObject, type Json } from './json.js';
 
 const APPS_V1 = 'apps/v1';
 
@@ -92,8 +93,6 @@ const FIELD_FIXES: readonly FieldFix[] = [
 
 const CASE_SENSITIVE = '(field names are case-sensitive; old API servers matched them in any case)';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** `Array.isArray` that narrows to `unknown[]`, not `any[]`: the items are unchecked YAML. */
 const isList = (v: unknown): v is unknown[] => Array.isArray(v);
 

@@ -1,5 +1,6 @@
 // service.json and plan.json: the OSB fields the broker relies on, checked for presence and
 // type. Everything else passes through untouched to `GET /v2/catalog`.
+import { isObject } from './json.js';
 
 type FieldType = 'nonEmptyString' | 'string' | 'boolean' | 'object' | 'stringArray' | 'nonNegativeInteger';
 interface FieldRule {
@@ -45,8 +46,6 @@ const DESCRIPTIONS: Readonly<Record<FieldType, string>> = {
   stringArray: 'an array of strings',
   nonNegativeInteger: 'a non-negative integer',
 };
-
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function hasType(value: unknown, type: FieldType): boolean {
   switch (type) {

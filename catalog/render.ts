@@ -10,9 +10,7 @@ import { declaredParameters } from './parameters.js';
 import { REMOVE_FIELD, renderLeaf, tokenize, type PlaceholderToken, type Scope } from './placeholders.js';
 import type { InstanceValues, KubernetesObject, Plan, ServiceOffering, Template } from './types.js';
 import { templateValueText, type ValueScope } from './values.js';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject, type Json } from './json.js';
 
 /** The objects of one instance of a plan, in creation order. Throws RenderError. */
 export function renderPlan(service: ServiceOffering, plan: Plan, values: InstanceValues): KubernetesObject[] {

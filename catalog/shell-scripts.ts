@@ -8,9 +8,7 @@ import { podTemplatePath } from './kinds.js';
 import { declaredParameters } from './parameters.js';
 import { placeholdersOf, tokenize, type Scope } from './placeholders.js';
 import type { CatalogProblem, Plan, Template } from './types.js';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject, type Json } from './json.js';
 
 const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash', 'ksh', 'mksh', 'zsh']);
 /** A here-document (`<<EOF`, `<<-'END'`): a shell script, whatever runs it. */

@@ -1,5 +1,5 @@
 // An offering as the admin API receives it, in either of its two forms, reduced to its files.
-import { isObject } from '../osb.js';
+import { isObject } from '../json.js';
 import { dynamicServiceFiles, isDynamicServiceBody } from './dynamic-service.js';
 import { normalizeFiles, OfferingRejected, storedSizeProblem, type OfferingFiles } from './files.js';
 

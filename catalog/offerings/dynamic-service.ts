@@ -12,14 +12,13 @@
 import { createHash } from 'node:crypto';
 import type { CatalogProblem } from '../types.js';
 import { OfferingRejected, type OfferingFiles } from './files.js';
-import { isObject } from '../osb.js';
+import { isObject, type Json } from '../json.js';
 
 /** Name-based (version 5) UUIDs of dynamic services live under this namespace. */
 const ID_NAMESPACE = 'da65236a-84f8-404a-a5a5-c1365d034979';
 export const PLAN_FOLDER = 'plan';
 const WHERE = 'dynamicService';
 
-type Json = Record<string, unknown>;
 export function isDynamicServiceBody(body: unknown): body is { dynamicService: unknown } {
   return isObject(body) && 'dynamicService' in body;
 }

@@ -5,9 +5,8 @@
 // else: then the sweep can stay narrow (about 15 requests).
 import type { KubernetesObject, Plan } from '../../catalog/types.js';
 import type { KindRef } from './owned-kinds.js';
+import { isObject, type Json } from '../../catalog/json.js';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objectAt = (v: unknown, ...path: string[]): Json | undefined => {
   let at: unknown = v;
   for (const key of path) at = isObject(at) ? at[key] : undefined;

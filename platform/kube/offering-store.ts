@@ -2,7 +2,7 @@
 // labelled, its files as one JSON text. ConfigMaps, not Secrets: an offering is a catalog entry
 // (like the files of CATALOG_DIR), and the API, which writes offerings, must not be able to write
 // Secrets there (the instance and binding records). Passwords belong in `$random<N>` placeholders.
-import { isObject } from '../../catalog/osb.js';
+import { isObject } from '../../catalog/json.js';
 import { createHash } from 'node:crypto';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import type { KubernetesObject } from '../../catalog/types.js';
