@@ -13,6 +13,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { KubeApiError } from '../platform/kube/errors.js';
 import { FIELD_MANAGER, RecordStore } from '../platform/kube/records.js';
+import { keepRecordsLabelled } from '../platform/kube/record-labelling.js';
 import { installationOf } from '../platform/kube/installation.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { loadLiveCatalog } from './load-catalog.js';
@@ -101,12 +102,6 @@ export async function startWorker(config: Config, logger: Logger) {
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
   const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger, installationOf(config));
-  // Records from before the counting labels get them, in the background: quotas count the
-  // unlabelled ones by reading them meanwhile (platform/kube/records.ts), so nothing waits on it.
-  records.labelUnlabelledInstances().then(
-    (labelled) => labelled && logger.info({ labelled }, 'instance records labelled with their organization and cluster'),
-    (err: Error) => logger.warn({ err: err.message }, 'labelling older instance records failed; quotas keep reading them until a later start labels them'),
-  );
   // Records in the default cluster; instances' fixed namespace on every cluster. Only the default
   // cluster is required to start: another one that is unreachable stalls its own instances'
   // operations (their activities retry), not the whole broker.
@@ -167,7 +162,12 @@ export async function startWorker(config: Config, logger: Logger) {
     },
     'worker started',
   );
+  // Records from before the counting labels get them, now that the worker is made (its namespace
+  // exists), in the background and again every minute: quotas count the unlabelled ones by reading
+  // them until a recent pass says none is left (platform/kube/labelled-marker.ts).
+  const labelling = keepRecordsLabelled(records, logger);
   const running = worker.run().finally(async () => {
+    labelling.stop();
     await connection.close();
     await catalog.close();
     clusters.close();

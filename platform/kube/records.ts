@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
 import { INSTALLATION_LABEL } from './installation.js';
+import { LabelledMarker } from './labelled-marker.js';
 
 export const FIELD_MANAGER = 'kubernetes-broker';
 export const RECORD_LABEL = 'kubernetes-broker.io/record';
@@ -161,6 +162,8 @@ export interface StoredInstance {
 export class RecordStore {
   /** Names of unreadable records already logged: each is logged once per process. */
   private readonly reported = new Set<string>();
+  /** Whether the labelling pass has left no record unlabelled (platform/kube/labelled-marker.ts). */
+  private readonly labelled: LabelledMarker;
 
   constructor(
     private readonly kube: KubeApi,
@@ -168,7 +171,9 @@ export class RecordStore {
     private readonly logger?: Logger,
     /** Labelled on the records it writes (platform/kube/installation.ts); the worker's is the one that writes. */
     private readonly installation?: string,
-  ) {}
+  ) {
+    this.labelled = new LabelledMarker(kube, namespace);
+  }
 
   // ---- instances ------------------------------------------------------------------------
 
@@ -243,8 +248,9 @@ export class RecordStore {
   /**
    * The instances of one organization, for its quota, without reading anyone's data: a
    * metadata-only list selected by the organization label. Records written before that label
-   * existed (until the worker's start-up pass or their next write labels them) are read and
-   * counted too, so that no instance escapes its quota.
+   * existed (until the worker's labelling pass or their next write labels them) are read and
+   * counted too, so that no instance escapes its quota; once a recent pass says none is left
+   * (labelled-marker.ts), that second list is skipped.
    */
   async countedInstances(org: string): Promise<CountedInstance[]> {
     const orgValue = labelValueFor(org);
@@ -256,15 +262,28 @@ export class RecordStore {
       const cluster = s.metadata.labels?.[RECORD_CLUSTER_LABEL];
       return { org, ...(cluster === undefined ? {} : { cluster }) };
     });
+    if (await this.labelled.allLabelled()) return counted;
     const unlabelled = await this.scan<InstanceRecord>('instance', `${RECORD_LABEL}=instance,!${RECORD_ORG_LABEL}`);
     for (const r of unlabelled.records) if (r.org === org) counted.push({ org, ...(r.cluster === undefined ? {} : { cluster: r.cluster }) });
     return counted;
   }
 
   /**
+   * The labelling pass, then the marker stamped with when it began: every record that existed
+   * then is labelled (or unreadable, which quotas skip anyway). The worker runs it at start and
+   * every LABELLING_INTERVAL_MS; a pass that fails stamps nothing. Returns how many it labelled.
+   */
+  async labelAndStamp(): Promise<number> {
+    const since = new Date();
+    const labelled = await this.labelUnlabelledInstances();
+    await this.labelled.stamp(since);
+    return labelled;
+  }
+
+  /**
    * Gives the counting labels to instance records written before they existed; returns how many
-   * it labelled. Run once by the worker at start; idempotent, and safe beside other writers (a
-   * merge patch of labels only; a record deleted meanwhile is skipped).
+   * it labelled. Idempotent, and safe beside other writers (a merge patch of labels only; a
+   * record deleted meanwhile is skipped).
    */
   async labelUnlabelledInstances(): Promise<number> {
     let labelled = 0;

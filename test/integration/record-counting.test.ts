@@ -1,6 +1,7 @@
 // Quotas count one organization's instances from a label-selected list of record metadata, not
 // from every record's data; records written before the labels existed still count, and the
-// worker's start-up pass labels them. Record listings page through the API server.
+// worker's labelling pass labels them; once a recent pass says none is left, a quota lists only the
+// labelled ones. Record listings page through the API server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import {
@@ -15,6 +16,10 @@ import {
   type InstanceRecord,
 } from '../../platform/kube/records.js';
 import type { Randoms } from '../../catalog/types.js';
+import { checkQuota } from '../../broker/quota.js';
+import { SINGLE_CLUSTER, DEFAULT_CLUSTER } from '../../platform/config/clusters.js';
+import type { KubeApi } from '../../platform/kube/api.js';
+import { LABELLED_STALE_MS, LabelledMarker } from '../../platform/kube/labelled-marker.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const kube = kubeApi();
@@ -47,14 +52,14 @@ function record(instanceId: string, org: string, cluster?: string): InstanceReco
 }
 
 /** A record as brokers before the counting labels wrote it. */
-async function createUnlabelled(r: InstanceRecord) {
+async function createUnlabelled(r: InstanceRecord, namespace = NAMESPACE) {
   await kube.create(
     {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
         name: recordName('instance', r.instanceId),
-        namespace: NAMESPACE,
+        namespace,
         labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_LABEL]: 'instance', [RECORD_INSTANCE_LABEL]: r.instanceId },
       },
       data: { record: Buffer.from(JSON.stringify(r)).toString('base64'), randoms: Buffer.from('{}').toString('base64') },
@@ -77,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kube.delete('v1', 'Namespace', undefined, NAMESPACE).catch(() => false);
+  await kube.delete('v1', 'Namespace', undefined, MARKED).catch(() => false);
   kube.close();
 });
 
@@ -124,5 +130,74 @@ describe('listing', () => {
     expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 1]);
     expect(pages.flat().every((s) => s.data === undefined)).toBe(true);
     expect((await records.listInstances()).map((r) => r.instanceId).sort()).toEqual(['a1', 'a2', 'o1', 'old1', 'old2', 'old3', 'x1']);
+  });
+});
+
+// A namespace of its own: its marker and its counts are this test's alone.
+const MARKED = `kb-counting-marked-${id}`;
+
+/** The real client against the real API server, counting the requests a quota check makes. */
+function countingKube(): { kube: KubeApi; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const counted = new Proxy(kube, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || !['listAll', 'listPage', 'pages', 'list', 'get'].includes(String(prop))) return value;
+      return (...args: unknown[]) => {
+        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { kube: counted, calls };
+}
+
+/** What a provision's quota check in a fresh API replica reads: its requests, and whether it refused. */
+async function quotaCheck(maxInstances: number) {
+  const api = countingKube();
+  const config = { ...SINGLE_CLUSTER, quotas: [{ organization: ORG, maxInstances }] };
+  const refused = await checkQuota(config, new RecordStore(api.kube, MARKED), ORG, DEFAULT_CLUSTER).then(
+    () => false,
+    (err: { status?: number }) => err.status === 422,
+  );
+  return { refused, lists: api.calls.listAll ?? 0, calls: api.calls };
+}
+
+describe('the labelling marker', () => {
+  const worker = new RecordStore(kube, MARKED);
+
+  beforeAll(async () => {
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: MARKED } }, { fieldManager: FIELD_MANAGER });
+    await worker.createInstance(record('m1', ORG), NO_RANDOMS);
+    await createUnlabelled(record('m-old1', ORG), MARKED);
+  });
+
+  it('before any pass: an unlabelled record of an older broker counts toward the quota (a second list reads it)', async () => {
+    expect(await quotaCheck(2)).toMatchObject({ refused: true, lists: 2 });
+    expect(await quotaCheck(3)).toMatchObject({ refused: false, lists: 2 });
+  });
+
+  it('after a pass: the quota lists the labelled records alone, reads the marker once, and still counts every one', async () => {
+    expect(await worker.labelAndStamp()).toBe(1);
+    const api = countingKube();
+    const store = new RecordStore(api.kube, MARKED);
+    expect(await store.countedInstances(ORG)).toHaveLength(2);
+    expect(api.calls).toEqual({ listAll: 1, get: 1 });
+    expect(await store.countedInstances(ORG)).toHaveLength(2);
+    expect(api.calls).toEqual({ listAll: 2, get: 1 }); // the marker is cached
+    expect(await quotaCheck(2)).toMatchObject({ refused: true, lists: 1 });
+  });
+
+  it('counts a record an older broker writes after the pass (a rolling upgrade) from the next pass on, in one list', async () => {
+    await createUnlabelled(record('m-old2', ORG), MARKED);
+    expect(await worker.labelAndStamp()).toBe(1);
+    expect(await quotaCheck(3)).toMatchObject({ refused: true, lists: 1 });
+  });
+
+  it('reads the unlabelled records again when the last pass is too old (no labelling worker runs)', async () => {
+    await new LabelledMarker(kube, MARKED).stamp(new Date(Date.now() - LABELLED_STALE_MS - 1000));
+    await createUnlabelled(record('m-old3', ORG), MARKED);
+    expect(await quotaCheck(4)).toMatchObject({ refused: true, lists: 2 });
+    expect(await quotaCheck(5)).toMatchObject({ refused: false, lists: 2 });
   });
 });
