@@ -95,6 +95,10 @@ interface SizeResult {
   pods: Stats;
   apiKiBReadPerProvision: Stats;
   requestsPerProvision: Stats;
+  requestsPerBind: Stats;
+  apiKiBReadPerBind: Stats;
+  workerKiBReadPerBind: Stats;
+  requestsPerPollAndFetch: Stats;
   listRequestsPerProvision: Stats;
   apiPeakRssMiB: number;
   workerPeakRssMiB: number;
@@ -119,7 +123,11 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     fetchMs: number[] = [],
     kib: number[] = [],
     requests: number[] = [],
-    lists: number[] = [];
+    lists: number[] = [],
+    bindRequests: number[] = [],
+    bindApiKiB: number[] = [],
+    bindWorkerKiB: number[] = [],
+    pollRequests: number[] = [];
   for (let rep = -1; rep < reps; rep++) {
     const id = `regb-${suffix()}`;
     const mark = auditMark();
@@ -135,6 +143,10 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     await sleep(300); // the audit backend writes a watch's event when the watch ends
     const audit = auditSince(mark, namespaces);
     const bindJobs = playBind(id);
+    // What a bind reads, to see whether any of it grows with the registry: requests (audit log),
+    // and bytes read by the API and the worker (every socket).
+    const bindMark = auditMark();
+    const bindRead0 = [bytesRead(broker.api!.pid!), bytesRead(broker.worker!.pid!)] as const;
     const [bindMs, bound] = await timed(async () => {
       const res = await osb.request('PUT', `/v2/service_instances/${id}/service_bindings/${id}-b?accepts_incomplete=true`, {
         service_id: ids.service,
@@ -151,12 +163,17 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
       return res;
     }).finally(() => bindJobs.stop());
     if (bound.status >= 300 || bound.body?.state === 'failed') throw new Error(`bind ${id}: ${bound.status} ${bound.text}`);
+    const bindRead = [bytesRead(broker.api!.pid!) - bindRead0[0], bytesRead(broker.worker!.pid!) - bindRead0[1]];
+    await sleep(300);
+    const bindAudit = auditSince(bindMark, namespaces);
+    const pollMark = auditMark();
     const polls: number[] = [],
       fetches: number[] = [];
     for (let k = 0; k < 5; k++) {
       polls.push((await timed(() => osb.lastOperation(id, operation)))[0]);
       fetches.push((await timed(() => osb.request('GET', `/v2/service_instances/${id}`)))[0]);
     }
+    const pollAudit = auditSince(pollMark, namespaces);
     const unbind = await osb.request(
       'DELETE',
       `/v2/service_instances/${id}/service_bindings/${id}-b?accepts_incomplete=true&service_id=${ids.service}&plan_id=${ids.plan}`,
@@ -181,6 +198,10 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     kib.push(read / 1024);
     requests.push(audit.count);
     lists.push(Object.entries(audit.byResource).reduce((n, [k, v]) => n + (k.startsWith('list ') ? v : 0), 0));
+    bindRequests.push(bindAudit.count);
+    bindApiKiB.push(bindRead[0]! / 1024);
+    bindWorkerKiB.push(bindRead[1]! / 1024);
+    pollRequests.push(pollAudit.count / polls.length);
   }
   const listMs: number[] = [],
     orphanMs: number[] = [],
@@ -206,6 +227,10 @@ async function measure(broker: BrokerProcesses, osb: Osb, ids: { service: string
     apiKiBReadPerProvision: stats(kib),
     requestsPerProvision: stats(requests),
     listRequestsPerProvision: stats(lists),
+    requestsPerBind: stats(bindRequests),
+    apiKiBReadPerBind: stats(bindApiKiB),
+    workerKiBReadPerBind: stats(bindWorkerKiB),
+    requestsPerPollAndFetch: stats(pollRequests),
   };
 }
 
@@ -279,6 +304,10 @@ export async function registry(options: RegistryOptions) {
     ['API KiB read per provision', (r) => round(r.apiKiBReadPerProvision.median, 0), (r) => r.apiKiBReadPerProvision.median],
     ['API server requests per provision', (r) => r.requestsPerProvision.median, (r) => r.requestsPerProvision.median],
     ['  of which list', (r) => r.listRequestsPerProvision.median, undefined],
+    ['API server requests per bind', (r) => r.requestsPerBind.median, (r) => r.requestsPerBind.median],
+    ['API KiB read per bind', (r) => round(r.apiKiBReadPerBind.median, 0), (r) => r.apiKiBReadPerBind.median],
+    ['worker KiB read per bind', (r) => round(r.workerKiBReadPerBind.median, 0), (r) => r.workerKiBReadPerBind.median],
+    ['API server requests per last_operation + fetch', (r) => r.requestsPerPollAndFetch.median, undefined],
     ['admin instances list (ms)', (r) => round(r.instancesList.median, 0), (r) => r.instancesList.median],
     ['  its answer (KiB)', (r) => r.instancesListKiB, undefined],
     ['admin orphans (ms)', (r) => round(r.orphans.median, 0), (r) => r.orphans.median],
