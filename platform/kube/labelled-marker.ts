@@ -20,7 +20,10 @@ export const LABELLED_MARKER_NAME = 'kb-records-labelled';
 export const LABELLED_AT_ANNOTATION = 'kubernetes-broker.io/records-labelled-at';
 /** How often each worker runs the labelling pass again (and so renews the stamp). */
 export const LABELLING_INTERVAL_MS = 60_000;
-/** A stamp older than this is not trusted: three passes missed, no labelling worker is running. */
+/**
+ * A stamp older than this is not trusted: three passes missed, no labelling worker is running. The
+ * stamp is a worker's clock read by the API's: a skew between them moves this bound by as much.
+ */
 export const LABELLED_STALE_MS = 3 * LABELLING_INTERVAL_MS;
 /** How long the API keeps the stamp it read: one read per interval, not one per provision. */
 const CACHE_MS = LABELLING_INTERVAL_MS;
