@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterDeletionEvent, blocking, removedAtOnce } from './delete-objects.js';
+import { afterDeletionEvent, blocking, removedAtOnce, without } from './delete-objects.js';
 
 describe('afterDeletionEvent', () => {
   it('waits until everything listed is deleted', () => {
@@ -60,5 +60,17 @@ describe('blocking', () => {
   it('watches everything when only such workloads are left', () => {
     const remaining = [{ kind: RS, objects: [deleting('rs')] }];
     expect(blocking(remaining)).toEqual(remaining);
+  });
+});
+
+describe('without', () => {
+  it('drops the objects seen gone, and the kinds left with none', () => {
+    const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', uid: 'u1' } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u2' } };
+    const remaining = [
+      { kind: { apiVersion: 'apps/v1', kind: 'ReplicaSet' }, objects: [rs] },
+      { kind: { apiVersion: 'v1', kind: 'Pod' }, objects: [pod] },
+    ];
+    expect(without(remaining, [{ objects: [pod] }])).toEqual([remaining[0]]);
   });
 });
