@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterDeletionEvent, removedAtOnce } from './delete-objects.js';
+import { afterDeletionEvent, blocking, removedAtOnce, without } from './delete-objects.js';
 
 describe('afterDeletionEvent', () => {
   it('waits until everything listed is deleted', () => {
@@ -36,5 +36,41 @@ describe('removedAtOnce', () => {
     expect(removedAtOnce('Pod', meta({}))).toBe(false);
     expect(removedAtOnce('PersistentVolumeClaim', meta({ finalizers: ['kubernetes.io/pvc-protection'] }))).toBe(false);
     expect(removedAtOnce('Secret', meta({ deletionTimestamp: '2026-11-26T22:00:00Z' }))).toBe(false);
+  });
+});
+
+describe('blocking', () => {
+  const deleting = (name: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'x',
+    metadata: { name, deletionTimestamp: '2026-12-04T21:00:00Z', finalizers: ['foregroundDeletion'] },
+  });
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', deletionTimestamp: '2026-12-04T21:00:00Z' } };
+  const RS = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+  const POD = { apiVersion: 'v1', kind: 'Pod' };
+
+  it('watches the Pods, not the workloads that wait for them in foreground deletion', () => {
+    const remaining = [
+      { kind: RS, objects: [deleting('rs')] },
+      { kind: POD, objects: [pod] },
+    ];
+    expect(blocking(remaining)).toEqual([{ kind: POD, objects: [pod] }]);
+  });
+
+  it('watches everything when only such workloads are left', () => {
+    const remaining = [{ kind: RS, objects: [deleting('rs')] }];
+    expect(blocking(remaining)).toEqual(remaining);
+  });
+});
+
+describe('without', () => {
+  it('drops the objects seen gone, and the kinds left with none', () => {
+    const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', uid: 'u1' } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u2' } };
+    const remaining = [
+      { kind: { apiVersion: 'apps/v1', kind: 'ReplicaSet' }, objects: [rs] },
+      { kind: { apiVersion: 'v1', kind: 'Pod' }, objects: [pod] },
+    ];
+    expect(without(remaining, [{ objects: [pod] }])).toEqual([remaining[0]]);
   });
 });

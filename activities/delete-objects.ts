@@ -21,6 +21,7 @@ import {
   type FoundKind,
   type KindRef,
 } from '../platform/kube/owned-kinds.js';
+import { finishableDeletions, inForegroundDeletion } from '../platform/kube/foreground-deletion.js';
 import { ownsNamespace } from '../platform/kube/namespace-ownership.js';
 import { refKey, refOf } from './refs.js';
 import { createVerifier } from './verify.js';
@@ -72,20 +73,21 @@ export function createDeleteActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Lists the kinds owners first (listingGenerations), up to the first generation that has
-   * objects: those, and the kinds it did not look at yet. Empty: nothing is left, and every kind
-   * was looked at after every kind that could make it was seen empty.
+   * Lists the kinds owners first (listingGenerations), each generation after the one before: what
+   * is left. Empty: nothing is left, and every kind was looked at after every kind that could make
+   * it was seen empty. (Children are listed while their owners are there too: an owner in
+   * foreground deletion is finished once they are gone, foreground-deletion.ts.)
    */
   async function listOwnersFirst(kube: KubeApi, instanceId: string, namespace: string, kinds: KindRef[]) {
-    const generations = listingGenerations(kinds);
-    for (const [i, generation] of generations.entries()) {
-      const remaining = await listInstanceObjects(kube, instanceId, namespace, generation);
-      if (remaining.length > 0) return { remaining, unlisted: generations.slice(i + 1).flat() };
-    }
-    return { remaining: [], unlisted: [] };
+    const remaining: Awaited<ReturnType<typeof listInstanceObjects>> = [];
+    for (const generation of listingGenerations(kinds)) remaining.push(...(await listInstanceObjects(kube, instanceId, namespace, generation)));
+    return remaining;
   }
 
-  /** waitInstanceGone's loop: list owners first, delete what is new, watch what is being deleted. */
+  /**
+   * waitInstanceGone's loop: list owners first; finish the foreground deletions whose objects are
+   * gone, or delete what is new and watch what is being deleted.
+   */
   async function waitGone(input: InstancePlace & { deadline: number; found?: FoundKind[] }): Promise<void> {
     const ctx = Context.current();
     const kube = clusterClient(clusters, input.cluster, input.instanceId);
@@ -95,18 +97,14 @@ export function createDeleteActivities(deps: ActivityDeps) {
     // A kind of a plan since removed from the catalog may be among those found.
     const kinds = unionKinds(currentKinds(), input.found ?? []);
     let listed = input.found ? kindsToListFirst(kinds, input.found) : kinds;
+    const finished = new Set<string>();
     for (;;) {
       const only = listed;
-      const { remaining, unlisted } = await step(`list the objects of instance ${input.instanceId}`, () =>
-        listOwnersFirst(kube, input.instanceId, input.namespace, only),
-      );
+      const remaining = await step(`list the objects of instance ${input.instanceId}`, () => listOwnersFirst(kube, input.instanceId, input.namespace, only));
       if (remaining.length === 0) return;
-      listed = unionKinds(
-        kindsToRelist(
-          kinds,
-          remaining.map((l) => l.kind),
-        ),
-        unlisted,
+      listed = kindsToRelist(
+        kinds,
+        remaining.map((l) => l.kind),
       );
       const left = remaining.flatMap((l) => l.objects);
       const progress = { remaining: left.slice(0, 10).map((o) => refKey(refOf(o))) };
@@ -117,14 +115,26 @@ export function createDeleteActivities(deps: ActivityDeps) {
           NON_RETRYABLE.notGone,
         );
       }
-      // Something new, not yet being deleted (a controller made it): delete its kind again.
-      const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
-      await step('delete leftovers', () => Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, input.instanceId))));
-      await untilDeleted(kube, remaining, input.namespace, instanceSelector(input.instanceId), {
-        timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
-        cancelled: ctx.cancellationSignal,
-        heartbeat: () => ctx.heartbeat(progress),
-      });
+      // Each once: one still there after (should the API server not remove it) is left to the collector, watched.
+      const notFinished = (f: { object: KubernetesObject }) => !finished.has(f.object.metadata.uid as string);
+      let finishable = finishableDeletions(remaining, only).filter(notFinished);
+      if (finishable.length === 0) {
+        // Something new, not yet being deleted (a controller made it): delete its kind again.
+        const fresh = remaining.filter((l) => l.objects.some((o) => !o.metadata.deletionTimestamp));
+        await step('delete leftovers', () => Promise.all(fresh.map((l) => deleteKind(kube, l.kind, input.namespace, input.instanceId))));
+        const awaited = blocking(remaining);
+        const allGone = await untilDeleted(kube, remaining, awaited, input.namespace, instanceSelector(input.instanceId), {
+          timeoutMs: Math.min(WATCH_CAP_MS, input.deadline - Date.now()),
+          cancelled: ctx.cancellationSignal,
+          heartbeat: () => ctx.heartbeat(progress),
+        });
+        // The watch saw what blocked them go and nothing new come: as good as a list, one pass less.
+        if (allGone) finishable = finishableDeletions(without(remaining, awaited), only).filter(notFinished);
+      }
+      if (finishable.length > 0) {
+        for (const f of finishable) finished.add(f.object.metadata.uid as string);
+        await step('remove the workloads whose objects are gone', () => Promise.all(finishable.map((f) => finishDeletion(kube, f.kind, f.object))));
+      }
     }
   }
 
@@ -208,6 +218,28 @@ async function deleteKind(kube: KubeApi, k: KindRef, namespace: string, instance
 }
 
 /**
+ * Removes a workload in foreground deletion whose objects are gone: a delete in the background
+ * drops the garbage collector's finalizer. Only the object listed (its uid): one made since under
+ * its name (409) is left to the next list.
+ */
+async function finishDeletion(kube: KubeApi, k: KindRef, o: KubernetesObject): Promise<void> {
+  try {
+    await kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name, o.metadata.uid as string | undefined);
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+  }
+}
+
+/**
+ * What the wait watches for: the objects that are not workloads in foreground deletion (those are
+ * finished once these are gone); all of them when there are no others.
+ */
+export function blocking<L extends { kind: KindRef; objects: KubernetesObject[] }>(remaining: L[]): L[] {
+  const others = remaining.map((l) => ({ ...l, objects: l.objects.filter((o) => !inForegroundDeletion(l.kind, o)) })).filter((l) => l.objects.length > 0);
+  return others.length > 0 ? others : remaining;
+}
+
+/**
  * Whether a `deletecollection` removed this object of `kind` outright. Its answer holds each
  * object as it was before the delete (items carry no kind): one with finalizers stays until they
  * are done, a Pod until its kubelet (KWOK here) confirms the graceful deletion, a workload
@@ -232,21 +264,30 @@ export function afterDeletionEvent(left: Set<string>, type: WatchEventType, key:
   return 'list again';
 }
 
+/** `remaining` without the objects of `gone` (lists of the same kinds). */
+export function without<L extends { objects: KubernetesObject[] }>(remaining: L[], gone: { objects: KubernetesObject[] }[]): L[] {
+  const keys = new Set(gone.flatMap((l) => l.objects.map((o) => o.metadata.uid ?? refKey(refOf(o)))));
+  return remaining.map((l) => ({ ...l, objects: l.objects.filter((o) => !keys.has(o.metadata.uid ?? refKey(refOf(o)))) })).filter((l) => l.objects.length > 0);
+}
+
 /**
- * Watches the kinds that still have objects until those are all deleted, something new of them
- * appears (a controller made it: the caller deletes it), or the time is up. Heartbeats meanwhile.
+ * Watches the kinds that still have objects until those of `awaited` are all deleted, something
+ * new of them appears (a controller made it: the caller deletes it), or the time is up.
+ * Heartbeats meanwhile. True: all of `awaited` were seen deleted, and nothing new.
  */
 async function untilDeleted(
   kube: KubeApi,
   remaining: { kind: KindRef; objects: KubernetesObject[]; resourceVersion: string | undefined }[],
+  awaited: { objects: KubernetesObject[] }[],
   namespace: string,
   labelSelector: string,
   { timeoutMs, cancelled, heartbeat }: { timeoutMs: number; cancelled: AbortSignal; heartbeat: () => void },
-): Promise<void> {
+): Promise<boolean> {
   const abort = new AbortController();
   const onCancel = () => abort.abort();
   cancelled.addEventListener('abort', onCancel, { once: true });
-  const left = new Set(remaining.flatMap((l) => l.objects.map((o) => refKey(refOf(o)))));
+  const left = new Set(awaited.flatMap((l) => l.objects.map((o) => refKey(refOf(o)))));
+  let somethingNew = false;
   const timer = setTimeout(() => abort.abort(), Math.max(0, timeoutMs));
   const beat = setInterval(heartbeat, HEARTBEAT_MS);
   try {
@@ -260,7 +301,9 @@ async function untilDeleted(
             { labelSelector, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}), timeoutSeconds: Math.ceil(timeoutMs / 1000) },
             (type, obj) => {
               const key = refKey({ kind: l.kind.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
-              if (afterDeletionEvent(left, type, key, Boolean(obj.metadata.deletionTimestamp)) === 'list again') abort.abort();
+              if (afterDeletionEvent(left, type, key, Boolean(obj.metadata.deletionTimestamp)) === 'wait') return;
+              if (left.size > 0 || type !== 'DELETED') somethingNew = true;
+              abort.abort();
             },
             abort.signal,
           )
@@ -268,6 +311,7 @@ async function untilDeleted(
           .catch(() => undefined),
       ),
     );
+    return left.size === 0 && !somethingNew;
   } finally {
     clearTimeout(timer);
     clearInterval(beat);

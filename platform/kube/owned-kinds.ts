@@ -95,13 +95,19 @@ function withChildren(kinds: KindRef[]): KindRef[] | undefined {
 
 /**
  * Whether the kind's controller makes objects (Deployment, ReplicaSet, StatefulSet, Job, ...).
- * A deprovision deletes these in the foreground: each stays, being deleted, until the garbage
- * collector has removed what it made, and its controller makes nothing for an owner being
- * deleted. Removed at once (background), a ReplicaSet lived on in its controller's cache for a
- * moment, and the controller replaced the Pods the sweep deleted: a Pod outlived its deprovision.
+ * A deprovision deletes these in the foreground: each stays, being deleted, until what it made is
+ * gone, and its controller makes nothing for an owner being deleted. Removed at once
+ * (background), a ReplicaSet lived on in its controller's cache for a moment, and the controller
+ * replaced the Pods the sweep deleted: a Pod outlived its deprovision. (The wait removes such an
+ * owner itself once what it made is gone: foreground-deletion.ts.)
  */
 export function makesObjects(k: Pick<KindRef, 'kind'>): boolean {
   return k.kind in CHILD_KINDS;
+}
+
+/** The kinds the kind's controller makes, labelled as the instance (none: it makes nothing known). */
+export function kindsMadeBy(k: Pick<KindRef, 'kind'>): readonly string[] {
+  return CHILD_KINDS[k.kind] ?? [];
 }
 
 /**
