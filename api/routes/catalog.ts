@@ -60,10 +60,14 @@ export function catalogRoutes(catalog: Catalog) {
     }),
     (c) => {
       const v = version();
+      // A Response with a plain header object: c.body would make an undici Headers of them.
       if (notModified(c.req.header('If-None-Match'), c.req.header('If-Modified-Since'), v)) {
-        return c.body(null, 304, { ETag: v.etag, 'Cache-Control': CACHE_CONTROL });
+        return new Response(null, { status: 304, headers: { ETag: v.etag, 'Cache-Control': CACHE_CONTROL } });
       }
-      return c.body(v.body, 200, { 'Content-Type': 'application/json', ETag: v.etag, 'Last-Modified': v.lastModified, 'Cache-Control': CACHE_CONTROL });
+      return new Response(v.body, {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', ETag: v.etag, 'Last-Modified': v.lastModified, 'Cache-Control': CACHE_CONTROL },
+      });
     },
   );
 }

@@ -27,6 +27,11 @@ describe('GET /v2/catalog caching', () => {
     expect(unchanged.status).toBe(304);
     expect(unchanged.body).toBeUndefined();
     expect(unchanged.headers.get('etag')).toBe(etag);
+    // The request identity goes onto Node's response apart from the route's headers: on every answer.
+    const echoed = await catalog({ 'If-None-Match': etag, 'X-Broker-API-Request-Identity': 'etag-304' });
+    expect([echoed.status, echoed.headers.get('x-broker-api-request-identity')]).toEqual([304, 'etag-304']);
+    const stranger = await broker().osb.request('GET', '/v2/catalog', undefined, { Authorization: 'Basic eDp5', 'X-Broker-API-Request-Identity': 'etag-401' });
+    expect([stranger.status, stranger.headers.get('x-broker-api-request-identity'), stranger.headers.get('etag')]).toEqual([401, 'etag-401', null]);
     expect((await catalog({ 'If-None-Match': `"other", W/${etag}` })).status).toBe(304);
     expect((await catalog({ 'If-Modified-Since': lastModified })).status).toBe(304);
     // If-None-Match decides alone when present: a stale tag gets the catalog whatever the date says.
