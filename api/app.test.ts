@@ -216,6 +216,17 @@ describe('GET /v2/catalog', () => {
     expect(res.body).toEqual(catalog.osbCatalog);
     expect(res.body.services[0].plans.map((p: { id: string }) => p.id).sort()).toEqual([NOBIND, PLAN].sort());
   });
+
+  it('answers If-None-Match with 304 only behind auth and the version check, and tells a stranger no ETag', async () => {
+    const { app } = setup();
+    const etag = (await osbRequest(app, 'GET', '/v2/catalog')).headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect((await osbRequest(app, 'GET', '/v2/catalog', undefined, { 'If-None-Match': etag })).status).toBe(304);
+    const stranger = await osbRequest(app, 'GET', '/v2/catalog', undefined, { 'If-None-Match': etag, Authorization: undefined });
+    expect(stranger.status).toBe(401);
+    expect(stranger.headers.get('etag')).toBeNull();
+    expect((await osbRequest(app, 'GET', '/v2/catalog', undefined, { 'If-None-Match': etag, 'X-Broker-API-Version': '2.1' })).status).toBe(412);
+  });
 });
 
 describe('basic auth', () => {

@@ -4,7 +4,6 @@ import type { PayloadCodec } from '@temporalio/common';
 import { Hono, type Context } from 'hono';
 import { openAPIRouteHandler } from 'hono-openapi';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import type { AdminDeps } from './admin/deps.js';
 import type { Catalog } from '../catalog/types.js';
 import type { Logger } from '../platform/observability/logger.js';
@@ -17,6 +16,7 @@ import { limitBody } from './middleware/body-limit.js';
 import { credentialsAuth } from './middleware/basic-auth.js';
 import { originatingIdentity } from './middleware/originating-identity.js';
 import { documentation } from './openapi.js';
+import { requestIdentity } from './middleware/request-identity.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestMetrics } from './middleware/metrics.js';
 import type { OfferingDeps } from '../broker/offerings.js';
@@ -76,7 +76,7 @@ export function createApp(options: AppOptions) {
   const app = new Hono<AppEnv>();
 
   // The platform's request identity is echoed on every response (OSB SHOULD).
-  app.use(requestId({ headerName: 'X-Broker-API-Request-Identity' }));
+  app.use(requestIdentity);
   app.use(requestLog(logger));
   if (metrics) app.use(requestMetrics(metrics));
   // The OSB port faces the platform's network: what it serves besides OSB needs credentials.

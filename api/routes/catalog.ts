@@ -1,23 +1,73 @@
-// GET /v2/catalog: the catalog body is built once when the catalog loads (or changes); served as is.
+// GET /v2/catalog: the catalog body is built once when the catalog loads (or changes); served as is,
+// with the validators OSB 2.17 allows (ETag, Last-Modified) so a platform can revalidate for free.
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Catalog } from '../../catalog/types.js';
 import { z } from 'zod';
 import type { AppEnv } from '../env.js';
+import { notModified, type Validators } from '../conditional-get.js';
 import { ok, osbRoute } from '../openapi.js';
 
 const catalogBody = z.object({ services: z.array(z.record(z.string(), z.unknown())) });
 
-export function catalogRoutes(catalog: Catalog) {
-  // Encoded once per catalog version: a string body would be measured and UTF-8 encoded again on
-  // every request (two passes over ~100 KiB with the seed catalog); bytes go to the socket as they
-  // are. A catalog with offerings added at runtime gives a new osbCatalog object on each change.
-  let encoded = { of: catalog.osbCatalog, body: new TextEncoder().encode(JSON.stringify(catalog.osbCatalog)) };
-  const bytes = () => {
-    const current = catalog.osbCatalog;
-    if (current !== encoded.of) encoded = { of: current, body: new TextEncoder().encode(JSON.stringify(current)) };
-    return encoded.body;
+// Offerings added at runtime change the catalog on any replica at any time: a client may keep a
+// copy, but asks each time whether it is still current.
+const CACHE_CONTROL = 'no-cache';
+
+interface CatalogVersion extends Validators {
+  of: Catalog['osbCatalog'];
+  body: Uint8Array<ArrayBuffer>;
+  /** The second of Last-Modified, in ms. */
+  second: number;
+}
+
+/**
+ * One catalog version's bytes and validators. The ETag is the SHA-256 of the bytes: replicas
+ * serving the same catalog give the same tag, and a catalog that comes back to earlier bytes gets
+ * the earlier tag back, rightly. Last-Modified is when this process first served the version
+ * (HTTP-dates have whole seconds): a version that follows another within the same second shares
+ * its Last-Modified, so its If-Modified-Since answers 304 only from the next second on.
+ */
+export function catalogVersion(of: Catalog['osbCatalog'], previous: CatalogVersion | undefined, now = Date.now()): CatalogVersion {
+  const body = new TextEncoder().encode(JSON.stringify(of));
+  const second = Math.floor(now / 1000) * 1000;
+  return {
+    of,
+    body,
+    etag: `"${createHash('sha256').update(body).digest('base64url')}"`,
+    lastModified: new Date(second).toUTCString(),
+    second,
+    unchangedSince: previous?.second === second ? second + 1000 : second,
   };
-  return new Hono<AppEnv>().get('/', osbRoute('The service offerings and their plans', { 200: ok(catalogBody, 'The catalog') }), (c) =>
-    c.body(bytes(), 200, { 'Content-Type': 'application/json' }),
+}
+
+export function catalogRoutes(catalog: Catalog) {
+  // Encoded and hashed once per catalog version: a string body would be measured and UTF-8
+  // encoded again on every request (two passes over ~100 KiB with the seed catalog), and hono's
+  // etag middleware would hash every answer's body again. A catalog with offerings added at
+  // runtime gives a new osbCatalog object on each change. Every caller with the platform's
+  // credentials gets the same catalog, so nothing varies by request and no Vary is needed.
+  let current = catalogVersion(catalog.osbCatalog, undefined);
+  const version = () => {
+    if (catalog.osbCatalog !== current.of) current = catalogVersion(catalog.osbCatalog, current);
+    return current;
+  };
+  return new Hono<AppEnv>().get(
+    '/',
+    osbRoute('The service offerings and their plans', {
+      200: ok(catalogBody, 'The catalog, with its ETag and Last-Modified'),
+      304: { description: 'Not modified: If-None-Match names the current ETag, or (without If-None-Match) If-Modified-Since is not before Last-Modified' },
+    }),
+    (c) => {
+      const v = version();
+      // A Response with a plain header object: c.body would make an undici Headers of them.
+      if (notModified(c.req.header('If-None-Match'), c.req.header('If-Modified-Since'), v)) {
+        return new Response(null, { status: 304, headers: { ETag: v.etag, 'Cache-Control': CACHE_CONTROL } });
+      }
+      return new Response(v.body, {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', ETag: v.etag, 'Last-Modified': v.lastModified, 'Cache-Control': CACHE_CONTROL },
+      });
+    },
   );
 }
