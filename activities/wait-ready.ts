@@ -7,6 +7,7 @@ import type { KubernetesObject } from '../catalog/types.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import type { KubeApi } from '../platform/kube/api.js';
+import type { RecordReadAhead } from '../platform/kube/records.js';
 import { byDeadline, clusterClient, NON_RETRYABLE } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { refKey } from './refs.js';
@@ -29,9 +30,12 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Repl
 
 /**
  * `markReady`: the state update the provision's last step makes (setInstanceState, with its checks
- * of the calling workflow and the record: activities/verify.ts).
+ * of the calling workflow and the record: activities/verify.ts), from the record read while waiting.
  */
-export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady: (instanceId: string) => Promise<void>) {
+export function createWaitReadyActivities(
+  { clusters, records }: ActivityDeps,
+  markReady: (instanceId: string, readAhead: RecordReadAhead) => Promise<unknown>,
+) {
   /** Why the instance is not ready, for the failure description: workloads, then their pods. */
   async function diagnose(kube: KubeApi, instanceId: string, namespace: string, pending: string[]): Promise<string> {
     let pods: string[] = [];
@@ -111,8 +115,11 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady:
   return {
     waitInstanceReady: (input: WaitReadyInput) =>
       byDeadline(input.deadline, async () => {
+        // The record is read while the workloads start, not after: once they are ready, marking
+        // it is one write (read afresh if it changed meanwhile).
+        const readAhead = input.markReady ? records.readAhead(input.instanceId) : undefined;
         await waitReady(input);
-        if (input.markReady) await markReady(input.instanceId);
+        if (readAhead) await markReady(input.instanceId, readAhead);
       }),
   };
 }

@@ -15,6 +15,7 @@ import {
   type InstanceRecord,
 } from '../../platform/kube/records.js';
 import type { Randoms } from '../../catalog/types.js';
+import { testRecord } from './helpers/records.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const kube = kubeApi();
@@ -27,24 +28,7 @@ const OTHER_ORG = `other-${id}`;
 const NO_RANDOMS = {} as Randoms;
 const ODD_ORG = `An Org / ${id} with a name no label can hold`;
 
-function record(instanceId: string, org: string, cluster?: string): InstanceRecord {
-  const now = new Date().toISOString();
-  return {
-    instanceId,
-    serviceId: 'svc',
-    planId: 'plan',
-    parameters: {},
-    context: {},
-    org,
-    space: 'space',
-    namespace: 'ns',
-    ownsNamespace: false,
-    ...(cluster ? { cluster } : {}),
-    state: 'ready',
-    createdAt: now,
-    updatedAt: now,
-  };
-}
+const record = testRecord;
 
 /** A record as brokers before the counting labels wrote it. */
 async function createUnlabelled(r: InstanceRecord) {
