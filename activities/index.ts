@@ -3,17 +3,18 @@ import type { ActivityDeps } from './deps.js';
 import { createApplyActivities } from './apply-objects.js';
 import { createBindingActivities } from './bindings.js';
 import { createDeleteActivities } from './delete-objects.js';
-import { createInstanceRecordActivities } from './instance-records.js';
+import { createInstanceRecordActivities, createInstanceStateWriter } from './instance-records.js';
 import { createLifecycleHookActivities } from './lifecycle-hooks.js';
 import { createUpgradeActivities } from './plan-upgrades.js';
 import { createWaitReadyActivities } from './wait-ready.js';
 
 export function createActivities(deps: ActivityDeps) {
   const records = createInstanceRecordActivities(deps);
+  const setState = createInstanceStateWriter(deps);
   return {
     ...records,
     ...createApplyActivities(deps),
-    ...createWaitReadyActivities(deps, (instanceId) => records.setInstanceState({ instanceId, state: 'ready' })),
+    ...createWaitReadyActivities(deps, (instanceId, readAhead) => setState({ instanceId, state: 'ready' }, readAhead)),
     ...createDeleteActivities(deps),
     ...createBindingActivities(deps),
     ...createLifecycleHookActivities(deps),

@@ -5,7 +5,7 @@ import { hookEventsOf } from '../catalog/hooks.js';
 import { CURRENT_NAME_SCHEME } from '../catalog/naming.js';
 import { generateRandoms } from '../catalog/randoms.js';
 import type { HookEvent } from '../catalog/types.js';
-import type { InstanceRecord, InstanceState } from '../platform/kube/records.js';
+import type { InstanceRecord, InstanceState, RecordReadAhead, RecordStore } from '../platform/kube/records.js';
 import type { ProvisionInput, UpdateInput } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { clusterClient, NON_RETRYABLE, step } from './failures.js';
@@ -15,22 +15,55 @@ import { kindsOfInstance } from '../platform/kube/owned-kinds.js';
 import { findPlanNow } from './plans.js';
 import { createVerifier } from './verify.js';
 
+// Read-modify-write in RecordStore.updateInstance (one read, one write; only the write when the
+// record was read ahead). Whether the record is missing is asked only when that fails, instead of
+// with a read of its own before every update.
+function updateRecord(records: RecordStore, instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord, readAhead?: RecordReadAhead) {
+  return step(what, async () => {
+    try {
+      return await records.updateInstance(instanceId, change, readAhead);
+    } catch (err) {
+      if (!(await records.getInstance(instanceId))) {
+        throw ApplicationFailure.nonRetryable(`instance ${instanceId} has no record`, NON_RETRYABLE.missingInstance);
+      }
+      throw err;
+    }
+  });
+}
+
+export interface InstanceStateChange {
+  instanceId: string;
+  state: InstanceState;
+  /** Where the deprovision that marks the instance deletes (absent in older histories and for provisions). */
+  namespace?: string;
+}
+
+/**
+ * Sets an instance's state, checked against its record (activities/verify.ts): the activity
+ * setInstanceState, and the end of the wait that marks the instance ready, with the record read
+ * while it waited (`readAhead`). Not an activity itself: a workflow cannot hand it a read.
+ */
+export function createInstanceStateWriter(deps: ActivityDeps) {
+  const verify = createVerifier(deps);
+  return (input: InstanceStateChange, readAhead?: RecordReadAhead): Promise<unknown> =>
+    updateRecord(
+      deps.records,
+      input.instanceId,
+      `mark the instance ${input.state}`,
+      (r) => {
+        // A provision marks only the instance it is making ready; a deprovision marks its instance in any state.
+        verify.record(input, r, ['provision', 'deprovision'], { provision: ['provisioning', 'ready'] });
+        return { ...r, state: input.state };
+      },
+      readAhead,
+    );
+}
+
 export function createInstanceRecordActivities(deps: ActivityDeps) {
   const { records, clusters, catalog, settings } = deps;
   const verify = createVerifier(deps);
-  // Read-modify-write in RecordStore.updateInstance (one read, one write). Whether the record is
-  // missing is asked only when that fails, instead of with a read of its own before every update.
-  const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) =>
-    step(what, async () => {
-      try {
-        return await records.updateInstance(instanceId, change);
-      } catch (err) {
-        if (!(await records.getInstance(instanceId))) {
-          throw ApplicationFailure.nonRetryable(`instance ${instanceId} has no record`, NON_RETRYABLE.missingInstance);
-        }
-        throw err;
-      }
-    });
+  const setState = createInstanceStateWriter(deps);
+  const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) => updateRecord(records, instanceId, what, change);
 
   /** An update's record writes: checked against the record before it is written (activities/verify.ts). */
   async function verifyUpdate(input: UpdateInput): Promise<void> {
@@ -85,13 +118,8 @@ export function createInstanceRecordActivities(deps: ActivityDeps) {
       justCreated.put(Context.current().info.workflowExecution?.runId, stored);
     },
 
-    /** `namespace`: where the deprovision that marks the instance deletes (absent in older histories and for provisions). */
-    async setInstanceState(input: { instanceId: string; state: InstanceState; namespace?: string }): Promise<void> {
-      await update(input.instanceId, `mark the instance ${input.state}`, (r) => {
-        // A provision marks only the instance it is making ready; a deprovision marks its instance in any state.
-        verify.record(input, r, ['provision', 'deprovision'], { provision: ['provisioning', 'ready'] });
-        return { ...r, state: input.state };
-      });
+    async setInstanceState(input: InstanceStateChange): Promise<void> {
+      await setState(input);
     },
 
     /** Marks the update in flight and remembers what to roll back to; returns that. */

@@ -7,7 +7,8 @@ import type { KubernetesObject } from '../catalog/types.js';
 import type { ObjectRef } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import type { KubeApi } from '../platform/kube/api.js';
-import { byDeadline, clusterClient, NON_RETRYABLE } from './failures.js';
+import type { RecordReadAhead } from '../platform/kube/records.js';
+import { byDeadline, clusterClient, NON_RETRYABLE, toActivityFailure } from './failures.js';
 import { podDiagnosis, readiness } from '../platform/kube/readiness.js';
 import { refKey } from './refs.js';
 import { WATCH_SECONDS, watchUntil } from './watch-until.js';
@@ -25,13 +26,19 @@ export interface WaitReadyInput {
   markReady?: boolean;
 }
 
+/** The brief wait's time ran out with workloads still pending: not a failure, the regular wait follows. */
+class StillWaiting extends Error {}
+
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Job', 'Pod']);
 
 /**
  * `markReady`: the state update the provision's last step makes (setInstanceState, with its checks
- * of the calling workflow and the record: activities/verify.ts).
+ * of the calling workflow and the record: activities/verify.ts), from the record read while waiting.
  */
-export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady: (instanceId: string) => Promise<void>) {
+export function createWaitReadyActivities(
+  { clusters, records }: ActivityDeps,
+  markReady: (instanceId: string, readAhead: RecordReadAhead) => Promise<unknown>,
+) {
   /** Why the instance is not ready, for the failure description: workloads, then their pods. */
   async function diagnose(kube: KubeApi, instanceId: string, namespace: string, pending: string[]): Promise<string> {
     let pods: string[] = [];
@@ -47,7 +54,8 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady:
     return [...pending, ...pods].join('; ');
   }
 
-  async function waitReady(input: WaitReadyInput): Promise<void> {
+  /** Resolves once every workload is ready; `until` (epoch ms): rejects with StillWaiting then (not the deadline's failure). */
+  async function waitReady(input: WaitReadyInput, until?: number): Promise<void> {
     const ctx = Context.current();
     const kube = clusterClient(clusters, input.cluster, input.instanceId);
     const workloads = input.objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
@@ -98,21 +106,52 @@ export function createWaitReadyActivities({ clusters }: ActivityDeps, markReady:
         if (failed) return { fail: ApplicationFailure.nonRetryable(`instance ${input.instanceId} cannot become ready: ${failed}`, NON_RETRYABLE.notReady) };
         return pending.length === 0 ? 'done' : 'waiting';
       },
-      deadline: input.deadline,
+      deadline: until ?? input.deadline,
       atDeadline: async () =>
-        ApplicationFailure.nonRetryable(
-          `instance ${input.instanceId} was not ready within its deadline: ${await diagnose(kube, input.instanceId, input.namespace, status().pending)}`,
-          NON_RETRYABLE.notReady,
-        ),
+        until !== undefined
+          ? new StillWaiting()
+          : ApplicationFailure.nonRetryable(
+              `instance ${input.instanceId} was not ready within its deadline: ${await diagnose(kube, input.instanceId, input.namespace, status().pending)}`,
+              NON_RETRYABLE.notReady,
+            ),
       progress: () => ({ pending: status().pending.slice(0, 10) }),
     });
   }
 
+  /** Waits until `until` at most (the deadline when absent); then marks the instance ready if asked. False: not ready by `until`. */
+  async function waitThenMark(input: WaitReadyInput, until?: number): Promise<boolean> {
+    // The record is read while the workloads start, not after: once they are ready, marking
+    // it is one write (read afresh if it changed meanwhile).
+    const readAhead = input.markReady ? records.readAhead(input.instanceId) : undefined;
+    try {
+      await waitReady(input, until);
+    } catch (err) {
+      if (err instanceof StillWaiting) return false;
+      throw err;
+    }
+    if (readAhead) await markReady(input.instanceId, readAhead);
+    return true;
+  }
+
   return {
-    waitInstanceReady: (input: WaitReadyInput) =>
-      byDeadline(input.deadline, async () => {
-        await waitReady(input);
-        if (input.markReady) await markReady(input.instanceId);
-      }),
+    waitInstanceReady: (input: WaitReadyInput) => byDeadline(input.deadline, async () => void (await waitThenMark(input))),
+    /**
+     * The same wait, for `withinMs` at most, as a local step inside the workflow task of the
+     * apply (patch `brief-wait-first`, workflows/VERSIONS.md): workloads that are ready within
+     * that time end the provision in that one workflow task, without the activity's dispatch,
+     * its persisted completion and the workflow task after it. False when they are not ready by
+     * then (or the operation's deadline comes first): the heartbeating wait takes over.
+     */
+    async waitInstanceReadyBriefly(input: WaitReadyInput & { withinMs: number }): Promise<boolean> {
+      try {
+        return await waitThenMark(input, Math.min(input.deadline, Date.now() + input.withinMs));
+      } catch (err) {
+        const failure = toActivityFailure(err, 'talk to Kubernetes');
+        // What a retry could mend is the heartbeating wait's to retry, at its pace; a workload
+        // that cannot become ready, a refused step or a cancellation end the provision as there.
+        if ((failure instanceof ApplicationFailure && failure.nonRetryable) || Context.current().cancellationSignal.aborted) throw failure;
+        return false;
+      }
+    },
   };
 }

@@ -47,6 +47,14 @@ export class InstanceOperations implements InstanceEndpoints {
   async provision(req: ProvisionRequest): Promise<ProvisionResult> {
     const { core } = this;
     const requestDigest = instanceDigest({ serviceId: req.service.id, planId: req.plan.id, parameters: req.parameters });
+    // Decided once, here, and recorded: later operations follow the record, not the rules.
+    const cluster = routeCluster(core.settings.clusters, req);
+    // The quota's count is read while the record is: one round trip before the start, not two.
+    // Its answer counts only for a new instance (a repeated PUT of an existing one is never refused).
+    const quota = checkQuota(core.settings.clusters, core.records, req.org, cluster).then(
+      () => undefined,
+      (err: unknown) => ({ err }),
+    );
     const stored = await core.records.getInstance(req.instanceId);
     if (stored) {
       const { record } = stored;
@@ -56,10 +64,8 @@ export class InstanceOperations implements InstanceEndpoints {
       return core.runningOperation(instanceWorkflowId(req.instanceId), WORKFLOW_TYPES.provision, requestDigest, req.instanceId);
     }
     if (!req.acceptsIncomplete) throw asyncRequired();
-
-    // Decided once, here, and recorded: later operations follow the record, not the rules.
-    const cluster = routeCluster(core.settings.clusters, req);
-    await checkQuota(core.settings.clusters, core.records, req.org, cluster);
+    const refused = await quota;
+    if (refused) throw refused.err;
     const { namespace, ownsNamespace } = instanceNamespace(core.settings.namespaceStrategy, core.settings.instanceNamespace, req.instanceId, req.context);
     const subject = { instanceId: req.instanceId, service: req.service.name, plan: req.plan.name, org: req.org, space: req.space };
     try {

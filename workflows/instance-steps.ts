@@ -34,6 +34,21 @@ export function waitReady(wait: Steps, input: ProvisionInput, objects: ObjectRef
   return run(wait.waitInstanceReady, what, { instanceId, namespace, cluster, objects, deadline, ...options });
 }
 
+/**
+ * How long a provision waits for its workloads inside the workflow task that applied them
+ * (patch `brief-wait-first`): long enough for workloads a cluster starts at once, no longer than
+ * the heartbeating wait takes to see a DELETE (activities/watch-until.ts HEARTBEAT_MS), since a
+ * signal reaches the workflow only after that task.
+ */
+export const BRIEF_WAIT_MS = 2_000;
+
+/** The wait for at most BRIEF_WAIT_MS, as a local step; true: the workloads are ready and the instance marked ready. */
+export function waitReadyBriefly(localSteps: Steps, input: ProvisionInput, objects: ObjectRef[], deadline: number): Promise<boolean> {
+  const { instanceId, namespace, cluster } = input;
+  const what = `wait up to ${BRIEF_WAIT_MS / 1000}s until the workloads are ready, then mark the instance ready`;
+  return run(localSteps.waitInstanceReadyBriefly, what, { instanceId, namespace, cluster, objects, deadline, markReady: true, withinMs: BRIEF_WAIT_MS });
+}
+
 /** The hook works with the running instance; its failure is compensated like any other. */
 export async function runCreateHook(wait: Steps, input: ProvisionInput, deadline: number): Promise<void> {
   await run(wait.runHookJobs, 'run the onCreateInstance hook Jobs, if the plan has any', {

@@ -49,6 +49,14 @@ export function marksReadyWithWait(): boolean {
   return patched(READY_WITH_WAIT_PATCH);
 }
 
+/** A provision without a create hook waits briefly inside the apply's workflow task before the heartbeating wait. */
+export const BRIEF_WAIT_FIRST_PATCH = 'brief-wait-first';
+
+/** Asked after `ready-with-wait` said yes, before the provision's first wait. */
+export function waitsBrieflyFirst(): boolean {
+  return patched(BRIEF_WAIT_FIRST_PATCH);
+}
+
 /** Asked first, before any step of an update or an unbind: it chooses their steps' timeouts. */
 export function boundedByDeadline(): boolean {
   return patched(DEADLINE_BOUNDED_PATCH);

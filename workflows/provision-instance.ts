@@ -4,7 +4,9 @@
 // task and no persisted activity completion of their own; without a create hook the wait marks the
 // instance ready itself, patch `ready-with-wait`); the wait and the hook Jobs are regular
 // (heartbeating) activities: a provision is 2 workflow tasks and 1 activity (3 and 2 with a create
-// hook). Runs started before that replay legacyProvisionSteps (workflows/VERSIONS.md).
+// hook). Without a create hook the wait first runs briefly as a local step (patch
+// `brief-wait-first`): workloads ready within it make the provision 1 workflow task and no
+// activity. Runs started before the local steps replay legacyProvisionSteps (workflows/VERSIONS.md).
 // Any failure deletes everything the instance created (the compensation, regular activities as
 // before, retried for hours, cannot be cancelled), then fails with a description a person can
 // act on. A DELETE that arrives meanwhile stops the provision and continues as the deprovision
@@ -25,10 +27,10 @@ import { cleanupStep, kubernetesLocalStep, waitStep, within } from './activity-o
 import { deprovisionRequested } from './definitions.js';
 import type { deprovisionInstance } from './deprovision-instance.js';
 import { operationFailed, rootMessage } from './failure.js';
-import { applyTarget, markReady, recordInstance, runCreateHook, waitReady, type Steps } from './instance-steps.js';
+import { applyTarget, markReady, recordInstance, runCreateHook, waitReady, waitReadyBriefly, type Steps } from './instance-steps.js';
 import { legacyProvisionSteps } from './legacy-steps.js';
 import { operationFinished, run } from './observe.js';
-import { marksReadyWithWait, runsLocalSteps } from './patches.js';
+import { marksReadyWithWait, runsLocalSteps, waitsBrieflyFirst } from './patches.js';
 import type { OperationMemo, ProvisionInput } from './types.js';
 
 export async function provisionInstance(input: ProvisionInput): Promise<void> {
@@ -93,7 +95,11 @@ async function provisionSteps(input: ProvisionInput, wait: Steps, localSteps: St
   await recordInstance(localSteps, input);
   const { objects, hooks } = await run(localSteps.applyInstance, `apply the objects of plan ${input.planId}`, applyTarget(input));
   const createHook = hooks.includes('onCreateInstance');
-  if (!createHook && marksReadyWithWait()) return waitReady(wait, input, objects, deadline, { markReady: true });
+  if (!createHook && marksReadyWithWait()) {
+    // Workloads that are ready at once end the provision in this workflow task (patch `brief-wait-first`).
+    if (waitsBrieflyFirst() && (await waitReadyBriefly(localSteps, input, objects, deadline))) return;
+    return waitReady(wait, input, objects, deadline, { markReady: true });
+  }
   await waitReady(wait, input, objects, deadline);
   if (createHook) await runCreateHook(wait, input, deadline);
   await markReady(localSteps, input.instanceId);

@@ -154,6 +154,9 @@ function decodeRecord<T>(kind: 'instance' | 'binding', secret: Secret): T {
   return record as T;
 }
 
+/** An instance's record Secret being read ahead of an update (RecordStore.readAhead); opaque to callers. */
+export type RecordReadAhead = Promise<Secret | undefined> & { readonly __readAhead: true };
+
 export interface StoredInstance {
   record: InstanceRecord;
   randoms: Randoms;
@@ -205,10 +208,25 @@ export class RecordStore {
     }
   }
 
-  /** Read-modify-write with optimistic concurrency; returns the new record. */
-  async updateInstance(instanceId: string, change: (r: InstanceRecord) => InstanceRecord): Promise<InstanceRecord> {
+  /**
+   * Starts reading an instance's record now, for an update that comes later (updateInstance's
+   * `readAhead`): that update then costs one request when it is due, not two. Never rejects: a
+   * failed read is read again by the update.
+   */
+  readAhead(instanceId: string): RecordReadAhead {
+    return this.read(recordName('instance', instanceId)).catch(() => undefined) as RecordReadAhead;
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency; returns the new record. `readAhead`: a read
+   * made earlier, written over only if the record is still at that version (else it is read afresh).
+   */
+  async updateInstance(instanceId: string, change: (r: InstanceRecord) => InstanceRecord, readAhead?: RecordReadAhead): Promise<InstanceRecord> {
+    let earlier: Promise<Secret | undefined> | undefined = readAhead;
     for (;;) {
-      const secret = await this.read(recordName('instance', instanceId));
+      // A record the early read did not find (or could not read) is asked about again.
+      const secret = (earlier && (await earlier)) || (await this.read(recordName('instance', instanceId)));
+      earlier = undefined;
       if (!secret) throw new Error(`instance ${instanceId} has no record`);
       const updated = { ...change(decode<InstanceRecord>(secret.data, 'record')), updatedAt: new Date().toISOString() };
       secret.data = { ...secret.data, record: encode(updated) };

@@ -20,6 +20,7 @@ import { checkQuota } from '../../broker/quota.js';
 import { SINGLE_CLUSTER, DEFAULT_CLUSTER } from '../../platform/config/clusters.js';
 import type { KubeApi } from '../../platform/kube/api.js';
 import { LABELLED_STALE_MS, LabelledMarker } from '../../platform/kube/labelled-marker.js';
+import { testRecord } from './helpers/records.js';
 import { kubeApi, suffix } from './helpers/stack.js';
 
 const kube = kubeApi();
@@ -32,24 +33,7 @@ const OTHER_ORG = `other-${id}`;
 const NO_RANDOMS = {} as Randoms;
 const ODD_ORG = `An Org / ${id} with a name no label can hold`;
 
-function record(instanceId: string, org: string, cluster?: string): InstanceRecord {
-  const now = new Date().toISOString();
-  return {
-    instanceId,
-    serviceId: 'svc',
-    planId: 'plan',
-    parameters: {},
-    context: {},
-    org,
-    space: 'space',
-    namespace: 'ns',
-    ownsNamespace: false,
-    ...(cluster ? { cluster } : {}),
-    state: 'ready',
-    createdAt: now,
-    updatedAt: now,
-  };
-}
+const record = testRecord;
 
 /** A record as brokers before the counting labels wrote it. */
 async function createUnlabelled(r: InstanceRecord, namespace = NAMESPACE) {
