@@ -1,11 +1,11 @@
 // GET /v2/catalog: the catalog body is built once when the catalog loads (or changes); served as is,
-// with the validators OSB 2.17 allows (ETag, Last-Modified) so a platform can revalidate for free.
+// with the ETag OSB 2.17 allows so a platform can revalidate for free (no Last-Modified: api/conditional-get.ts).
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Catalog } from '../../catalog/types.js';
 import { z } from 'zod';
 import type { AppEnv } from '../env.js';
-import { notModified, type Validators } from '../conditional-get.js';
+import { noneMatchFails } from '../conditional-get.js';
 import { ok, osbRoute } from '../openapi.js';
 
 const catalogBody = z.object({ services: z.array(z.record(z.string(), z.unknown())) });
@@ -14,31 +14,21 @@ const catalogBody = z.object({ services: z.array(z.record(z.string(), z.unknown(
 // copy, but asks each time whether it is still current.
 const CACHE_CONTROL = 'no-cache';
 
-interface CatalogVersion extends Validators {
+interface CatalogVersion {
   of: Catalog['osbCatalog'];
   body: Uint8Array<ArrayBuffer>;
-  /** The second of Last-Modified, in ms. */
-  second: number;
+  /** A strong entity-tag, quotes included. */
+  etag: string;
 }
 
 /**
- * One catalog version's bytes and validators. The ETag is the SHA-256 of the bytes: replicas
- * serving the same catalog give the same tag, and a catalog that comes back to earlier bytes gets
- * the earlier tag back, rightly. Last-Modified is when this process first served the version
- * (HTTP-dates have whole seconds): a version that follows another within the same second shares
- * its Last-Modified, so its If-Modified-Since answers 304 only from the next second on.
+ * One catalog version's bytes and ETag, the SHA-256 of the bytes: replicas serving the same
+ * catalog give the same tag, and a catalog that comes back to earlier bytes gets the earlier tag
+ * back, rightly.
  */
-export function catalogVersion(of: Catalog['osbCatalog'], previous: CatalogVersion | undefined, now = Date.now()): CatalogVersion {
+export function catalogVersion(of: Catalog['osbCatalog']): CatalogVersion {
   const body = new TextEncoder().encode(JSON.stringify(of));
-  const second = Math.floor(now / 1000) * 1000;
-  return {
-    of,
-    body,
-    etag: `"${createHash('sha256').update(body).digest('base64url')}"`,
-    lastModified: new Date(second).toUTCString(),
-    second,
-    unchangedSince: previous?.second === second ? second + 1000 : second,
-  };
+  return { of, body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
 }
 
 export function catalogRoutes(catalog: Catalog) {
@@ -47,26 +37,26 @@ export function catalogRoutes(catalog: Catalog) {
   // etag middleware would hash every answer's body again. A catalog with offerings added at
   // runtime gives a new osbCatalog object on each change. Every caller with the platform's
   // credentials gets the same catalog, so nothing varies by request and no Vary is needed.
-  let current = catalogVersion(catalog.osbCatalog, undefined);
+  let current = catalogVersion(catalog.osbCatalog);
   const version = () => {
-    if (catalog.osbCatalog !== current.of) current = catalogVersion(catalog.osbCatalog, current);
+    if (catalog.osbCatalog !== current.of) current = catalogVersion(catalog.osbCatalog);
     return current;
   };
   return new Hono<AppEnv>().get(
     '/',
     osbRoute('The service offerings and their plans', {
-      200: ok(catalogBody, 'The catalog, with its ETag and Last-Modified'),
-      304: { description: 'Not modified: If-None-Match names the current ETag, or (without If-None-Match) If-Modified-Since is not before Last-Modified' },
+      200: ok(catalogBody, 'The catalog, with its ETag'),
+      304: { description: 'Not modified: If-None-Match names the current ETag (or is *)' },
     }),
     (c) => {
       const v = version();
       // A Response with a plain header object: c.body would make an undici Headers of them.
-      if (notModified(c.req.header('If-None-Match'), c.req.header('If-Modified-Since'), v)) {
+      if (noneMatchFails(c.req.header('If-None-Match'), v.etag)) {
         return new Response(null, { status: 304, headers: { ETag: v.etag, 'Cache-Control': CACHE_CONTROL } });
       }
       return new Response(v.body, {
         status: 200,
-        headers: { 'Content-Type': 'application/json', ETag: v.etag, 'Last-Modified': v.lastModified, 'Cache-Control': CACHE_CONTROL },
+        headers: { 'Content-Type': 'application/json', ETag: v.etag, 'Cache-Control': CACHE_CONTROL },
       });
     },
   );

@@ -1,5 +1,5 @@
-// GET /v2/catalog's caching validators on the real stack (OSB 2.17 allows ETag and
-// If-Modified-Since, RFC 7232 / 9110): a broker with its own records namespace and an
+// GET /v2/catalog's caching validator on the real stack (OSB 2.17 allows ETag and
+// If-Modified-Since, RFC 9110; the broker sends the ETag only): a broker with its own records namespace and an
 // offering of its own added and removed at runtime through the admin API, which is what changes a
 // running broker's catalog.
 import { describe, expect, it } from 'vitest';
@@ -18,9 +18,8 @@ describe('GET /v2/catalog caching', () => {
     const first = await catalog();
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
-    const lastModified = first.headers.get('last-modified')!;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
-    expect(new Date(lastModified).toUTCString()).toBe(lastModified);
+    expect(first.headers.get('last-modified')).toBeNull();
     expect(first.headers.get('cache-control')).toBe('no-cache');
 
     const unchanged = await catalog({ 'If-None-Match': etag });
@@ -33,11 +32,8 @@ describe('GET /v2/catalog caching', () => {
     const stranger = await broker().osb.request('GET', '/v2/catalog', undefined, { Authorization: 'Basic eDp5', 'X-Broker-API-Request-Identity': 'etag-401' });
     expect([stranger.status, stranger.headers.get('x-broker-api-request-identity'), stranger.headers.get('etag')]).toEqual([401, 'etag-401', null]);
     expect((await catalog({ 'If-None-Match': `"other", W/${etag}` })).status).toBe(304);
-    expect((await catalog({ 'If-Modified-Since': lastModified })).status).toBe(304);
-    // If-None-Match decides alone when present: a stale tag gets the catalog whatever the date says.
-    expect((await catalog({ 'If-None-Match': '"stale"', 'If-Modified-Since': lastModified })).status).toBe(200);
-    const dayBefore = new Date(Date.parse(lastModified) - 86_400_000).toUTCString();
-    expect((await catalog({ 'If-Modified-Since': dayBefore })).status).toBe(200);
+    // A date decides nothing (another replica's clock could make a changed catalog look current).
+    expect((await catalog({ 'If-Modified-Since': 'Fri, 01 Jan 2100 00:00:00 GMT' })).status).toBe(200);
 
     const added = await admin().request('PUT', '/admin/offerings', { files: templateFolder(KV_ID, `${KV_ID}-small`, KV_ID) });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
@@ -47,9 +43,6 @@ describe('GET /v2/catalog caching', () => {
     });
     const newEtag = changed.headers.get('etag')!;
     expect(newEtag).not.toBe(etag);
-    expect(Date.parse(changed.headers.get('last-modified')!)).toBeGreaterThanOrEqual(Date.parse(lastModified));
-    // The copy from before the change is not current, even when both versions share a second.
-    expect((await catalog({ 'If-Modified-Since': lastModified })).status).toBe(200);
     expect((await catalog({ 'If-None-Match': newEtag })).status).toBe(304);
 
     expect((await admin().request('DELETE', `/admin/offerings/${KV_ID}`)).status).toBe(200);
