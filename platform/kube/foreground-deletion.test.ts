@@ -22,6 +22,11 @@ describe('inForegroundDeletion', () => {
     expect(inForegroundDeletion(REPLICASET, deleting('rs', ['foregroundDeletion', 'example.com/hold']))).toBe(false);
     expect(inForegroundDeletion(POD, deleting('p'))).toBe(false);
   });
+
+  it('is false of a CronJob: its Jobs carry no instance label, a list by that label cannot tell they are gone', () => {
+    expect(inForegroundDeletion({ apiVersion: 'batch/v1', kind: 'CronJob' }, deleting('cj'))).toBe(false);
+    expect(inForegroundDeletion({ apiVersion: 'batch/v1', kind: 'Job' }, deleting('job'))).toBe(true);
+  });
 });
 
 describe('finishableDeletions', () => {

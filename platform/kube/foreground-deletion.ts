@@ -6,14 +6,21 @@
 // their wait took. A delete in the background of an object in foreground deletion drops that
 // finalizer and removes the object at once: the wait does it itself.
 import type { KubernetesObject } from '../../catalog/types.js';
-import { kindsMadeBy, makesObjects, type KindRef } from './owned-kinds.js';
+import { kindsMadeBy, type KindRef } from './owned-kinds.js';
 
 const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/**
+ * Workloads whose objects carry the instance's label (their Pod template's labels), so that a list
+ * by that label sees all of them. Not a CronJob: the renderer labels its Jobs' Pod template, not
+ * the Jobs (`jobTemplate.metadata`), so its Jobs are invisible to the wait: the collector finishes it.
+ */
+const CHILDREN_LABELLED = new Set(['Deployment', 'ReplicaSet', 'ReplicationController', 'StatefulSet', 'DaemonSet', 'Job']);
 
 /** A workload in foreground deletion that waits for nothing but the garbage collector's finalizer. */
 export function inForegroundDeletion(kind: KindRef, o: Pick<KubernetesObject, 'metadata'>): boolean {
   const finalizers = (o.metadata.finalizers as string[] | undefined) ?? [];
-  return makesObjects(kind) && Boolean(o.metadata.deletionTimestamp) && finalizers.every((f) => f === FOREGROUND_FINALIZER);
+  return CHILDREN_LABELLED.has(kind.kind) && Boolean(o.metadata.deletionTimestamp) && finalizers.every((f) => f === FOREGROUND_FINALIZER);
 }
 
 /**
