@@ -111,6 +111,17 @@ describe('watchUntil', () => {
     expect(activity.heartbeats).toHaveLength(2); // no heartbeat after the end
   });
 
+  it('does not heartbeat in a local activity (Temporal has no heartbeat for one and logs each as failed)', async () => {
+    const watch = new FakeWatch();
+    const activity = { ...fakeActivity(), info: { isLocal: true } };
+    const wait = watchUntil(activity, untilDone(watch));
+    watch.emit('ADDED', 'a', 'Pending');
+    await vi.advanceTimersByTimeAsync(3 * HEARTBEAT_MS);
+    watch.emit('MODIFIED', 'a', 'Done');
+    await expect(wait).resolves.toBeUndefined();
+    expect(activity.heartbeats).toEqual([]);
+  });
+
   it('fails with the verdict’s failure', async () => {
     const { watch, activity, wait } = start();
     watch.emit('ADDED', 'a', 'Broken');

@@ -19,6 +19,8 @@ const MAX_BACKOFF_MS = 5_000;
 /** The part of an activity's Context the wait uses: `Context.current()` is one. */
 export interface ActivityControl {
   heartbeat(details?: unknown): void;
+  /** A local activity (the provision's brief wait) has no heartbeat: Temporal would refuse it. */
+  readonly info?: { readonly isLocal: boolean };
   readonly cancellationSignal: AbortSignal;
   readonly cancelled: Promise<never>;
 }
@@ -86,9 +88,10 @@ export async function watchUntil(activity: ActivityControl, w: WatchUntil): Prom
     );
   });
 
-  const heartbeat = setInterval(() => activity.heartbeat(w.progress()), HEARTBEAT_MS);
+  const beat = activity.info?.isLocal ? () => {} : () => activity.heartbeat(w.progress());
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
   try {
-    activity.heartbeat(w.progress());
+    beat();
     await Promise.race([outcome, activity.cancelled]);
   } finally {
     clearInterval(heartbeat);
