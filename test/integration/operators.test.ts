@@ -186,8 +186,17 @@ describe('admin routes and CLI', () => {
         pages.push(page.body);
         next = page.body.continue;
       } while (next && pages.length < 10);
-      expect(pages).toHaveLength(3);
-      expect(pages.map((p) => p.pods.length).sort()).toEqual([0, 0, 2]);
+      // Kubernetes may end a label-selected list with an empty page: its continue token is set while
+      // the namespace has keys after the last match, which the selector then filters out (another
+      // Secret sorting after the records, such as the worker's labelling marker).
+      if (pages.length === 4) expect(pages.at(-1)).toMatchObject({ pods: [] });
+      expect(
+        pages
+          .slice(0, 3)
+          .map((p) => p.pods.length)
+          .sort(),
+      ).toEqual([0, 0, 2]);
+      expect(pages.length === 3 || pages.length === 4, `${pages.length} pages`).toBe(true);
       expect(pages.flatMap((p) => p.pods.map((pod: any) => pod.instanceId))).toEqual([id, id]);
       await expectBadPagesRefused('/pods');
     });

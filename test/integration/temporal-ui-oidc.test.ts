@@ -22,6 +22,10 @@ import { stackEnv, suffix } from './helpers/stack.js';
 
 const CATALOG = fileURLToPath(new URL('./fixtures/catalog', import.meta.url));
 const SERVICE = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0001';
+// Pods Ready 5 s after they start: past the provision's brief local wait, so the regular activity
+// "wait until the workloads are ready" runs and the timeline shows its summary (the UI does not
+// show local steps' summaries).
+const SLOW = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0104';
 const READY = '4d9a8f8e-0c55-4c1e-9d0a-5b7a2e1c0101';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 const ADMIN = { user: 'admin', pass: 'admin-password' };
@@ -155,7 +159,7 @@ describe('the Temporal UI logged in through OIDC', () => {
   it('shows a logged-in operator the decoded input and activity summaries of an instance', async () => {
     const id = `ui-oidc-${suffix()}`;
     const marker = `shown-decoded-${suffix()}`;
-    const res = await broker.osb.provision(id, { service_id: SERVICE, plan_id: READY, parameters: { greeting: marker } });
+    const res = await broker.osb.provision(id, { service_id: SERVICE, plan_id: SLOW, parameters: { greeting: marker } });
     expect((await broker.osb.waitForOperation(id, res.body.operation)).body.state).toBe('succeeded');
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -207,7 +211,7 @@ describe('the Temporal UI logged in through OIDC', () => {
     expect(codecCalls.every((s) => s === 200)).toBe(true);
     await page.close();
 
-    const del = await broker.osb.deprovision(id, SERVICE, READY);
+    const del = await broker.osb.deprovision(id, SERVICE, SLOW);
     expect((await broker.osb.waitForOperation(id, del.body.operation)).status).toBe(410);
   }, 240_000);
 });
