@@ -9,10 +9,9 @@ import { createUpgradeActivities } from './plan-upgrades.js';
 import { createWaitReadyActivities } from './wait-ready.js';
 
 export function createActivities(deps: ActivityDeps) {
-  const records = createInstanceRecordActivities(deps);
   const setState = createInstanceStateWriter(deps);
   return {
-    ...records,
+    ...createInstanceRecordActivities(deps, setState),
     ...createApplyActivities(deps),
     ...createWaitReadyActivities(deps, (instanceId, readAhead) => setState({ instanceId, state: 'ready' }, readAhead)),
     ...createDeleteActivities(deps),

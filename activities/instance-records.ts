@@ -59,10 +59,10 @@ export function createInstanceStateWriter(deps: ActivityDeps) {
     );
 }
 
-export function createInstanceRecordActivities(deps: ActivityDeps) {
+/** `setState` is the worker's one state writer (createInstanceStateWriter), shared with the wait that marks ready. */
+export function createInstanceRecordActivities(deps: ActivityDeps, setState: ReturnType<typeof createInstanceStateWriter>) {
   const { records, clusters, catalog, settings } = deps;
   const verify = createVerifier(deps);
-  const setState = createInstanceStateWriter(deps);
   const update = (instanceId: string, what: string, change: (r: InstanceRecord) => InstanceRecord) => updateRecord(records, instanceId, what, change);
 
   /** An update's record writes: checked against the record before it is written (activities/verify.ts). */
