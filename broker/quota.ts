@@ -5,7 +5,8 @@ import { quotaExceeded } from './errors.js';
 
 /**
  * 422 QuotaExceeded when the organization has as many instances as a quota allows, counted from
- * the records of that organization alone (a label-selected list of their metadata). Not exact at the edge: provisions running at the same moment each count the
+ * the records of that organization alone (the API's watch-kept count, else a label-selected list of
+ * their metadata: RecordStore.countedInstances). Not exact at the edge: provisions running at the same moment each count the
  * instances recorded before them (a record is written by the workflow's first step), so N
  * concurrent requests for the last free place can all pass. docs/clusters.md.
  */

@@ -8,6 +8,7 @@ import { loadClusters } from '../platform/config/clusters.js';
 import { KubeClusters } from '../platform/kube/clusters.js';
 import { installationOf } from '../platform/kube/installation.js';
 import { RecordStore } from '../platform/kube/records.js';
+import { InstanceCounts } from '../platform/kube/instance-counts.js';
 import type { Logger } from '../platform/observability/logger.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { createEagerStartClient, createTemporalClient } from '../platform/temporal/client.js';
@@ -57,7 +58,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const clusters = KubeClusters.connect(clustersConfig, config);
   const kube = clusters.home;
   const catalog = await loadLiveCatalog(config.CATALOG_DIR, kube, config.BROKER_NAMESPACE, logger);
-  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger);
+  // Quotas configured: their counts come from a watch of the records' metadata, not a list per provision.
+  const counts = clustersConfig.quotas.length > 0 ? new InstanceCounts(kube, config.BROKER_NAMESPACE, logger) : undefined;
+  counts?.start();
+  const records = new RecordStore(kube, config.BROKER_NAMESPACE, logger, undefined, counts);
   const { client, connection } = createTemporalClient(config);
   const metrics = new ApiMetrics();
   const broker = new TemporalBroker({
@@ -115,6 +119,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await metricsServer?.close();
       await connection.close();
       await catalog.close();
+      await counts?.close();
       clusters.close();
     },
   };

@@ -299,12 +299,14 @@ export class KubeApi {
     kind: string,
     namespace: string | undefined,
     query: PageQuery & { continue?: string | undefined },
-  ): Promise<{ items: T[]; continue?: string }> {
+  ): Promise<{ items: T[]; continue?: string; resourceVersion?: string }> {
     const { metadataOnly, limit = LIST_PAGE_SIZE, ...rest } = query;
     const accept = metadataOnly ? 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' : undefined;
     const page = await this.request<ObjectList<T>>('GET', await this.path(apiVersion, kind, namespace), { query: { ...rest, limit }, accept });
-    // An empty metadata-only list comes with `items: null`.
-    return { items: page.items ?? [], ...(page.metadata.continue ? { continue: page.metadata.continue } : {}) };
+    // An empty metadata-only list comes with `items: null`. Every page of one list carries the
+    // resourceVersion of the snapshot it was read from: where a watch of its changes starts.
+    const { continue: next, resourceVersion } = page.metadata;
+    return { items: page.items ?? [], ...(next ? { continue: next } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
   }
 
   /**
@@ -330,18 +332,21 @@ export class KubeApi {
   /**
    * Streams watch events until the server ends the watch, the signal aborts, or an error.
    * Without a resourceVersion the server first sends ADDED for every current object, so one
-   * request gives both the state and its changes.
+   * request gives both the state and its changes. `metadataOnly`: each event's object is its
+   * metadata alone (a PartialObjectMetadata), for keeping labels without reading data.
    */
   async watch(
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
-    query: { labelSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    query: { labelSelector?: string; resourceVersion?: string; timeoutSeconds?: number; metadataOnly?: boolean },
     onEvent: WatchHandler,
     signal: AbortSignal,
   ): Promise<void> {
+    const { metadataOnly, ...rest } = query;
     const path = await this.path(apiVersion, kind, namespace);
-    const res = await this.send('GET', path, { query: { ...query, watch: true, allowWatchBookmarks: true }, signal, watch: true });
+    const accept = metadataOnly ? 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' : undefined;
+    const res = await this.send('GET', path, { query: { ...rest, watch: true, allowWatchBookmarks: true }, signal, watch: true, accept });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw KubeApiError.fromResponse('GET', path, status, await readBody(res), this.where);
     await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { OfferingRejected } from '../../catalog/offerings/files.js';
 import type { OfferingStore, StoredOffering } from './offering-store.js';
 import { collisions, loadOffering } from '../../catalog/offerings/validate.js';
+import { ListWatchLoop } from './list-watch.js';
 
 interface Snapshot {
   services: ServiceOffering[];
@@ -19,8 +20,6 @@ export interface DynamicOffering {
   service: ServiceOffering;
 }
 
-const RETRY_MS = 1000;
-
 export class LiveCatalog implements Catalog {
   private readonly dynamic = new Map<string, DynamicOffering>();
   /** Every stored offering this process knows of, served or not: what the serving rule is applied to. */
@@ -28,8 +27,7 @@ export class LiveCatalog implements Catalog {
   /** Parsed offerings by digest: a relist or a replica's own change does not load them again. */
   private readonly parsed = new Map<string, ServiceOffering>();
   private snapshot: Snapshot;
-  private readonly stop = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly loop: ListWatchLoop;
 
   constructor(
     readonly base: Catalog,
@@ -37,6 +35,27 @@ export class LiveCatalog implements Catalog {
     private readonly logger: Logger,
   ) {
     this.snapshot = this.build();
+    this.loop = new ListWatchLoop(
+      {
+        list: async () => {
+          const listed = await this.store.list();
+          this.replaceAll(listed.offerings);
+          return listed.resourceVersion;
+        },
+        watch: (from, at, signal) =>
+          this.store.watch(
+            from,
+            (type, serviceId, offering, resourceVersion) => {
+              if (type === 'DELETED' && serviceId) this.remove(serviceId);
+              else if ((type === 'ADDED' || type === 'MODIFIED') && offering) this.put(offering);
+              if (resourceVersion) at(resourceVersion);
+            },
+            signal,
+          ),
+      },
+      logger,
+      'offerings',
+    );
   }
 
   get root(): string {
@@ -83,41 +102,11 @@ export class LiveCatalog implements Catalog {
     const { offerings, resourceVersion } = await this.store.list();
     this.replaceAll(offerings);
     this.logger.info({ offerings: this.dynamic.size }, 'offerings added at runtime loaded');
-    this.loop = this.watchLoop(resourceVersion);
+    this.loop.start({ resourceVersion });
   }
 
   async close(): Promise<void> {
-    this.stop.abort();
-    await this.loop;
-  }
-
-  private async watchLoop(resourceVersion: string | undefined): Promise<void> {
-    let from = resourceVersion;
-    while (!this.stop.signal.aborted) {
-      try {
-        if (from === undefined) {
-          const listed = await this.store.list();
-          this.replaceAll(listed.offerings);
-          from = listed.resourceVersion;
-        }
-        await this.store.watch(
-          from,
-          (type, serviceId, offering, resourceVersion) => {
-            if (type === 'DELETED' && serviceId) this.remove(serviceId);
-            else if ((type === 'ADDED' || type === 'MODIFIED') && offering) this.put(offering);
-            if (resourceVersion) from = resourceVersion;
-          },
-          this.stop.signal,
-        );
-        // The server ended the watch (timeout): go on from where it was.
-      } catch (err) {
-        if (this.stop.signal.aborted) break;
-        // Expired resourceVersion (410) or a lost connection: list again, after a pause.
-        this.logger.warn({ err: (err as Error).message }, 'watch of offerings failed; listing them again');
-        from = undefined;
-        await new Promise((r) => setTimeout(r, RETRY_MS).unref?.());
-      }
-    }
+    await this.loop.close();
   }
 
   /**

@@ -9,6 +9,7 @@ import type { KubeApi } from './api.js';
 import { KubeApiError } from './errors.js';
 import { INSTALLATION_LABEL } from './installation.js';
 import { LabelledMarker } from './labelled-marker.js';
+import type { InstanceCounts } from './instance-counts.js';
 
 export const FIELD_MANAGER = 'kubernetes-broker';
 export const RECORD_LABEL = 'kubernetes-broker.io/record';
@@ -174,6 +175,8 @@ export class RecordStore {
     private readonly logger?: Logger,
     /** Labelled on the records it writes (platform/kube/installation.ts); the worker's is the one that writes. */
     private readonly installation?: string,
+    /** The API's count of the labelled records (quotas configured): while synced, quotas list nothing. */
+    private readonly counts?: InstanceCounts,
   ) {
     this.labelled = new LabelledMarker(kube, namespace);
   }
@@ -264,26 +267,31 @@ export class RecordStore {
   }
 
   /**
-   * The instances of one organization, for its quota, without reading anyone's data: a
-   * metadata-only list selected by the organization label. Records written before that label
-   * existed (until the worker's labelling pass or their next write labels them) are read and
-   * counted too, so that no instance escapes its quota; once a recent pass says none is left
-   * (labelled-marker.ts), that second list is skipped.
+   * The instances of one organization, for its quota, without reading anyone's data: from the
+   * API's count (instance-counts.ts) while it is synced, else a metadata-only list selected by the
+   * organization label. Records written before that label existed (until the worker's labelling
+   * pass or their next write labels them) are read and counted too, so that no instance escapes
+   * its quota; once a recent pass says none is left (labelled-marker.ts), that second list is skipped.
    */
   async countedInstances(org: string): Promise<CountedInstance[]> {
     const orgValue = labelValueFor(org);
-    const labelled = await this.kube.listAll<KubernetesObject>('v1', 'Secret', this.namespace, {
-      labelSelector: `${RECORD_LABEL}=instance,${RECORD_ORG_LABEL}=${orgValue}`,
-      metadataOnly: true,
-    });
-    const counted: CountedInstance[] = labelled.map((s) => {
-      const cluster = s.metadata.labels?.[RECORD_CLUSTER_LABEL];
-      return { org, ...(cluster === undefined ? {} : { cluster }) };
-    });
+    const counted = this.counts?.counted(org, orgValue) ?? (await this.listCounted(org, orgValue));
     if (await this.labelled.allLabelled()) return counted;
     const unlabelled = await this.scan<InstanceRecord>('instance', `${RECORD_LABEL}=instance,!${RECORD_ORG_LABEL}`);
     for (const r of unlabelled.records) if (r.org === org) counted.push({ org, ...(r.cluster === undefined ? {} : { cluster: r.cluster }) });
     return counted;
+  }
+
+  /** The labelled records of one organization, from a label-selected list of their metadata. */
+  private async listCounted(org: string, orgValue: string): Promise<CountedInstance[]> {
+    const labelled = await this.kube.listAll<KubernetesObject>('v1', 'Secret', this.namespace, {
+      labelSelector: `${RECORD_LABEL}=instance,${RECORD_ORG_LABEL}=${orgValue}`,
+      metadataOnly: true,
+    });
+    return labelled.map((s) => {
+      const cluster = s.metadata.labels?.[RECORD_CLUSTER_LABEL];
+      return { org, ...(cluster === undefined ? {} : { cluster }) };
+    });
   }
 
   /**

@@ -719,7 +719,10 @@ function refusedEverywhere(d: Deployed, perInstance = false): string[] {
       ['delete', 'deployments.apps', 'kube-system'],
       ['create', 'rolebindings.rbac.authorization.k8s.io', d.brokerNs],
     ]),
-    ...canI(d, 'api', 'yes', [['list', 'secrets', d.brokerNs]]),
+    ...canI(d, 'api', 'yes', [
+      ['list', 'secrets', d.brokerNs],
+      ['watch', 'secrets', d.brokerNs], // the instance counts of quotas
+    ]),
     ...canI(d, 'worker', 'no', [
       ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
       ...(perInstance ? [] : ([['create', 'rolebindings.rbac.authorization.k8s.io', 'kube-system']] as [string, string, string][])),

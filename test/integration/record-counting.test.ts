@@ -1,7 +1,9 @@
 // Quotas count one organization's instances from a label-selected list of record metadata, not
 // from every record's data; records written before the labels existed still count, and the
 // worker's labelling pass labels them; once a recent pass says none is left, a quota lists only the
-// labelled ones. Record listings page through the API server.
+// labelled ones. The API keeps the labelled counts from a watch of the records' metadata: while it
+// is synced a quota check lists nothing; before its first list and after a lost watch it lists.
+// Record listings page through the API server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../catalog/labels.js';
 import {
@@ -21,7 +23,9 @@ import { SINGLE_CLUSTER, DEFAULT_CLUSTER } from '../../platform/config/clusters.
 import type { KubeApi } from '../../platform/kube/api.js';
 import { LABELLED_STALE_MS, LabelledMarker } from '../../platform/kube/labelled-marker.js';
 import { testRecord } from './helpers/records.js';
-import { kubeApi, suffix } from './helpers/stack.js';
+import { eventually, kubeApi, suffix } from './helpers/stack.js';
+import { InstanceCounts } from '../../platform/kube/instance-counts.js';
+import { createLogger } from '../../platform/observability/logger.js';
 
 const kube = kubeApi();
 const id = suffix();
@@ -67,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kube.delete('v1', 'Namespace', undefined, NAMESPACE).catch(() => false);
   await kube.delete('v1', 'Namespace', undefined, MARKED).catch(() => false);
+  await kube.delete('v1', 'Namespace', undefined, WATCHED).catch(() => false);
   kube.close();
 });
 
@@ -121,7 +126,7 @@ describe('listing', () => {
 const MARKED = `kb-counting-marked-${id}`;
 
 /** The real client against the real API server, counting the requests a quota check makes. */
-function countingKube(): { kube: KubeApi; calls: Record<string, number> } {
+function countingKube(): { kube: KubeApi; calls: Record<string, number>; reset: () => void } {
   const calls: Record<string, number> = {};
   const counted = new Proxy(kube, {
     get(target, prop, receiver) {
@@ -133,7 +138,7 @@ function countingKube(): { kube: KubeApi; calls: Record<string, number> } {
       };
     },
   });
-  return { kube: counted, calls };
+  return { kube: counted, calls, reset: () => Object.keys(calls).forEach((k) => delete calls[k]) };
 }
 
 /** What a provision's quota check in a fresh API replica reads: its requests, and whether it refused. */
@@ -183,5 +188,140 @@ describe('the labelling marker', () => {
     await createUnlabelled(record('m-old3', ORG), MARKED);
     expect(await quotaCheck(4)).toMatchObject({ refused: true, lists: 2 });
     expect(await quotaCheck(5)).toMatchObject({ refused: false, lists: 2 });
+  });
+});
+
+// A namespace of its own: what the count watches is this test's alone.
+const WATCHED = `kb-counting-watched-${id}`;
+
+/**
+ * The real client for the count's list and watch, with two handles on them: `hold` keeps lists
+ * from completing until `release` (the count is not synced meanwhile), `loseWatch` breaks the
+ * watch under way as a lost connection does. `seen` counts the pages listed and the watch events,
+ * and the events that carried a Secret's data.
+ */
+function controlledKube() {
+  let gate = Promise.resolve();
+  let release = () => {};
+  const watches: (() => void)[] = [];
+  const seen = { pages: 0, events: 0, withData: 0 };
+  const controlled = new Proxy(kube, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      const method = value as (...a: unknown[]) => Promise<unknown>;
+      if (prop === 'listPage')
+        return async (...args: unknown[]) => {
+          await gate;
+          seen.pages++;
+          return method.apply(target, args);
+        };
+      if (prop === 'watch')
+        return (...args: unknown[]) =>
+          new Promise((resolve, reject) => {
+            const outer = args[5] as AbortSignal;
+            const inner = new AbortController();
+            outer.addEventListener('abort', () => inner.abort(), { once: true });
+            watches.push(() => {
+              inner.abort();
+              reject(new Error('connection reset (test)'));
+            });
+            const onEvent = args[4] as (type: string, object: { data?: unknown }) => void;
+            const counted = (type: string, object: { data?: unknown }) => {
+              seen.events++;
+              if (object.data !== undefined) seen.withData++;
+              onEvent(type, object);
+            };
+            method.apply(target, [...args.slice(0, 4), counted, inner.signal]).then(resolve, reject);
+          });
+      return value;
+    },
+  });
+  return {
+    kube: controlled,
+    seen,
+    hold: () => {
+      gate = new Promise<void>((r) => (release = r));
+    },
+    release: () => release(),
+    loseWatch: () => watches.splice(0).forEach((lose) => lose()),
+  };
+}
+
+describe("the API's count, kept from a watch of the records' metadata", () => {
+  const worker = new RecordStore(kube, WATCHED);
+  const watched = controlledKube();
+  const counts = new InstanceCounts(watched.kube, WATCHED, createLogger('silent'), 50);
+  const api = countingKube();
+  const store = new RecordStore(api.kube, WATCHED, undefined, undefined, counts);
+  const countOf = async (org: string) => (await store.countedInstances(org)).length;
+  const syncedAt = (n: number) => async () => (counts.synced && (await countOf(ORG)) === n) || undefined;
+
+  beforeAll(async () => {
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: WATCHED } }, { fieldManager: FIELD_MANAGER });
+    await worker.createInstance(record('w1', ORG), NO_RANDOMS);
+    await worker.createInstance(record('w2', ORG, 'b'), NO_RANDOMS);
+    await worker.createInstance(record('w3', OTHER_ORG), NO_RANDOMS);
+    // Every record labelled: a synced count leaves the quota nothing to list.
+    expect(await worker.labelAndStamp()).toBe(0);
+  });
+
+  afterAll(() => counts.close());
+
+  it('before its first list has completed, a quota check lists, as without the count', async () => {
+    watched.hold();
+    counts.start();
+    expect(counts.synced).toBe(false);
+    expect(await countOf(ORG)).toBe(2);
+    expect(api.calls).toEqual({ listAll: 1, get: 1 }); // the labelled records, the marker
+    watched.release();
+    await eventually('the count to be synced', () => counts.synced || undefined, 10_000);
+  });
+
+  it('synced: a quota check makes no request, and counts what the list counts', async () => {
+    api.reset();
+    const listed = await new RecordStore(kube, WATCHED).countedInstances(ORG);
+    const fromWatch = await store.countedInstances(ORG);
+    expect(fromWatch).toHaveLength(2);
+    const byCluster = (c: { cluster?: string }[]) => c.map((i) => i.cluster ?? '').sort();
+    expect(byCluster(fromWatch)).toEqual(byCluster(listed));
+    expect(await store.countedInstances(OTHER_ORG)).toEqual([{ org: OTHER_ORG }]);
+    const config = { ...SINGLE_CLUSTER, quotas: [{ organization: ORG, maxInstances: 2 }] };
+    await expect(checkQuota(config, store, ORG, DEFAULT_CLUSTER)).rejects.toMatchObject({ status: 422 });
+    await checkQuota({ ...config, quotas: [{ organization: ORG, maxInstances: 3 }] }, store, ORG, DEFAULT_CLUSTER);
+    expect(api.calls).toEqual({});
+  });
+
+  it('counts a record created afterwards once the watch has delivered it (metadata only), and no longer a deleted one', async () => {
+    api.reset();
+    const { pages, events } = watched.seen;
+    await worker.createInstance(record('w4', ORG), NO_RANDOMS);
+    await eventually('the new record to be counted', syncedAt(3), 10_000);
+    await worker.deleteInstance('w1');
+    await eventually('the deleted record to be no longer counted', syncedAt(2), 10_000);
+    expect(api.calls).toEqual({});
+    // From the watch, not from a list again; and no event carried a record's data.
+    expect(watched.seen.pages).toBe(pages);
+    expect(watched.seen.events).toBeGreaterThanOrEqual(events + 2);
+    expect(watched.seen.withData).toBe(0);
+  });
+
+  it('after a lost watch, a quota check lists until the count has listed again; then it counts what changed meanwhile', async () => {
+    watched.hold();
+    watched.loseWatch();
+    await eventually('the count to be no longer synced', () => !counts.synced || undefined, 10_000);
+    // Changed while no watch runs (w2 and w4 were counted): the list after it sees both changes.
+    await worker.createInstance(record('w5', ORG, 'b'), NO_RANDOMS);
+    await worker.deleteInstance('w4');
+    api.reset();
+    expect(await countOf(ORG)).toBe(2);
+    expect(api.calls).toEqual({ listAll: 1 });
+    watched.release();
+    await eventually('the count to be synced again', () => counts.synced || undefined, 10_000);
+    api.reset();
+    expect(await store.countedInstances(ORG)).toEqual([
+      { org: ORG, cluster: 'b' },
+      { org: ORG, cluster: 'b' },
+    ]);
+    expect(api.calls).toEqual({});
   });
 });
