@@ -119,6 +119,8 @@ export class KubeApi {
     const options: https.RequestOptions & { secureContext?: SecureContext } = { method, headers: { Accept: opts.accept ?? 'application/json' } };
     // KubeConfig fills in TLS material and credentials (tokens may rotate, so on every request).
     await this.kc.applyToHTTPSOptions(options);
+    // Aborted before it was sent (a watch loop closed meanwhile): its abort event has fired already.
+    if (opts.signal?.aborted) throw new KubeUnavailableError(method, path, this.where, new Error('aborted'));
     if (url.protocol === 'https:') options.secureContext = this.secureContexts.for(options);
     // Our keep-alive agent instead of the one-shot agent KubeConfig makes; it pools
     // connections by the TLS material of the request options.

@@ -6,13 +6,17 @@
 import type { KubernetesObject } from '../../catalog/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { KubeApi } from './api.js';
-import { ListWatchLoop } from './list-watch.js';
+import { ListWatchLoop, watchDeadlineMs } from './list-watch.js';
 import { RECORD_CLUSTER_LABEL, RECORD_LABEL, RECORD_ORG_LABEL, type CountedInstance } from './records.js';
 
 /** Instance records that carry the organization label: all a quota counts without reading data. */
 export const COUNTED_SELECTOR = `${RECORD_LABEL}=instance,${RECORD_ORG_LABEL}`;
-/** The server ends each watch after this long; the loop goes on from its last event. */
-const WATCH_TIMEOUT_SECONDS = 300;
+/**
+ * The server ends each watch after this long; the loop goes on from its last event. Short, because
+ * a watch not ended by then (plus list-watch.ts's grace) is taken as lost: a dead connection stops
+ * the counts being trusted within about 90 s, and quotas list again meanwhile.
+ */
+const WATCH_TIMEOUT_SECONDS = 60;
 
 /** What one record counts for: the label values of its organization and cluster (absent: the default). */
 interface Counted {
@@ -95,13 +99,15 @@ export class InstanceCounts {
   ) {
     this.loop = new ListWatchLoop(
       {
-        list: async () => {
+        list: async (signal) => {
           // Paged, metadata only, counted page by page into a fresh table: memory while listing
           // follows the page, and no record's data is read.
           const fresh = new CountTable();
           let next: string | undefined;
           let resourceVersion: string | undefined;
           do {
+            // Closed meanwhile: the remaining pages are not read (close() waits for this list).
+            if (signal.aborted) throw new Error('closed while listing');
             const page = await kube.listPage('v1', 'Secret', namespace, { labelSelector: COUNTED_SELECTOR, metadataOnly: true, continue: next });
             for (const o of page.items) fresh.put(o);
             next = page.continue;
@@ -129,6 +135,7 @@ export class InstanceCounts {
       },
       logger,
       'instance records (quota counts)',
+      watchDeadlineMs(WATCH_TIMEOUT_SECONDS),
       pauseMs,
     );
   }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/logger.js';
-import { ListWatchLoop, type ListWatchSource } from './list-watch.js';
+import { ListWatchLoop, MAX_RELIST_PAUSE_MS, relistPause, type ListWatchSource } from './list-watch.js';
+
+/** A watch deadline no test reaches. */
+const HOUR = 3_600_000;
 
 /** A source whose lists and watches the test scripts: each watch ends as the next step says. */
 function scripted(watches: ('end' | 'fail' | 'hang')[], listedAt: string[]) {
@@ -34,7 +37,7 @@ const until = async (cond: () => boolean) => {
 describe('ListWatchLoop', () => {
   it('lists, watches from the list, and goes on from the last event when the server ends a watch (a bookmark)', async () => {
     const { source, calls } = scripted(['end', 'end'], ['10']);
-    const loop = new ListWatchLoop(source, createLogger('silent'), 'things', 1);
+    const loop = new ListWatchLoop(source, createLogger('silent'), 'things', HOUR, 1);
     expect(loop.synced).toBe(false);
     loop.start();
     await until(() => calls.length === 4);
@@ -48,11 +51,12 @@ describe('ListWatchLoop', () => {
     let listing: (() => void) | undefined;
     const { source, calls } = scripted(['fail'], ['10', '20']);
     const list = source.list.bind(source);
+    const signal = new AbortController().signal;
     const gated: ListWatchSource = {
-      list: () => (calls.length === 0 ? list() : new Promise((r) => (listing = () => r(list())))),
+      list: () => (calls.length === 0 ? list(signal) : new Promise((r) => (listing = () => r(list(signal))))),
       watch: source.watch.bind(source),
     };
-    const loop = new ListWatchLoop(gated, createLogger('silent'), 'things', 1);
+    const loop = new ListWatchLoop(gated, createLogger('silent'), 'things', HOUR, 1);
     loop.start();
     await until(() => listing !== undefined);
     expect(loop.synced).toBe(false);
@@ -65,7 +69,7 @@ describe('ListWatchLoop', () => {
 
   it('starts with a watch when the caller listed already, synced from the start', async () => {
     const { source, calls } = scripted([], []);
-    const loop = new ListWatchLoop(source, createLogger('silent'), 'things', 1);
+    const loop = new ListWatchLoop(source, createLogger('silent'), 'things', HOUR, 1);
     loop.start({ resourceVersion: '7' });
     expect(loop.synced).toBe(true);
     await until(() => calls.length === 1);
@@ -82,16 +86,57 @@ describe('ListWatchLoop', () => {
       },
       watch: () => Promise.resolve(),
     };
-    const quick = new ListWatchLoop(source, createLogger('silent'), 'things', 1);
+    const quick = new ListWatchLoop(source, createLogger('silent'), 'things', HOUR, 1);
     quick.start();
     await until(() => calls.length >= 2);
     await quick.close();
-    const slow = new ListWatchLoop(source, createLogger('silent'), 'things', 60_000);
+    const slow = new ListWatchLoop(source, createLogger('silent'), 'things', HOUR, 60_000);
     slow.start();
     const started = Date.now();
     await until(() => calls.length >= 3);
     await slow.close();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(slow.synced).toBe(false);
+  });
+  it('takes a watch the server has not ended by its deadline as lost: not synced until it has listed again', async () => {
+    // 'hang': a connection that died without a reset, which delivers nothing and no error.
+    const { source, calls } = scripted(['hang', 'hang'], ['10', '20']);
+    let listed = 0;
+    const counting: ListWatchSource = { list: (signal) => (listed++, source.list(signal)), watch: source.watch.bind(source) };
+    const loop = new ListWatchLoop(counting, createLogger('silent'), 'things', 20, 1);
+    loop.start();
+    await until(() => listed === 2);
+    await loop.close();
+    expect(calls.slice(0, 3)).toEqual(['list -> 10', 'watch from 10', 'list -> 20']);
+  });
+
+  it('a close while a list is under way ends the loop without a watch, also when the list still completes', async () => {
+    const calls: string[] = [];
+    let finish: ((rv: string) => void) | undefined;
+    const source: ListWatchSource = {
+      // A list that does not heed the signal (the offerings' single request): it completes after close() began.
+      list: () => {
+        calls.push('list');
+        return new Promise((resolve) => (finish = resolve));
+      },
+      watch: () => {
+        calls.push('watch');
+        return Promise.resolve();
+      },
+    };
+    const loop = new ListWatchLoop(source, createLogger('silent'), 'things', HOUR, 1);
+    loop.start();
+    await until(() => finish !== undefined);
+    const closing = loop.close();
+    finish!('10');
+    await closing;
+    expect(calls).toEqual(['list']);
+    expect(loop.synced).toBe(false);
+  });
+
+  it('pauses longer after each failure in a row, up to a limit', () => {
+    expect([1, 2, 3, 4].map((n) => relistPause(n, 1000))).toEqual([1000, 2000, 4000, 8000]);
+    expect(relistPause(20, 1000)).toBe(MAX_RELIST_PAUSE_MS);
+    expect(relistPause(1, 60_000)).toBe(60_000);
   });
 });

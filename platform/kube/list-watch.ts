@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 
 export interface ListWatchSource {
-  /** Reads every object and replaces the copy with them; returns the resourceVersion to watch from. */
-  list(): Promise<string | undefined>;
+  /** Reads every object and replaces the copy with them; returns the resourceVersion to watch from. Gives up when `signal` aborts (close). */
+  list(signal: AbortSignal): Promise<string | undefined>;
   /**
    * Applies the changes since `from` to the copy, calling `at` with each event's resourceVersion
    * (bookmarks' too); ends when the server ends the watch, throws when it is lost.
@@ -18,6 +18,20 @@ export interface ListWatchSource {
 
 /** The pause before listing again after a failure: a broken API server is not asked in a loop. */
 export const RELIST_PAUSE_MS = 1000;
+/** The longest pause: failures in a row double it up to this (a Role without `watch` must not relist every second). */
+export const MAX_RELIST_PAUSE_MS = 30_000;
+/** How long past the server's own end of a watch (its timeoutSeconds) the loop waits before taking the watch as lost. */
+export const WATCH_DEADLINE_GRACE_MS = 30_000;
+
+/** The deadline of a watch the server ends after `timeoutSeconds`. */
+export function watchDeadlineMs(timeoutSeconds: number): number {
+  return timeoutSeconds * 1000 + WATCH_DEADLINE_GRACE_MS;
+}
+
+/** The pause after `failures` failures in a row (1, 2, ...): `pauseMs` doubled each time, at most MAX_RELIST_PAUSE_MS. */
+export function relistPause(failures: number, pauseMs: number): number {
+  return Math.min(pauseMs * 2 ** Math.max(0, failures - 1), Math.max(pauseMs, MAX_RELIST_PAUSE_MS));
+}
 
 export class ListWatchLoop {
   private readonly stop = new AbortController();
@@ -29,6 +43,12 @@ export class ListWatchLoop {
     private readonly logger: Logger,
     /** What is watched, for the log: 'offerings'. */
     private readonly what: string,
+    /**
+     * A watch the server has not ended by then is taken as lost (`watchDeadlineMs` of the source's
+     * timeoutSeconds): a connection that died without a reset (a proxy or load balancer gone)
+     * delivers nothing more and no error, and the copy would go stale unnoticed.
+     */
+    private readonly deadlineMs: number,
     private readonly pauseMs = RELIST_PAUSE_MS,
   ) {}
 
@@ -53,25 +73,53 @@ export class ListWatchLoop {
   }
 
   private async run(listFirst: boolean, resourceVersion: string | undefined): Promise<void> {
+    const stopped = this.stop.signal;
     let relist = listFirst;
     let from = resourceVersion;
-    while (!this.stop.signal.aborted) {
+    let failures = 0;
+    while (!stopped.aborted) {
       try {
         if (relist) {
-          from = await this.source.list();
+          from = await this.source.list(stopped);
+          if (stopped.aborted) break;
           relist = false;
-          this.current = !this.stop.signal.aborted;
+          this.current = true;
         }
-        await this.source.watch(from, (rv) => (from = rv), this.stop.signal);
+        await this.watchUntilDeadline(from, (rv) => (from = rv));
         // The server ended the watch (timeout): go on from where it was.
+        failures = 0;
       } catch (err) {
-        if (this.stop.signal.aborted) break;
+        if (stopped.aborted) break;
         // Expired resourceVersion (410), a lost connection, a failed list: list again, after a pause.
         this.current = false;
         relist = true;
-        this.logger.warn({ err: (err as Error).message }, `watch of ${this.what} failed; listing them again`);
-        await sleep(this.pauseMs, undefined, { signal: this.stop.signal, ref: false }).catch(() => undefined);
+        failures++;
+        this.logger.warn({ err: (err as Error).message, failures }, `watch of ${this.what} failed; listing them again`);
+        await sleep(relistPause(failures, this.pauseMs), undefined, { signal: stopped, ref: false }).catch(() => undefined);
       }
     }
+  }
+
+  /** One watch; past its deadline it is aborted and fails as a lost one. */
+  private async watchUntilDeadline(from: string | undefined, at: (resourceVersion: string) => void): Promise<void> {
+    const { deadlineMs } = this;
+    const watch = new AbortController();
+    const stop = () => watch.abort();
+    this.stop.signal.addEventListener('abort', stop, { once: true });
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      watch.abort();
+    }, deadlineMs);
+    timer.unref();
+    try {
+      await this.source.watch(from, at, watch.signal);
+    } catch (err) {
+      if (!late) throw err;
+    } finally {
+      clearTimeout(timer);
+      this.stop.signal.removeEventListener('abort', stop);
+    }
+    if (late) throw new Error(`the watch was not ended by the server within ${deadlineMs / 1000} s: taken as lost`);
   }
 }

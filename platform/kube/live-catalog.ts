@@ -5,9 +5,9 @@
 import type { Catalog, Plan, ServiceOffering } from '../../catalog/types.js';
 import type { Logger } from '../observability/logger.js';
 import { OfferingRejected } from '../../catalog/offerings/files.js';
-import type { OfferingStore, StoredOffering } from './offering-store.js';
+import { OFFERING_WATCH_TIMEOUT_SECONDS, type OfferingStore, type StoredOffering } from './offering-store.js';
 import { collisions, loadOffering } from '../../catalog/offerings/validate.js';
-import { ListWatchLoop } from './list-watch.js';
+import { ListWatchLoop, watchDeadlineMs } from './list-watch.js';
 
 interface Snapshot {
   services: ServiceOffering[];
@@ -55,6 +55,7 @@ export class LiveCatalog implements Catalog {
       },
       logger,
       'offerings',
+      watchDeadlineMs(OFFERING_WATCH_TIMEOUT_SECONDS),
     );
   }
 

@@ -12,6 +12,8 @@ import { FIELD_MANAGER, RECORD_LABEL } from './records.js';
 import type { OfferingSource } from '../../catalog/offerings/body.js';
 import type { OfferingFiles } from '../../catalog/offerings/files.js';
 
+/** The server ends each watch of the offerings after this long; the loop goes on from its last event. */
+export const OFFERING_WATCH_TIMEOUT_SECONDS = 300;
 export const OFFERING_RECORD = 'offering';
 export const OFFERING_SELECTOR = `${RECORD_LABEL}=${OFFERING_RECORD}`;
 const SERVICE_ID_ANNOTATION = 'kubernetes-broker.io/service-id';
@@ -102,7 +104,7 @@ export class OfferingStore {
     return this.kube.delete('v1', 'ConfigMap', this.namespace, offeringObjectName(serviceId));
   }
 
-  /** Watch events of the stored offerings from a resourceVersion on; ends when the server ends it. */
+  /** Watch events of the stored offerings from a resourceVersion on; ends when the server ends it (OFFERING_WATCH_TIMEOUT_SECONDS). */
   watch(
     resourceVersion: string | undefined,
     onEvent: (type: WatchEventType, serviceId: string | undefined, offering: StoredOffering | undefined, resourceVersion: string | undefined) => void,
@@ -112,7 +114,7 @@ export class OfferingStore {
       'v1',
       'ConfigMap',
       this.namespace,
-      { labelSelector: OFFERING_SELECTOR, ...(resourceVersion ? { resourceVersion } : {}), timeoutSeconds: 300 },
+      { labelSelector: OFFERING_SELECTOR, ...(resourceVersion ? { resourceVersion } : {}), timeoutSeconds: OFFERING_WATCH_TIMEOUT_SECONDS },
       // Bookmarks carry only a resourceVersion: where to resume, so a long quiet watch need not relist.
       (type, object) =>
         onEvent(
