@@ -255,6 +255,11 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
   const store = new RecordStore(api.kube, WATCHED, undefined, undefined, counts);
   const countOf = async (org: string) => (await store.countedInstances(org)).length;
   const syncedAt = (n: number) => async () => (counts.synced && (await countOf(ORG)) === n) || undefined;
+  /**
+   * The requests since the last reset, but the marker's read: RecordStore reads it at most once a
+   * minute, so whether one falls in a given test depends on how long the earlier ones took.
+   */
+  const requests = () => Object.fromEntries(Object.entries(api.calls).filter(([method]) => method !== 'get'));
 
   beforeAll(async () => {
     await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: WATCHED } }, { fieldManager: FIELD_MANAGER });
@@ -272,7 +277,7 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
     counts.start();
     expect(counts.synced).toBe(false);
     expect(await countOf(ORG)).toBe(2);
-    expect(api.calls).toEqual({ listAll: 1, get: 1 }); // the labelled records, the marker
+    expect(requests()).toEqual({ listAll: 1 }); // the labelled records
     watched.release();
     await eventually('the count to be synced', () => counts.synced || undefined, 10_000);
   });
@@ -288,7 +293,7 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
     const config = { ...SINGLE_CLUSTER, quotas: [{ organization: ORG, maxInstances: 2 }] };
     await expect(checkQuota(config, store, ORG, DEFAULT_CLUSTER)).rejects.toMatchObject({ status: 422 });
     await checkQuota({ ...config, quotas: [{ organization: ORG, maxInstances: 3 }] }, store, ORG, DEFAULT_CLUSTER);
-    expect(api.calls).toEqual({});
+    expect(requests()).toEqual({});
   });
 
   it('counts a record created afterwards once the watch has delivered it (metadata only), and no longer a deleted one', async () => {
@@ -298,7 +303,7 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
     await eventually('the new record to be counted', syncedAt(3), 10_000);
     await worker.deleteInstance('w1');
     await eventually('the deleted record to be no longer counted', syncedAt(2), 10_000);
-    expect(api.calls).toEqual({});
+    expect(requests()).toEqual({});
     // From the watch, not from a list again; and no event carried a record's data.
     expect(watched.seen.pages).toBe(pages);
     expect(watched.seen.events).toBeGreaterThanOrEqual(events + 2);
@@ -314,7 +319,7 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
     await worker.deleteInstance('w4');
     api.reset();
     expect(await countOf(ORG)).toBe(2);
-    expect(api.calls).toEqual({ listAll: 1 });
+    expect(requests()).toEqual({ listAll: 1 });
     watched.release();
     await eventually('the count to be synced again', () => counts.synced || undefined, 10_000);
     api.reset();
@@ -322,6 +327,6 @@ describe("the API's count, kept from a watch of the records' metadata", () => {
       { org: ORG, cluster: 'b' },
       { org: ORG, cluster: 'b' },
     ]);
-    expect(api.calls).toEqual({});
+    expect(requests()).toEqual({});
   });
 });
